@@ -1,0 +1,58 @@
+# Front door of the workbench. Every target creates .venv itself when it is missing.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+MONTH  ?=
+DEMO   := data/demo
+# Demo brand used by `make report`.
+DEMO_MEMBERS ?= 20000
+
+.PHONY: help install system test report demo bench lab lint format clean
+
+help:
+	@echo "make report   monthly reports on the demo data (reports/<month>/index.html)"
+	@echo "make test     the test suite (sets everything up first)"
+	@echo "make bench    benchmarks against reference implementations (README table)"
+	@echo "make lab      JupyterLab with the project's environment"
+	@echo "make lint     ruff check + format check"
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# System packages: CJK fonts (report plots), PostgreSQL (tests), Chromium (browser tests).
+system:
+	@bash scripts/system-deps.sh
+
+$(DEMO)/transactions.parquet: | $(STAMP)
+	$(BIN)/workbench demo --members $(DEMO_MEMBERS) --out $(DEMO)
+
+demo: $(DEMO)/transactions.parquet
+
+test: $(STAMP) system
+	$(BIN)/python -m pytest
+
+report: $(STAMP) system $(DEMO)/transactions.parquet
+	$(BIN)/workbench report $(if $(MONTH),--month $(MONTH),) --params params --out reports
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --allow-root --notebook-dir=notebooks
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) reports data/demo .pytest_cache

@@ -1,0 +1,34 @@
+"""Member Campaign Workbench: CLV, tier simulation and campaign experiments for membership programmes.
+
+Public names are imported lazily (``workbench.member_summary`` loads only ``workbench.summary``), so that
+``import workbench`` stays cheap and does not pull in lifetimes or statsmodels until they are used.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    "load_transactions": "data",
+    "TRANSACTION_COLUMNS": "schema",
+    "member_summary": "summary",
+    "calibration_and_holdout": "summary",
+    "generate_demo": "demo",
+    "load_cdnow": "demo",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'workbench' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"workbench.{module}"), name)
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,66 @@
+"""The ``workbench`` command: ``demo``, ``validate``, ``report``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from workbench.demo import generate_demo
+
+    t0 = time.perf_counter()
+    print(f"workbench demo: generating {args.members:,} members (seed {args.seed}) ...", flush=True)
+    data = generate_demo(args.members, args.seed)
+    out = data.write(args.out)
+    print(
+        f"workbench demo: {len(data.transactions):,} transactions, {len(data.campaign):,} campaign members "
+        f"-> {out} ({time.perf_counter() - t0:.1f} s)",
+        flush=True,
+    )
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from workbench.data import validate_cli
+
+    return validate_cli(args)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from workbench.report import report_cli
+
+    return report_cli(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="workbench", description="Member Campaign Workbench")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="write the deterministic demo brand (members, transactions, campaign)")
+    p.add_argument("--members", type=int, default=5000)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--out", default="data/demo")
+    p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("validate", help="load and validate the data named in a params file")
+    p.add_argument("--params", required=True, help="params YAML (a common params file)")
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("report", help="run the monthly report notebooks and publish HTML")
+    p.add_argument("--month", help="YYYY-MM (default: the latest complete month of the data)")
+    p.add_argument("--params", default="params", help="params folder")
+    p.add_argument("--out", default="reports", help="output folder")
+    p.add_argument("--only", action="append", help="run only this notebook (repeatable)")
+    p.set_defaults(func=_cmd_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

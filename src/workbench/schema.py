@@ -1,0 +1,61 @@
+"""The canonical data contract shared by every part of the workbench (see DESIGN.md).
+
+Transactions: one row per order or order line.
+
+| column     | dtype          | notes                                                   |
+|------------|----------------|---------------------------------------------------------|
+| member_id  | str            | text; leading zeros kept                                |
+| ordered_at | datetime64[us] | brand-local time, naive                                 |
+| amount     | float64        | after discounts; negative = return/refund               |
+| order_id   | str            | optional                                                |
+| channel    | category       | optional (store / online)                               |
+| discount   | float64        | optional: discount granted on the order                 |
+| store      | category       | optional: store name                                    |
+| is_return  | bool           | derived: amount < 0                                     |
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+REQUIRED_COLUMNS: tuple[str, ...] = ("member_id", "ordered_at", "amount")
+OPTIONAL_COLUMNS: tuple[str, ...] = ("order_id", "channel", "discount", "store")
+TRANSACTION_COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS + ("is_return",)
+
+DATETIME_DTYPE = "datetime64[us]"
+
+
+def finalize_transactions(frame: pd.DataFrame) -> pd.DataFrame:
+    """Coerce an already-parsed frame to the canonical dtypes and column order.
+
+    The input must hold the required columns with parseable values (the loader in
+    ``workbench.data`` does the parsing and reports bad rows); this only fixes dtypes,
+    derives ``is_return`` and orders the columns. Rows keep their order; the index is reset.
+    """
+    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"transactions: required column(s) missing: {', '.join(missing)}")
+    cols: dict[str, object] = {
+        "member_id": _text(frame["member_id"]),
+        "ordered_at": pd.to_datetime(frame["ordered_at"]).astype(DATETIME_DTYPE).array,
+        "amount": frame["amount"].astype("float64").array,
+    }
+    if "order_id" in frame.columns:
+        cols["order_id"] = _text(frame["order_id"])
+    if "channel" in frame.columns:
+        cols["channel"] = _category(frame["channel"])
+    if "discount" in frame.columns:
+        cols["discount"] = frame["discount"].astype("float64").fillna(0.0).array
+    if "store" in frame.columns:
+        cols["store"] = _category(frame["store"])
+    out = pd.DataFrame(cols, index=pd.RangeIndex(len(frame)))
+    out["is_return"] = out["amount"].to_numpy() < 0
+    return out
+
+
+def _text(col: pd.Series) -> pd.api.extensions.ExtensionArray:
+    return col.array if col.dtype == "str" else col.astype("str").array
+
+
+def _category(col: pd.Series) -> pd.Categorical:
+    return col.array if isinstance(col.dtype, pd.CategoricalDtype) else pd.Categorical(col)
