@@ -8,9 +8,9 @@ import matplotlib
 
 matplotlib.use("Agg")  # in-process only; never via MPLBACKEND (it would leak into executed notebooks)
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

@@ -14,9 +14,9 @@ Everything is vectorised numpy; 1,000,000 members (about 10 million rows) genera
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from dataclasses import asdict, dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -79,7 +79,9 @@ class DemoData:
             tmp = out / f".{name}.parquet.tmp"
             getattr(self, name).to_parquet(tmp, index=False)
             tmp.replace(out / f"{name}.parquet")
-        (out / "truth.json").write_text(json.dumps(self.truth, indent=2, ensure_ascii=False), encoding="utf-8")
+        (out / "truth.json").write_text(
+            json.dumps(self.truth, indent=2, ensure_ascii=False), encoding="utf-8"
+        )
         return out
 
 
@@ -91,7 +93,9 @@ def _member_ids(n: int) -> np.ndarray:
 
 def _as_str(values: pa.Array | pa.ChunkedArray) -> pd.Series:
     """A pyarrow string array as a pandas ``str`` Series, without a round trip through Python objects."""
-    return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([values]).cast(pa.large_string())), copy=False)
+    return pd.Series(
+        pd.arrays.ArrowStringArray(pa.chunked_array([values]).cast(pa.large_string())), copy=False
+    )
 
 
 def _group_cumsum(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -196,7 +200,9 @@ def generate_demo(members: int = 5000, seed: int = 42, *, design: CampaignDesign
     first_pos[seq[~is_ret_row]] = purchase_rank[~is_ret_row]
     number = pa.array(first_pos[seq][chrono] + 1).cast(pa.string())
     order_id = pc.binary_join_element_wise("T", pc.utf8_lpad(number, width=9, padding="0"), "")
-    order_id = pc.if_else(pa.array(is_ret_row[chrono]), pc.binary_join_element_wise(order_id, "-R", ""), order_id)
+    order_id = pc.if_else(
+        pa.array(is_ret_row[chrono]), pc.binary_join_element_wise(order_id, "-R", ""), order_id
+    )
 
     store_names = [*STORES, ONLINE_STORE]
     code = tx["store_code"].to_numpy()[chrono]
@@ -208,7 +214,9 @@ def generate_demo(members: int = 5000, seed: int = 42, *, design: CampaignDesign
                 "ordered_at": when[chrono],
                 "amount": tx["amount"].to_numpy()[chrono],
                 "order_id": _as_str(order_id),
-                "channel": pd.Categorical.from_codes((code == len(STORES)).astype(np.int8), ["store", "online"]),
+                "channel": pd.Categorical.from_codes(
+                    (code == len(STORES)).astype(np.int8), ["store", "online"]
+                ),
                 "discount": tx["discount"].to_numpy()[chrono],
                 "store": pd.Categorical.from_codes(code, store_names),
             }
@@ -227,7 +235,9 @@ def generate_demo(members: int = 5000, seed: int = 42, *, design: CampaignDesign
             "joined_at": (DEMO_START + pd.to_timedelta(np.floor(join), unit="D")).astype(DATETIME_DTYPE),
             "birth_month": rng.integers(1, 13, n),
             "home_channel": pd.Categorical(np.where(home_online, "online", "store")),
-            "home_store": pd.Categorical.from_codes(np.where(home_online, len(STORES), home_store), store_names),
+            "home_store": pd.Categorical.from_codes(
+                np.where(home_online, len(STORES), home_store), store_names
+            ),
             "first_purchase_at": first_at,
         }
     )
@@ -235,7 +245,11 @@ def generate_demo(members: int = 5000, seed: int = 42, *, design: CampaignDesign
     truth = {
         "members": n,
         "seed": seed,
-        "period": {"start": str(DEMO_START.date()), "end": str(DEMO_END.date()), "latest_month": DEMO_LATEST_MONTH},
+        "period": {
+            "start": str(DEMO_START.date()),
+            "end": str(DEMO_END.date()),
+            "latest_month": DEMO_LATEST_MONTH,
+        },
         "bgnbd": {"time_unit": "days", **TRUTH_BGNBD},
         "gamma_gamma": {"currency": "TWD", **TRUTH_GAMMA_GAMMA},
         "returns": {"share_of_orders": 0.02},
@@ -244,7 +258,9 @@ def generate_demo(members: int = 5000, seed: int = 42, *, design: CampaignDesign
     return DemoData(members=members_frame, transactions=transactions, campaign=campaign, truth=truth)
 
 
-def _run_campaign(tx: pd.DataFrame, ids: np.ndarray, nu: np.ndarray, rng: np.random.Generator, d: CampaignDesign):
+def _run_campaign(
+    tx: pd.DataFrame, ids: np.ndarray, nu: np.ndarray, rng: np.random.Generator, d: CampaignDesign
+):
     """Assign the campaign, apply the assigned arm to the log, and compute the true effects.
 
     Outcomes (per member, over the window ``[start, end]`` inclusive, before returns are added):
@@ -388,15 +404,26 @@ def _run_campaign(tx: pd.DataFrame, ids: np.ndarray, nu: np.ndarray, rng: np.ran
     return campaign, tx, truth
 
 
+def lifetimes_data_file(name: str) -> Path:
+    """Path of a data file shipped in ``lifetimes/datasets`` (found without importing lifetimes)."""
+    spec = importlib.util.find_spec("lifetimes")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the lifetimes package is not installed (pip install lifetimes==0.11.3)")
+    path = Path(next(iter(spec.submodule_search_locations))) / "datasets" / name
+    if not path.exists():
+        raise FileNotFoundError(f"lifetimes data file not found: {path}")
+    return path
+
+
 def load_cdnow() -> pd.DataFrame:
     """The real CDNOW master log shipped inside lifetimes (69,659 rows, 23,570 customers, 1997-01..1998-06).
 
-    Read through ``importlib.resources`` (``lifetimes.datasets`` itself needs ``pkg_resources``).
-    Returns the canonical transaction frame; customer ids keep their leading zeros ("00001").
+    Located without importing lifetimes (whose import silences FutureWarning process-wide, and whose
+    ``lifetimes.datasets`` needs ``pkg_resources``). Returns the canonical transaction frame; customer ids
+    keep their leading zeros ("00001").
     """
-    path = resources.files("lifetimes") / "datasets" / "CDNOW_master.txt"
-    with resources.as_file(path) as p:
-        raw = pd.read_csv(p, sep=r"\s+", dtype={"customer_id": "str", "date": "str"})
+    path = lifetimes_data_file("CDNOW_master.txt")
+    raw = pd.read_csv(path, sep=r"\s+", dtype={"customer_id": "str", "date": "str"})
     return finalize_transactions(
         pd.DataFrame(
             {

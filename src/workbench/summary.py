@@ -30,7 +30,14 @@ Returns = Literal["exclude", "include"]
 
 _FREQS = ("D", "W", "M")
 MODEL_COLUMNS = ["frequency", "recency", "T", "monetary_value"]
-DESCRIPTIVE_COLUMNS = ["orders", "total_spend", "returns_amount", "net_spend", "first_purchase", "last_purchase"]
+DESCRIPTIVE_COLUMNS = [
+    "orders",
+    "total_spend",
+    "returns_amount",
+    "net_spend",
+    "first_purchase",
+    "last_purchase",
+]
 
 
 def _period_expr(column: str, freq: str) -> str:
@@ -73,6 +80,7 @@ def summary_sql(
     obs_period = _period_expr(_ts(observation_end), freq)
     is_purchase = "amount >= 0" if returns == "exclude" else "TRUE"
     order_key = "order_id" if has_order_id else "NULL"
+    orders = "count(DISTINCT order_id)" if has_order_id else "count(*)"
     return f"""
 WITH rows AS (
     SELECT member_id, ordered_at, amount, {order_key} AS order_id, {period} AS period,
@@ -96,8 +104,7 @@ model AS (
 ),
 descr AS (
     SELECT member_id,
-           {"count(DISTINCT order_id) FILTER (WHERE amount >= 0)" if has_order_id
-            else "count(*) FILTER (WHERE amount >= 0)"} AS orders,
+           {orders} FILTER (WHERE amount >= 0) AS orders,
            coalesce(sum(amount) FILTER (WHERE amount >= 0), 0) AS total_spend,
            coalesce(-sum(amount) FILTER (WHERE amount < 0), 0) AS returns_amount,
            min(ordered_at) FILTER (WHERE purchase) AS first_purchase,
@@ -118,7 +125,9 @@ ORDER BY model.member_id
 def _arrow(transactions: pd.DataFrame, columns: list[str]) -> pa.Table:
     missing = [c for c in ("member_id", "ordered_at", "amount") if c not in transactions.columns]
     if missing:
-        raise ValueError(f"member_summary: required column(s) missing from transactions: {', '.join(missing)}")
+        raise ValueError(
+            f"member_summary: required column(s) missing from transactions: {', '.join(missing)}"
+        )
     return pa.Table.from_pandas(transactions[columns], preserve_index=False)
 
 
@@ -200,11 +209,15 @@ def calibration_and_holdout(
     con = duckdb.connect()
     try:
         con.register("holdout", table)
-        hold = con.sql(
-            f"""SELECT member_id, CAST(count(DISTINCT {_period_expr('ordered_at', freq)}) AS DOUBLE)
+        hold = (
+            con.sql(
+                f"""SELECT member_id, CAST(count(DISTINCT {_period_expr("ordered_at", freq)}) AS DOUBLE)
                        AS frequency_holdout, avg(amount) AS monetary_value_holdout
                 FROM holdout GROUP BY member_id"""
-        ).to_arrow_table().to_pandas()
+            )
+            .to_arrow_table()
+            .to_pandas()
+        )
         duration = con.sql(
             f"SELECT {_period_expr(_ts(obs_end), freq)} - {_period_expr(_ts(cal_end), freq)}"
         ).fetchall()[0][0]
@@ -221,10 +234,13 @@ def lifetimes_reference(transactions: pd.DataFrame, observation_end, freq: str =
     from lifetimes.utils import summary_data_from_transaction_data
 
     return summary_data_from_transaction_data(
-        transactions, "member_id", "ordered_at", monetary_value_col="amount",
-        observation_period_end=pd.Timestamp(observation_end), freq=freq,
+        transactions,
+        "member_id",
+        "ordered_at",
+        monetary_value_col="amount",
+        observation_period_end=pd.Timestamp(observation_end),
+        freq=freq,
     )
 
 
 __all__ = ["member_summary", "calibration_and_holdout", "summary_sql", "MODEL_COLUMNS", "lifetimes_reference"]
-

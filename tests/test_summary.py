@@ -1,0 +1,147 @@
+"""member_summary and calibration_and_holdout against lifetimes and an independent pandas computation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from lifetimes.utils import calibration_and_holdout_data, summary_data_from_transaction_data
+
+from workbench.summary import MODEL_COLUMNS, calibration_and_holdout, member_summary
+
+
+def _lifetimes(tx: pd.DataFrame, end, freq: str) -> pd.DataFrame:
+    ref = summary_data_from_transaction_data(
+        tx,
+        "member_id",
+        "ordered_at",
+        monetary_value_col="amount",
+        observation_period_end=pd.Timestamp(end),
+        freq=freq,
+    )
+    return ref.sort_index()
+
+
+def _assert_same(ours: pd.DataFrame, ref: pd.DataFrame) -> None:
+    assert list(ours.index) == list(ref.index.astype(str))
+    for col in MODEL_COLUMNS:
+        np.testing.assert_allclose(ours[col].to_numpy(), ref[col].to_numpy(), rtol=0, atol=1e-9, err_msg=col)
+
+
+@pytest.mark.parametrize("freq", ["D", "W"])
+def test_equals_lifetimes_on_cdnow(cdnow, freq):
+    ours = member_summary(cdnow, "1998-06-30", freq)
+    assert len(ours) == 23_570
+    _assert_same(ours, _lifetimes(cdnow, "1998-06-30", freq))
+
+
+@pytest.mark.parametrize("freq", ["D", "W"])
+@pytest.mark.parametrize("end", ["2026-10-31", "2025-06-18"])  # 2025-06-18 is a Wednesday: mid-week cut
+def test_equals_lifetimes_on_demo(demo, freq, end):
+    tx = demo.transactions
+    # lifetimes treats every row as a purchase: compare our "include" mode on all rows ...
+    _assert_same(member_summary(tx, end, freq, returns="include"), _lifetimes(tx, end, freq))
+    # ... and the default, which drops return rows, with lifetimes on the purchase rows.
+    _assert_same(member_summary(tx, end, freq), _lifetimes(tx[tx["amount"] >= 0], end, freq))
+
+
+def test_cdnow_zero_amount_rows_count_as_purchases(cdnow):
+    assert (cdnow["amount"] == 0).sum() == 80
+    ours = member_summary(cdnow, "1998-06-30")
+    zero_only = cdnow[cdnow["amount"] == 0]["member_id"].unique()
+    # every member with a zero-amount row is in the summary (zero is a purchase, not a return)
+    assert set(zero_only) <= set(ours.index)
+
+
+def _pandas_summary(tx: pd.DataFrame, end: str, freq: str) -> pd.DataFrame:
+    """Independent computation with plain pandas (no lifetimes), months included."""
+    tx = tx[tx["amount"] >= 0].copy()
+    period = tx["ordered_at"].dt.to_period(freq)
+    end_p = pd.Period(end, freq=freq)
+    tx = tx[period <= end_p]
+    tx["period"] = tx["ordered_at"].dt.to_period(freq)
+    per = tx.groupby(["member_id", "period"], as_index=False)["amount"].sum()
+    rows = {}
+    for member, g in per.groupby("member_id"):
+        g = g.sort_values("period")
+        first, last = g["period"].iloc[0], g["period"].iloc[-1]
+        repeat = g["amount"].iloc[1:]
+        rows[member] = {
+            "frequency": float(len(g) - 1),
+            "recency": float((last - first).n),
+            "T": float((end_p - first).n),
+            "monetary_value": float(repeat.mean()) if len(repeat) else 0.0,
+        }
+    return pd.DataFrame.from_dict(rows, orient="index").sort_index()
+
+
+@pytest.mark.parametrize("freq", ["D", "W", "M"])
+def test_matches_independent_pandas(demo, freq):
+    tx = demo.transactions
+    sample = tx[tx["member_id"].isin(tx["member_id"].unique()[:400])]
+    _assert_same(member_summary(sample, "2026-08-15", freq), _pandas_summary(sample, "2026-08-15", freq))
+
+
+def test_descriptive_columns(demo):
+    tx = demo.transactions
+    end = "2026-10-31"
+    ours = member_summary(tx, end)
+    purchases = tx[tx["amount"] >= 0]
+    np.testing.assert_allclose(
+        ours["total_spend"], purchases.groupby("member_id")["amount"].sum().sort_index()
+    )
+    assert (ours["orders"] == purchases.groupby("member_id")["order_id"].nunique().sort_index()).all()
+    returns = -tx[tx["amount"] < 0].groupby("member_id")["amount"].sum()
+    np.testing.assert_allclose(ours["returns_amount"], returns.reindex(ours.index, fill_value=0.0))
+    np.testing.assert_allclose(ours["net_spend"], ours["total_spend"] - ours["returns_amount"])
+    assert (ours["first_purchase"] == purchases.groupby("member_id")["ordered_at"].min().sort_index()).all()
+
+
+def test_return_only_day_is_not_a_purchase():
+    tx = pd.DataFrame(
+        {
+            "member_id": ["007", "007", "007"],
+            "ordered_at": pd.to_datetime(["2024-01-01", "2024-01-10", "2024-02-01"]),
+            "amount": [500.0, -200.0, 300.0],
+        }
+    )
+    ours = member_summary(tx, "2024-03-01")
+    assert ours.index.tolist() == ["007"]  # leading zeros kept
+    assert ours.loc["007", "frequency"] == 1.0
+    assert ours.loc["007", "recency"] == 31.0
+    assert ours.loc["007", "monetary_value"] == 300.0
+    lifetimes_like = member_summary(tx, "2024-03-01", returns="include")
+    assert lifetimes_like.loc["007", "frequency"] == 2.0
+
+
+def test_bad_arguments(demo):
+    with pytest.raises(ValueError, match=r"freq must be one of \('D', 'W', 'M'\), got 'Q'"):
+        member_summary(demo.transactions, "2026-10-31", "Q")
+    with pytest.raises(ValueError, match="required column"):
+        member_summary(demo.transactions.drop(columns="amount"), "2026-10-31")
+
+
+@pytest.mark.parametrize("freq", ["D", "W"])
+def test_calibration_holdout_equals_lifetimes(cdnow, freq):
+    ours = calibration_and_holdout(cdnow, "1997-09-30", "1998-06-30", freq)
+    ref = calibration_and_holdout_data(
+        cdnow, "member_id", "ordered_at", "1997-09-30", "1998-06-30", freq=freq, monetary_value_col="amount"
+    ).sort_index()
+    assert list(ours.columns) == list(ref.columns)
+    assert list(ours.index) == list(ref.index)
+    np.testing.assert_allclose(ours.to_numpy(), ref.to_numpy(), rtol=0, atol=1e-9)
+    assert ours["duration_holdout"].iloc[0] == (39 if freq == "W" else 273)
+
+
+def test_calibration_holdout_months(demo):
+    tx = demo.transactions
+    ours = calibration_and_holdout(tx, "2025-12-31", "2026-06-30", "M")
+    assert (ours["duration_holdout"] == 6).all()
+    purchases = tx[
+        (tx["amount"] >= 0) & (tx["ordered_at"] > "2025-12-31") & (tx["ordered_at"] <= "2026-06-30")
+    ]
+    expected = (
+        purchases.assign(m=purchases["ordered_at"].dt.to_period("M")).groupby("member_id")["m"].nunique()
+    )
+    got = ours["frequency_holdout"]
+    np.testing.assert_array_equal(got.to_numpy(), expected.reindex(got.index, fill_value=0).to_numpy())
