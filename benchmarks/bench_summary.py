@@ -1,0 +1,152 @@
+"""Benchmark: workbench.summary.member_summary (DuckDB) vs lifetimes' summary_data_from_transaction_data.
+
+Same logs in one run (demo brands of about 1M and 10M rows), identical output checked, time and peak memory
+of each implementation measured in its own subprocess (peak RSS above the RSS with the frame loaded).
+Also times the demo generator at 1,000,000 members.
+
+    .venv/bin/python benchmarks/bench_summary.py            # full run (lifetimes at 10M rows takes minutes)
+    .venv/bin/python benchmarks/bench_summary.py --quick    # 100k-row smoke run
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "_data"
+RESULTS = HERE / "results" / "summary.md"
+OBS_END = "2026-10-31"
+# members -> about 9.2 rows each (purchases + returns + campaign orders)
+SIZES = {"1M": 110_000, "10M": 1_090_000}
+
+
+def _status_mb(field: str) -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _reset_peak() -> None:
+    """Reset this process's peak RSS (VmHWM) to the current RSS (Linux: write 5 to clear_refs)."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+
+
+def worker(impl: str, path: str, out: str) -> None:
+    import pandas as pd
+
+    tx = pd.read_parquet(path)
+    frame_mb = tx.memory_usage(deep=True).sum() / 2**20
+    if impl == "lifetimes":
+        from workbench.summary import lifetimes_reference
+
+        tx = tx[["member_id", "ordered_at", "amount"]]
+        run = lambda: lifetimes_reference(tx, OBS_END, "D")  # noqa: E731
+    else:
+        from workbench.summary import member_summary
+
+        run = lambda: member_summary(tx, OBS_END, "D", returns="include")  # noqa: E731
+    _reset_peak()
+    base = _status_mb("VmRSS")
+    t0 = time.perf_counter()
+    result = run()
+    seconds = time.perf_counter() - t0
+    peak = _status_mb("VmHWM")
+    result[["frequency", "recency", "T", "monetary_value"]].sort_index().to_parquet(out)
+    print(json.dumps({"seconds": seconds, "peak_extra_mb": peak - base, "frame_mb": frame_mb}))
+
+
+def measure(impl: str, path: Path, tag: str) -> dict:
+    out = DATA / f"summary_{impl}_{tag}.parquet"
+    res = subprocess.run(
+        [sys.executable, __file__, "--worker", impl, str(path), str(out)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(res.stdout.strip().splitlines()[-1]) | {"out": out}
+
+
+def main(quick: bool) -> int:
+    import numpy as np
+    import pandas as pd
+
+    from workbench.demo import generate_demo
+
+    DATA.mkdir(exist_ok=True)
+    rows_out = []
+    gen = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import time; from workbench.demo import generate_demo; t = time.perf_counter(); "
+            "generate_demo(1_000_000, seed=42); print(time.perf_counter() - t)",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    gen_seconds = float(gen.stdout.strip().splitlines()[-1])
+    print(f"generate_demo(1,000,000 members): {gen_seconds:.1f} s", flush=True)
+
+    sizes = {"100k": 11_000} if quick else SIZES
+    for tag, members in sizes.items():
+        path = DATA / f"summary_log_{tag}.parquet"
+        if not path.exists():
+            generate_demo(members, seed=42).transactions.to_parquet(path)
+        n_rows = pd.read_parquet(path, columns=["amount"]).shape[0]
+        ours = measure("workbench", path, tag)
+        print(f"{tag}: workbench {ours['seconds']:.2f} s, peak +{ours['peak_extra_mb']:.0f} MB", flush=True)
+        ref = measure("lifetimes", path, tag)
+        print(f"{tag}: lifetimes {ref['seconds']:.2f} s, peak +{ref['peak_extra_mb']:.0f} MB", flush=True)
+        a, b = pd.read_parquet(ours["out"]), pd.read_parquet(ref["out"])
+        identical = a.index.equals(b.index.astype(str)) and np.allclose(
+            a.to_numpy(), b.to_numpy(), rtol=0, atol=1e-9
+        )
+        ratio = ref["seconds"] / ours["seconds"]
+        mem_ratio = ours["peak_extra_mb"] / ours["frame_mb"]
+        print(
+            f"{tag}: {n_rows:,} rows, speed-up {ratio:.1f}x, identical={identical}, "
+            f"peak/frame={mem_ratio:.2f}",
+            flush=True,
+        )
+        rows_out.append((tag, n_rows, members, ours, ref, ratio, identical, mem_ratio))
+        if not identical:
+            print("OUTPUT DIFFERS", file=sys.stderr)
+            return 1
+
+    lines = [
+        "### Member summary (`member_summary` vs `lifetimes.utils.summary_data_from_transaction_data`)",
+        "",
+        "| log | rows | members | workbench (s) | lifetimes (s) | speed-up | identical | "
+        "frame in memory (MB) | workbench peak extra (MB) | peak / frame |",
+        "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|",
+    ]
+    for tag, n_rows, members, ours, ref, ratio, identical, mem_ratio in rows_out:
+        lines.append(
+            f"| {tag} | {n_rows:,} | {members:,} | {ours['seconds']:.2f} | {ref['seconds']:.2f} | "
+            f"{ratio:.1f}x | {'yes' if identical else 'no'} | {ours['frame_mb']:.0f} | "
+            f"{ours['peak_extra_mb']:.0f} | {mem_ratio:.2f} |"
+        )
+    lines += [
+        "",
+        f'Demo generator, 1,000,000 members: {gen_seconds:.1f} s. Daily periods, `returns="include"` '
+        "(lifetimes' treatment of every row). Command: `.venv/bin/python benchmarks/bench_summary.py`.",
+    ]
+    if not quick:
+        RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        worker(*sys.argv[2:5])
+    else:
+        sys.exit(main("--quick" in sys.argv))
