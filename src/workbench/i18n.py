@@ -91,3 +91,163 @@ def date_label(value, lang: str) -> str:
     check_language(lang)
     ts = pd.Timestamp(value)
     return f"{ts.year}年{ts.month}月{ts.day}日" if lang == "zh-TW" else f"{ts.day} {ts.strftime('%b %Y')}"
+
+
+# --------------------------------------------------------------------------------------------------------
+# Locale details: compact amounts (萬/億 in Chinese, K/M/B in English), percentage points, periods.
+
+HTML_LANG = {"zh-TW": "zh-Hant-TW", "en": "en"}
+"""The ``lang`` attribute of a report's ``<html>`` element per report language (BCP 47)."""
+
+_ZH_UNITS = ((1e8, "億"), (1e4, "萬"))
+_EN_UNITS = ((1e9, "B"), (1e6, "M"), (1e3, "K"))
+
+
+def currency_symbol(currency: str) -> str:
+    """``TWD`` -> ``NT$``, ``HKD`` -> ``HK$``, ``USD`` -> ``US$``; other codes as ``"EUR "``."""
+    return CURRENCY_SYMBOLS.get(currency, f"{currency} ")
+
+
+def compact(value: float, lang: str, decimals: int = 1) -> str:
+    """A large number the way the language abbreviates it: ``12,345,678`` -> ``1,234.6萬`` (zh-TW; 萬 =
+    10^4, 億 = 10^8) or ``12.3M`` (en). Values below 10,000 (zh-TW) / 1,000 (en) are written in full."""
+    check_language(lang)
+    if value is None or pd.isna(value):
+        return "–"
+    sign = "-" if value < 0 else ""
+    size = abs(value)
+    for unit, suffix in _ZH_UNITS if lang == "zh-TW" else _EN_UNITS:
+        if size >= unit:
+            text = (
+                f"{size / unit:,.{decimals}f}".rstrip("0").rstrip(".") if decimals else f"{size / unit:,.0f}"
+            )
+            return f"{sign}{text}{suffix}"
+    return f"{sign}{size:,.0f}"
+
+
+def money_compact(value: float, currency: str, lang: str, decimals: int = 1) -> str:
+    """``NT$1,234.6萬`` (zh-TW) / ``NT$12.3M`` (en); negatives as ``-NT$…``."""
+    if value is None or pd.isna(value):
+        return "–"
+    sign = "-" if value < 0 else ""
+    return f"{sign}{currency_symbol(currency)}{compact(abs(value), lang, decimals)}"
+
+
+def pct_points(value: float, lang: str, decimals: int = 1) -> str:
+    """A change between two shares in percentage points, always signed: ``0.012`` -> ``+1.2 個百分點``
+    (zh-TW) / ``+1.2 pp`` (en)."""
+    check_language(lang)
+    if value is None or pd.isna(value):
+        return "–"
+    unit = " 個百分點" if lang == "zh-TW" else " pp"
+    return f"{value * 100:+,.{decimals}f}{unit}"
+
+
+def period_label(start, end, lang: str) -> str:
+    """A date range: ``2026年9月1日至2026年9月30日`` (zh-TW) / ``1 Sep 2026 – 30 Sep 2026`` (en)."""
+    sep = "至" if lang == "zh-TW" else " – "
+    return f"{date_label(start, lang)}{sep}{date_label(end, lang)}"
+
+
+def join_list(items: list[str], lang: str) -> str:
+    """``A、B和C`` (zh-TW) / ``A, B and C`` (en)."""
+    check_language(lang)
+    items = [str(i) for i in items]
+    if len(items) <= 1:
+        return "".join(items)
+    if lang == "zh-TW":
+        return "、".join(items[:-1]) + "和" + items[-1]
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# --------------------------------------------------------------------------------------------------------
+# Fonts: Chinese text in plots must render with a CJK font, never as empty boxes ("tofu").
+
+CJK_FONT_FAMILIES: tuple[str, ...] = (
+    "Noto Sans CJK TC",  # Debian/Ubuntu fonts-noto-cjk (the project's setup installs it)
+    "Noto Sans CJK HK",
+    "Noto Sans CJK JP",
+    "Noto Sans CJK SC",
+    "Noto Sans TC",  # Google Fonts
+    "Source Han Sans TC",
+    "Source Han Sans TW",
+    "PingFang TC",  # macOS
+    "Heiti TC",
+    "Microsoft JhengHei",  # Windows
+    "WenQuanYi Zen Hei",
+)
+"""CJK-capable font families, in order of preference (Traditional Chinese first)."""
+
+CJK_FONT_PACKAGE = "fonts-noto-cjk"
+_CJK_PROBE = "會員營收"  # characters every Traditional Chinese font must have
+
+
+class FontSetupError(RuntimeError):
+    """No CJK-capable font is visible to matplotlib: Chinese plot text would render as empty boxes."""
+
+
+def _font_has_glyphs(path, text: str = _CJK_PROBE) -> bool:
+    from matplotlib import font_manager
+
+    try:
+        font = font_manager.get_font(path)
+    except (OSError, RuntimeError):
+        return False
+    return all(font.get_char_index(ord(ch)) != 0 for ch in text)
+
+
+def find_cjk_font(families: tuple[str, ...] = CJK_FONT_FAMILIES) -> str | None:
+    """The first family of ``families`` that matplotlib knows and whose font file has Chinese glyphs."""
+    from matplotlib import font_manager
+
+    known = {entry.name for entry in font_manager.fontManager.ttflist}
+    for family in families:
+        if family not in known:
+            continue
+        try:
+            path = font_manager.findfont(
+                font_manager.FontProperties(family=family), fallback_to_default=False
+            )
+        except ValueError:
+            continue
+        if _font_has_glyphs(path):
+            return family
+    return None
+
+
+def configure_fonts(lang: str = "zh-TW") -> str:
+    """Make matplotlib draw Chinese with an installed CJK font and return that family's name.
+
+    The CJK family goes first in ``font.sans-serif`` (its Latin glyphs are fine, and data text such as
+    store names may be Chinese in an English report too), DejaVu Sans stays as fallback. When no CJK font
+    is found, matplotlib's font list is rebuilt once (it is cached and may predate the font package); if
+    there is still none, :class:`FontSetupError` names the package to install. Never silent tofu.
+    """
+    check_language(lang)
+    import matplotlib as mpl
+    from matplotlib import font_manager
+
+    family = find_cjk_font()
+    if family is None:  # the cached font list may predate the font package: rebuild it once
+        font_manager.fontManager = font_manager._load_fontmanager(try_read_cache=False)
+        family = find_cjk_font()
+    if family is None:
+        raise FontSetupError(
+            "i18n: no CJK font found for Chinese plot text (tried "
+            + ", ".join(CJK_FONT_FAMILIES[:4])
+            + f", ...). Install the Debian package {CJK_FONT_PACKAGE!r} (`make system`, or "
+            f"`sudo apt-get install {CJK_FONT_PACKAGE}`), then remove matplotlib's font cache "
+            f"({mpl.get_cachedir()}/fontlist-*.json)."
+        )
+    rest = [f for f in mpl.rcParams["font.sans-serif"] if f != family]
+    mpl.rcParams["font.family"] = "sans-serif"
+    mpl.rcParams["font.sans-serif"] = [family, *rest]
+    mpl.rcParams["axes.unicode_minus"] = True
+    return family
+
+
+CSS_FONT_STACK = (
+    '"Noto Sans CJK TC", "Noto Sans TC", "Source Han Sans TC", "PingFang TC", "Microsoft JhengHei", '
+    '"Heiti TC", system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+)
+"""Font stack of the HTML reports: locally installed fonts only (reports are read offline)."""

@@ -1,0 +1,189 @@
+"""HTML export of the management reports: self-contained, code-free, readable on laptop, phone and paper.
+
+For the report runner (``workbench.report``)::
+
+    from workbench.templates import report_exporter
+
+    exporter = report_exporter(language)          # language = the notebook's "language" param
+    body, resources = exporter.from_notebook_node(executed_nb)
+    Path(out, f"{name}.html").write_text(body, encoding="utf-8")
+
+``report_exporter(language, *, title=None, subtitle=None, footer=None)`` returns a configured
+:class:`ManagementHTMLExporter` (an ``nbconvert.HTMLExporter``) that
+
+* hides all code: no inputs, no ``In [ ]``/``Out[ ]`` prompts (``--no-input``);
+* uses the ``management`` template (``templates/management/``, based on nbconvert's ``classic`` cell
+  markup) with one inline stylesheet: no require.js, jQuery, MathJax, mermaid, widget scripts or any
+  CDN link, no ``<script>`` at all; JavaScript/widget outputs are dropped, never run;
+* embeds every image as a ``data:`` URI and gives each ``<img>`` an ``alt`` text (the figure's title, set
+  by ``workbench.notebook.setup()``; else the nearest heading above it; else "Chart" in the language);
+* drops stderr streams (warnings) and stray matplotlib reprs (``<Axes: ...>``) from outputs;
+* sets ``<html lang>`` from the language (``zh-Hant-TW`` / ``en``) and ``<title>`` from ``title`` or the
+  report's first heading;
+* prints cleanly to PDF (print CSS: A4, no breaks inside figures and tables, repeated table headers).
+
+:func:`export_html` is the one-call form: ``export_html(nb, language, **kw) -> str``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+from nbconvert.exporters import HTMLExporter
+from nbconvert.preprocessors import Preprocessor
+from traitlets import Unicode
+
+from workbench.i18n import CSS_FONT_STACK, HTML_LANG, check_language, t
+
+TEMPLATE_DIR = Path(__file__).resolve().parent
+TEMPLATE_NAME = "management"
+
+IMAGE_MIMES = ("image/png", "image/jpeg", "image/svg+xml")
+HEADLINES_MIME = "application/vnd.workbench.headlines+json"
+_MPL_REPR = re.compile(
+    r"^\s*(\[)?\s*<(matplotlib\.[\w.]+|Figure|Axes|AxesSubplot|Text|Line2D|BarContainer)\b.*>\s*(\])?\s*$",
+    re.S,
+)
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.M)
+_HTML_HEADING = re.compile(r"<h[1-6][^>]*>(.*?)</h[1-6]>", re.S | re.I)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def report_css() -> str:
+    """The report stylesheet (inlined into every report)."""
+    css = (TEMPLATE_DIR / TEMPLATE_NAME / "report.css").read_text(encoding="utf-8")
+    return css.replace("__FONT_STACK__", CSS_FONT_STACK)
+
+
+def _plain(text: str) -> str:
+    import html
+
+    return html.unescape(_TAG.sub("", text)).strip()
+
+
+def _headings(markdown: str = "", outputs=()) -> list[str]:
+    """Headings shown by Markdown text and by Markdown/HTML display outputs, in order."""
+    found = [m.group(1) for m in _HEADING.finditer(markdown)]
+    for out in outputs:
+        data = out.get("data", {})
+        if "text/markdown" in data:
+            found += [m.group(1) for m in _HEADING.finditer(data["text/markdown"])]
+        elif "text/html" in data:
+            found += [m.group(1) for m in _HTML_HEADING.finditer(data["text/html"])]
+    return [h for h in (_plain(x).strip("*_ ") for x in found) if h]
+
+
+class ReportCleanupPreprocessor(Preprocessor):
+    """Drops what management must not see: stderr streams (warnings), the headlines payload, stray
+    matplotlib reprs such as ``<Axes: title=...>`` left by a cell ending in a plot call, and code cells
+    left without outputs."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.output_type == "stream" and out.get("name") == "stderr":
+                continue
+            data = out.get("data", {})
+            if out.output_type in ("execute_result", "display_data"):
+                shown = [m for m in data if m != HEADLINES_MIME]
+                if not shown:
+                    continue
+                if shown == ["text/plain"] and _MPL_REPR.match(data["text/plain"]):
+                    continue
+            kept.append(out)
+        cell.outputs = kept
+        return cell, resources
+
+    def preprocess(self, nb, resources):
+        nb, resources = super().preprocess(nb, resources)
+        # a code cell without outputs shows nothing but would still leave an empty block behind
+        nb.cells = [c for c in nb.cells if c.cell_type != "code" or c.outputs]
+        return nb, resources
+
+
+class AltTextPreprocessor(Preprocessor):
+    """Gives every image output an ``alt`` text: keeps one set by the notebook (output metadata
+    ``{"image/png": {"alt": ...}}``, as ``workbench.notebook.setup()`` does from the figure title), else the
+    nearest heading above the image, else the localized word for a chart. Also records the report's first
+    heading as ``resources["workbench"]["first_heading"]`` (used for ``<title>``)."""
+
+    language = Unicode("zh-TW").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        fallback = t("common.chart", self.language)
+        heading = None
+        wb = resources.setdefault("workbench", {})
+        for cell in nb.cells:
+            for out in cell.get("outputs", []):
+                data = out.get("data", {})
+                for mime in IMAGE_MIMES:
+                    if mime not in data:
+                        continue
+                    meta = out.setdefault("metadata", {})
+                    per_mime = meta.setdefault(mime, {})
+                    alt = per_mime.get("alt") or meta.get("alt") or cell.get("metadata", {}).get("alt")
+                    per_mime["alt"] = str(alt) if alt else (heading or fallback)
+                found = _headings(outputs=[out])
+                if found:
+                    heading = found[-1]
+                    wb.setdefault("first_heading", found[0])
+            if cell.cell_type == "markdown":
+                found = _headings(cell.source)
+                if found:
+                    heading = found[-1]
+                    wb.setdefault("first_heading", found[0])
+        return nb, resources
+
+
+class ManagementHTMLExporter(HTMLExporter):
+    """Code-free, script-free, self-contained HTML for management (see the module docstring)."""
+
+    language = Unicode("zh-TW", help="report language: zh-TW or en").tag(config=True)
+    report_title = Unicode("", help="<title>; default: the report's first heading").tag(config=True)
+    subtitle = Unicode("", help="small line above the report (e.g. brand and month)").tag(config=True)
+    footer = Unicode("", help="footer line (e.g. run time and data fingerprint)").tag(config=True)
+
+    def _preprocess(self, nb, resources):
+        nb_copy, resources = super()._preprocess(nb, resources)
+        wb = resources.setdefault("workbench", {})
+        name = resources.get("metadata", {}).get("name", "")
+        wb["title"] = self.report_title or wb.get("first_heading") or nb.metadata.get("title") or name
+        wb["subtitle"] = self.subtitle
+        wb["footer"] = self.footer
+        wb["html_lang"] = HTML_LANG[self.language]
+        wb["css"] = report_css()
+        return nb_copy, resources
+
+
+def report_exporter(
+    language: str, *, title: str = "", subtitle: str = "", footer: str = ""
+) -> ManagementHTMLExporter:
+    """The exporter for one management report in ``language`` (``zh-TW`` or ``en``)."""
+    check_language(language)
+    exporter = ManagementHTMLExporter(
+        extra_template_basedirs=[str(TEMPLATE_DIR)],
+        template_name=TEMPLATE_NAME,
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+        language=language,
+        report_title=title,
+        subtitle=subtitle,
+        footer=footer,
+    )
+    exporter.register_preprocessor(ReportCleanupPreprocessor(), enabled=True)
+    exporter.register_preprocessor(AltTextPreprocessor(language=language), enabled=True)
+    return exporter
+
+
+def export_html(nb: nbformat.NotebookNode | str | Path, language: str, **kw) -> str:
+    """Code-free management HTML of an executed notebook (a node or a path)."""
+    if not isinstance(nb, nbformat.NotebookNode):
+        nb = nbformat.read(str(nb), as_version=4)
+    body, _ = report_exporter(language, **kw).from_notebook_node(nb)
+    return body
