@@ -29,3 +29,165 @@ def findings(sentences: list[str], lang: str = "zh-TW", *, title: str | None = N
     heading = html.escape(title or t("common.findings", lang))
     items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
     display(HTML(f'<section class="wb-findings"><h3>{heading}</h3><ul>{items}</ul></section>'))
+
+
+# --------------------------------------------------------------------------------------------------------
+# Setup of a report notebook, and escaped building blocks (tables, KPI cards) for management HTML.
+
+
+def figure_alt(fig) -> str:
+    """Alt text of a figure: its suptitle, else its axes' titles, else "y / x" from the axis labels."""
+    parts: list[str] = []
+    suptitle = getattr(fig, "_suptitle", None)
+    if suptitle is not None and suptitle.get_text().strip():
+        parts.append(suptitle.get_text().strip())
+    else:
+        for ax in fig.get_axes():
+            title = ax.get_title().strip() or ax.get_title(loc="left").strip()
+            if title:
+                parts.append(title)
+            elif ax.get_ylabel() or ax.get_xlabel():
+                parts.append(" / ".join(x for x in (ax.get_ylabel(), ax.get_xlabel()) if x))
+    return "; ".join(dict.fromkeys(parts))
+
+
+def _png_with_alt(fig):
+    """IPython ``image/png`` formatter: the figure at twice its dpi (sharp on phones and in print), shown
+    at its nominal width, with the figure's title as ``alt`` (the report template writes it to ``<img>``)."""
+    import base64
+    import io
+
+    buf = io.BytesIO()
+    dpi = 2 * fig.dpi
+    fig.canvas.print_figure(buf, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
+    data = buf.getvalue()
+    width = int.from_bytes(data[16:20], "big")  # PNG IHDR
+    metadata = {"width": max(1, width // 2)}
+    alt = figure_alt(fig)
+    if alt:
+        metadata["alt"] = alt
+    return base64.b64encode(data).decode("ascii"), metadata
+
+
+def setup(language: str = "zh-TW") -> None:
+    """Call once at the top of every report notebook (after the parameters cell).
+
+    Checks the language, sets the plot style, makes matplotlib use an installed CJK font
+    (``workbench.i18n.configure_fonts``; a missing font raises ``FontSetupError`` naming the package), and
+    makes figures display sharp PNGs carrying their title as alt text. Returns nothing (so that a cell
+    ending in ``setup(...)`` shows nothing in the report).
+    """
+    import importlib
+
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+    from matplotlib.figure import Figure
+
+    from workbench.i18n import check_language, configure_fonts
+
+    check_language(language)
+    sns.set_theme(style="whitegrid", context="notebook")
+    configure_fonts(language)
+    plt.rcParams.update({"figure.figsize": (8.0, 4.5), "figure.dpi": 100, "axes.titleweight": "bold"})
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython ships with ipykernel
+        return
+    shell = get_ipython()
+    if shell is not None:
+        # the inline backend registers its own PNG formatter when its module is first imported (lazily, at
+        # the first plot): import it now so that ours, registered after it, is the one used
+        backend = plt.get_backend()
+        if backend.startswith("module://"):
+            importlib.import_module(backend.removeprefix("module://"))
+        formatter = shell.display_formatter.formatters["image/png"]
+        formatter.for_type(Figure, _png_with_alt)
+
+
+def _cell(value, fmt) -> str:
+    import pandas as pd
+
+    if fmt is not None:
+        return fmt(value)
+    if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+def table_html(
+    frame,
+    lang: str = "zh-TW",
+    *,
+    formats: dict | None = None,
+    headers: dict[str, str] | None = None,
+    index: bool = False,
+    caption: str | None = None,
+) -> str:
+    """A frame as an HTML table in which EVERY header and cell is escaped (data such as store or campaign
+    names may contain markup). ``formats`` maps column -> callable returning the shown text (e.g.
+    ``lambda v: money(v, currency)``); ``headers`` maps column -> shown header (e.g. ``t("clv.x", lang)``).
+    Text columns are left-aligned, numbers right-aligned. Never pass member-level frames to a management
+    report: tables there are aggregates."""
+    import pandas as pd
+
+    from workbench.i18n import check_language
+
+    check_language(lang)
+    formats = formats or {}
+    headers = headers or {}
+    frame = frame.reset_index() if index else frame
+    esc = html.escape
+    text_cols = {
+        c
+        for c in frame.columns
+        if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])
+    }
+    left = ' class="wb-text"'
+    head = "".join(
+        f'<th scope="col"{left if c in text_cols else ""}>{esc(str(headers.get(c, c)))}</th>'
+        for c in frame.columns
+    )
+    rows = []
+    for values in frame.itertuples(index=False, name=None):
+        tds = "".join(
+            f"<td{left if c in text_cols else ''}>{esc(_cell(v, formats.get(c)))}</td>"
+            for c, v in zip(frame.columns, values, strict=True)
+        )
+        rows.append(f"<tr>{tds}</tr>")
+    cap = f"<caption>{esc(caption)}</caption>" if caption else ""
+    return (
+        f'<table class="wb-table">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    )
+
+
+def table(frame, lang: str = "zh-TW", **kw) -> None:
+    """Display :func:`table_html` (escaped, formatted) in the notebook / report."""
+    from IPython.display import HTML, display
+
+    display(HTML(table_html(frame, lang, **kw)))
+
+
+def kpi_cards_html(items) -> str:
+    """Headline figures as cards: ``items`` = iterable of ``(label, value)`` or ``(label, value, change)``
+    (already formatted strings, e.g. from ``money``/``pct``); all text escaped."""
+    esc = html.escape
+    cards = []
+    for item in items:
+        label, value, *rest = item
+        change = f'<span class="wb-kpi-change">{esc(str(rest[0]))}</span>' if rest and rest[0] else ""
+        cards.append(
+            f'<li class="wb-kpi"><span class="wb-kpi-label">{esc(str(label))}</span>'
+            f'<span class="wb-kpi-value">{esc(str(value))}</span>{change}</li>'
+        )
+    return f'<ul class="wb-kpis">{"".join(cards)}</ul>'
+
+
+def kpi_cards(items) -> None:
+    """Display :func:`kpi_cards_html`."""
+    from IPython.display import HTML, display
+
+    display(HTML(kpi_cards_html(items)))
