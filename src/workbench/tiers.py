@@ -1,0 +1,624 @@
+"""Tier programmes as data, and their replay over a transaction history.
+
+A programme (``TierProgram``) is built once from the params YAML shape by ``TierProgram.from_dict``::
+
+    tiers:
+      - {name: Member, upgrade: 0}
+      - {name: Silver, upgrade: 10000, renewal: 8000, benefits: {birthday_voucher: 200, discount: 0.03}}
+      - {name: Gold, upgrade: 30000, renewal: 24000, fast_upgrade: 20000,
+         benefits: {birthday_voucher: 500, member_day_multiplier: 2, gift: 300, discount: 0.05}}
+    metric: spend            # spend | orders
+    window: calendar_year    # calendar_year | rolling_12m | lifetime
+    review: annual           # annual (at the end of review_month) | monthly
+    upgrade_timing: immediate  # immediate (at the end of the month the threshold is crossed) | review
+    downgrade: to_supported  # to_supported | one_step
+    grace_months: 0
+    returns_deducted: true
+    carry_over: false
+    costs: {voucher_redemption: 0.6, point_value: 0.01, member_day_share: 0.25}
+
+Rules, applied month by month (``replay``) at each month end, in this order:
+
+1. *Qualifying value* ``q``: the metric (spend, net of returns when ``returns_deducted``; or orders) summed
+   over the window: the calendar year to date, the trailing 12 months, or the whole history; plus the carried
+   excess (``carry_over``).
+2. *Fast upgrade*: one order of at least a tier's ``fast_upgrade`` moves a member up to that tier at once.
+3. *Immediate upgrade* (``upgrade_timing: immediate``): ``q`` at or above a higher tier's ``upgrade`` moves the
+   member up to the highest such tier.
+4. *Grace*: a member in grace keeps the tier; the metric of each grace month is added to the ``q`` of the failed
+   review; reaching the tier's ``renewal`` ends grace as a renewal, otherwise the last grace month downgrades.
+5. *Review* (end of ``review_month``, or every month): ``q`` at or above a higher tier's ``upgrade`` upgrades;
+   otherwise ``q`` at or above the own tier's ``renewal`` renews; otherwise the member goes into grace
+   (``grace_months > 0``) or is downgraded: ``to_supported`` = the highest lower tier whose ``renewal`` ``q``
+   meets, ``one_step`` = one tier down at most (never below the supported tier).
+6. *Carry-over* (calendar-year window only): at the annual review, a member who upgraded or renewed (tier
+   above the entry tier) has ``q`` above that tier's threshold (its ``upgrade`` when reached in that year, else
+   its ``renewal``) credited to the next year's ``q``; a downgrade or grace carries nothing.
+
+Benefit cost of a member in a tier for a year with spend ``s`` (``CostModel`` holds the programme-wide rates):
+``birthday_voucher * voucher_redemption + gift + s * (discount + member_day_share * (member_day_multiplier - 1)
+* point_value)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+Metric = Literal["spend", "orders"]
+Window = Literal["calendar_year", "rolling_12m", "lifetime"]
+Review = Literal["annual", "monthly"]
+UpgradeTiming = Literal["immediate", "review"]
+Downgrade = Literal["to_supported", "one_step"]
+
+EVENTS = ("upgrade", "fast_upgrade", "renewal", "grace", "downgrade")
+
+
+class TierProgramError(ValueError):
+    """An invalid tier programme; the message names the tier (when there is one) and the field."""
+
+
+def _check_choice(owner: str, name: str, value, choices) -> None:
+    allowed = get_args(choices)
+    if value not in allowed:
+        raise TierProgramError(f"{owner}: field {name!r} must be one of {allowed}, got {value!r}")
+
+
+def _check_number(owner: str, name: str, value, *, low=0.0, high=None, integer=False) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or (integer and not isinstance(value, int))
+    ):
+        kind = "an integer" if integer else "a number"
+        raise TierProgramError(f"{owner}: field {name!r} must be {kind}, got {value!r}")
+    if value < low or (high is not None and value > high) or value != value:
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise TierProgramError(f"{owner}: field {name!r} must be {bounds}, got {value!r}")
+
+
+def _known(owner: str, cls, mapping: dict) -> dict:
+    if not isinstance(mapping, dict):
+        raise TierProgramError(f"{owner}: expected a mapping, got {type(mapping).__name__}")
+    allowed = [f.name for f in dataclasses.fields(cls)]
+    unknown = [k for k in mapping if k not in allowed]
+    if unknown:
+        raise TierProgramError(
+            f"{owner}: unknown field(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(allowed)}"
+        )
+    return dict(mapping)
+
+
+@dataclass(frozen=True)
+class Benefits:
+    """What a tier gives a member per year (NT$ values; rates as fractions)."""
+
+    birthday_voucher: float = 0.0  # face value of the birthday voucher
+    member_day_multiplier: float = 1.0  # points multiplier on member days (1 = no extra points)
+    gift: float = 0.0  # cost of gifts per member per year
+    discount: float = 0.0  # tier discount on the member's spend (0.05 = 5%)
+
+    def __post_init__(self):
+        _check_number("benefits", "birthday_voucher", self.birthday_voucher)
+        _check_number("benefits", "member_day_multiplier", self.member_day_multiplier, low=1.0)
+        _check_number("benefits", "gift", self.gift)
+        _check_number("benefits", "discount", self.discount, high=1.0)
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """Programme-wide assumptions that turn benefits into cost."""
+
+    voucher_redemption: float = 0.6  # share of birthday vouchers redeemed
+    point_value: float = 0.01  # NT$ cost of the points earned per NT$1 of spend at 1x
+    member_day_share: float = 0.25  # share of spend made on member days
+
+    def __post_init__(self):
+        _check_number("TierProgram costs", "voucher_redemption", self.voucher_redemption, high=1.0)
+        _check_number("TierProgram costs", "point_value", self.point_value, high=1.0)
+        _check_number("TierProgram costs", "member_day_share", self.member_day_share, high=1.0)
+
+
+@dataclass(frozen=True)
+class Tier:
+    name: str
+    upgrade: float
+    renewal: float | None = None  # None: equal to upgrade
+    fast_upgrade: float | None = None  # one order at least this large upgrades at once
+    benefits: Benefits = Benefits()
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise TierProgramError(
+                f"TierProgram: tier field 'name' must be a non-empty string, got {self.name!r}"
+            )
+        owner = f"TierProgram tier {self.name!r}"
+        _check_number(owner, "upgrade", self.upgrade)
+        if self.renewal is None:
+            object.__setattr__(self, "renewal", self.upgrade)
+        _check_number(owner, "renewal", self.renewal)
+        if self.renewal > self.upgrade:
+            raise TierProgramError(
+                f"{owner}: field 'renewal' ({self.renewal:g}) must not exceed its 'upgrade' ({self.upgrade:g})"
+            )
+        if self.fast_upgrade is not None:
+            _check_number(owner, "fast_upgrade", self.fast_upgrade)
+            if self.fast_upgrade <= 0:
+                raise TierProgramError(
+                    f"{owner}: field 'fast_upgrade' must be positive, got {self.fast_upgrade!r}"
+                )
+        if isinstance(self.benefits, dict):
+            spec = _known(f"{owner} benefits", Benefits, self.benefits)
+            try:
+                object.__setattr__(self, "benefits", Benefits(**spec))
+            except TierProgramError as err:
+                raise TierProgramError(f"{owner} {err}") from None
+        elif not isinstance(self.benefits, Benefits):
+            raise TierProgramError(f"{owner}: field 'benefits' must be a mapping, got {self.benefits!r}")
+
+    def cost(self, spend, costs: CostModel):
+        """Benefit cost per member for a year with ``spend`` (array-like)."""
+        fixed, rate = self.cost_terms(costs)
+        return fixed + rate * np.maximum(np.asarray(spend, dtype=float), 0.0)
+
+    def cost_terms(self, costs: CostModel) -> tuple[float, float]:
+        """(fixed cost per member, cost per NT$ of spend)."""
+        b = self.benefits
+        fixed = b.birthday_voucher * costs.voucher_redemption + b.gift
+        rate = b.discount + costs.member_day_share * (b.member_day_multiplier - 1.0) * costs.point_value
+        return fixed, rate
+
+
+@dataclass(frozen=True)
+class TierProgram:
+    """A validated tier programme: tiers from the entry tier (``upgrade`` 0) up, and the rules."""
+
+    tiers: tuple[Tier, ...]
+    metric: Metric = "spend"
+    window: Window = "calendar_year"
+    review: Review = "annual"
+    review_month: int = 12
+    upgrade_timing: UpgradeTiming = "immediate"
+    downgrade: Downgrade = "to_supported"
+    grace_months: int = 0
+    returns_deducted: bool = True
+    carry_over: bool = False
+    costs: CostModel = CostModel()
+
+    def __post_init__(self):
+        tiers = tuple(self.tiers)
+        object.__setattr__(self, "tiers", tiers)
+        if not 2 <= len(tiers) <= 5:
+            raise TierProgramError(f"TierProgram: field 'tiers' must hold 2 to 5 tiers, got {len(tiers)}")
+        names = [t.name for t in tiers]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise TierProgramError(f"TierProgram: tier names must be unique; repeated: {', '.join(dupes)}")
+        if tiers[0].upgrade != 0:
+            raise TierProgramError(
+                f"TierProgram tier {tiers[0].name!r}: field 'upgrade' of the entry tier must be 0, "
+                f"got {tiers[0].upgrade:g}"
+            )
+        for low, high in zip(tiers, tiers[1:], strict=False):
+            if high.upgrade <= low.upgrade:
+                raise TierProgramError(
+                    f"TierProgram tier {high.name!r}: field 'upgrade' ({high.upgrade:g}) must be greater than "
+                    f"tier {low.name!r} upgrade ({low.upgrade:g}); thresholds must increase"
+                )
+        if tiers[0].fast_upgrade is not None:
+            raise TierProgramError(
+                f"TierProgram tier {tiers[0].name!r}: field 'fast_upgrade' is not allowed on the entry tier"
+            )
+        for name, choices in (
+            ("metric", Metric),
+            ("window", Window),
+            ("review", Review),
+            ("upgrade_timing", UpgradeTiming),
+            ("downgrade", Downgrade),
+        ):
+            _check_choice("TierProgram", name, getattr(self, name), choices)
+        _check_number("TierProgram", "review_month", self.review_month, low=1, high=12, integer=True)
+        _check_number("TierProgram", "grace_months", self.grace_months, low=0, high=24, integer=True)
+        for name in ("returns_deducted", "carry_over"):
+            if not isinstance(getattr(self, name), bool):
+                raise TierProgramError(
+                    f"TierProgram: field {name!r} must be true or false, got {getattr(self, name)!r}"
+                )
+        if self.window == "calendar_year" and (self.review != "annual" or self.review_month != 12):
+            raise TierProgramError(
+                "TierProgram: field 'review' must be 'annual' with review_month 12 for window 'calendar_year', "
+                f"got review={self.review!r}, review_month={self.review_month}"
+            )
+        if self.carry_over and self.window != "calendar_year":
+            raise TierProgramError(
+                f"TierProgram: field 'carry_over' needs window 'calendar_year', got window={self.window!r}"
+            )
+        if isinstance(self.costs, dict):
+            object.__setattr__(self, "costs", CostModel(**_known("TierProgram costs", CostModel, self.costs)))
+
+    # --- construction -------------------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, mapping: dict) -> TierProgram:
+        """Build from the params YAML shape (``tiers: [{name, upgrade, renewal, fast_upgrade, benefits}]``, ...)."""
+        data = _known("TierProgram", cls, mapping)
+        if "tiers" not in data:
+            raise TierProgramError("TierProgram: field 'tiers' is required")
+        tiers = []
+        for i, spec in enumerate(data["tiers"]):
+            name = spec.get("name", f"#{i + 1}") if isinstance(spec, dict) else f"#{i + 1}"
+            spec = _known(f"TierProgram tier {name!r}", Tier, spec)
+            for required in ("name", "upgrade"):
+                if required not in spec:
+                    raise TierProgramError(f"TierProgram tier {name!r}: field {required!r} is required")
+            tiers.append(Tier(**spec))
+        data["tiers"] = tuple(tiers)
+        return cls(**data)
+
+    def to_dict(self) -> dict:
+        out = dataclasses.asdict(self)
+        out["tiers"] = list(out["tiers"])
+        return out
+
+    def with_thresholds(self, upgrades: dict[str, float], *, keep_renewal_ratio: bool = True) -> TierProgram:
+        """A copy with new ``upgrade`` thresholds (renewal scaled by the old renewal/upgrade ratio)."""
+        tiers = []
+        for t in self.tiers:
+            if t.name in upgrades:
+                new = float(upgrades[t.name])
+                ratio = t.renewal / t.upgrade if t.upgrade > 0 else 1.0
+                renewal = new * ratio if keep_renewal_ratio else min(t.renewal, new)
+                t = dataclasses.replace(t, upgrade=new, renewal=renewal)
+            tiers.append(t)
+        unknown = set(upgrades) - set(self.names)
+        if unknown:
+            raise TierProgramError(
+                f"TierProgram: no tier named {', '.join(sorted(unknown))}; tiers: {self.names}"
+            )
+        return dataclasses.replace(self, tiers=tuple(tiers))
+
+    # --- vectors used by the replay and the simulator -----------------------------------------------
+    @property
+    def names(self) -> list[str]:
+        return [t.name for t in self.tiers]
+
+    @property
+    def upgrades(self) -> np.ndarray:
+        return np.array([t.upgrade for t in self.tiers], dtype=float)
+
+    @property
+    def renewals(self) -> np.ndarray:
+        return np.array([t.renewal for t in self.tiers], dtype=float)
+
+    def cost_terms(self) -> tuple[np.ndarray, np.ndarray]:
+        terms = [t.cost_terms(self.costs) for t in self.tiers]
+        return np.array([f for f, _ in terms]), np.array([r for _, r in terms])
+
+    def member_cost(self, tier_codes, spend) -> np.ndarray:
+        """Benefit cost per member for a year: tier codes (0 = entry tier) and spend arrays."""
+        fixed, rate = self.cost_terms()
+        codes = np.asarray(tier_codes)
+        return fixed[codes] + rate[codes] * np.maximum(np.asarray(spend, dtype=float), 0.0)
+
+
+# --- rules on arrays ----------------------------------------------------------------------------------
+def supported_tier(q: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Highest tier code whose threshold ``q`` meets (thresholds increasing, the first one 0 -> entry tier)."""
+    code = np.searchsorted(thresholds, q, side="right") - 1
+    return np.maximum(code, 0).astype(np.int8)
+
+
+def review_outcome(q: np.ndarray, current: np.ndarray, program: TierProgram) -> tuple[np.ndarray, np.ndarray]:
+    """Tier after a review with qualifying value ``q``, and the outcome code per member.
+
+    Outcome codes: 0 = no change (entry tier staying), 1 = upgrade, 2 = renewal, 3 = downgrade / fail.
+    Grace is not applied here (the caller decides what a failure means).
+    """
+    current = np.asarray(current, dtype=np.int8)
+    up = supported_tier(q, program.upgrades)
+    renewals = program.renewals
+    upgraded = up > current
+    renewed = ~upgraded & (current > 0) & (q >= renewals[current])
+    failed = ~upgraded & ~renewed & (current > 0)
+    target = np.where(upgraded, up, current).astype(np.int8)
+    if failed.any():
+        # highest lower tier whose renewal threshold q meets; renewal thresholds need not be monotone
+        lower = np.zeros(len(q), dtype=np.int8)
+        for k in range(1, len(program.tiers)):
+            lower = np.where((k < current) & (q >= renewals[k]), np.int8(k), lower)
+        if program.downgrade == "one_step":
+            lower = np.maximum(lower, current - 1).astype(np.int8)
+        target = np.where(failed, lower, target).astype(np.int8)
+    outcome = np.select([upgraded, renewed, failed], [1, 2, 3], 0).astype(np.int8)
+    return target, outcome
+
+
+def next_year_tier(spend, program: TierProgram, current=None) -> np.ndarray:
+    """Tier codes after the annual review on ``spend`` (qualification only when ``current`` is None)."""
+    q = np.asarray(spend, dtype=float)
+    if current is None:
+        return supported_tier(q, program.upgrades)
+    return review_outcome(q, np.asarray(current, dtype=np.int8), program)[0]
+
+
+# --- monthly matrices -----------------------------------------------------------------------------------
+@dataclass
+class MonthlyActivity:
+    """Member x month matrices (rows: ``member_ids`` sorted; columns: ``months``)."""
+
+    member_ids: np.ndarray
+    months: pd.PeriodIndex
+    purchases: np.ndarray  # spend of purchase orders (>= 0)
+    returns: np.ndarray  # returns (<= 0)
+    orders: np.ndarray  # purchase orders
+    max_order: np.ndarray  # largest single order of the month
+
+    def metric(self, program: TierProgram) -> np.ndarray:
+        if program.metric == "orders":
+            return self.orders
+        return self.purchases + self.returns if program.returns_deducted else self.purchases
+
+
+def _as_of_bounds(as_of) -> tuple[pd.Timestamp, bool]:
+    """(exclusive end timestamp, whether the month of ``as_of`` is complete)."""
+    ts = pd.Timestamp(as_of)
+    end = ts.normalize() + pd.Timedelta(days=1) if ts == ts.normalize() else ts
+    complete = end >= (ts.to_period("M") + 1).to_timestamp()
+    return end, bool(complete)
+
+
+def monthly_activity(transactions: pd.DataFrame, as_of, *, start=None) -> MonthlyActivity:
+    """Aggregate the log per member and calendar month up to ``as_of`` (a date: the whole day counts), in DuckDB.
+
+    Rows sharing an ``order_id`` are one order (its value is their sum); without ``order_id`` each row is an
+    order. Orders of negative value are returns.
+    """
+    missing = [c for c in ("member_id", "ordered_at", "amount") if c not in transactions.columns]
+    if missing:
+        raise ValueError(f"tiers: required column(s) missing from transactions: {', '.join(missing)}")
+    end, _ = _as_of_bounds(as_of)
+    cols = ["member_id", "ordered_at", "amount"] + (
+        ["order_id"] if "order_id" in transactions.columns else []
+    )
+    table = pa.Table.from_pandas(transactions[cols], preserve_index=False)
+    key = (
+        "coalesce(order_id, 'row' || CAST(rid AS VARCHAR))" if "order_id" in cols else "CAST(rid AS VARCHAR)"
+    )
+    sql = f"""
+    WITH rows AS (
+        SELECT *, row_number() OVER () AS rid FROM tx WHERE ordered_at < TIMESTAMP '{end.isoformat(sep=" ")}'
+    ), orders AS (
+        SELECT member_id, {key} AS okey, sum(amount) AS value, min(ordered_at) AS first_at
+        FROM rows GROUP BY member_id, okey
+    )
+    SELECT member_id, year(first_at) * 12 + month(first_at) - 1 AS m,
+           coalesce(sum(value) FILTER (WHERE value >= 0), 0) AS purchases,
+           coalesce(sum(value) FILTER (WHERE value < 0), 0) AS returns,
+           count(*) FILTER (WHERE value > 0) AS orders,
+           greatest(max(value), 0) AS max_order
+    FROM orders GROUP BY member_id, m
+    """
+    con = duckdb.connect()
+    try:
+        con.register("tx", table)
+        agg = con.sql(sql).to_arrow_table().to_pandas()
+    finally:
+        con.close()
+    last = end - pd.Timedelta(microseconds=1)
+    m_end = last.year * 12 + last.month - 1
+    m0 = int(agg["m"].min()) if len(agg) else m_end
+    if start is not None:
+        m0 = min(m0, pd.Timestamp(start).year * 12 + pd.Timestamp(start).month - 1)
+    months = pd.period_range(
+        pd.Period(year=m0 // 12, month=m0 % 12 + 1, freq="M"), periods=m_end - m0 + 1, freq="M"
+    )
+    codes, ids = pd.factorize(agg["member_id"].astype(str), sort=True)
+    col = agg["m"].to_numpy().astype(np.int64) - m0
+    shape = (len(ids), len(months))
+    mats = {}
+    for name in ("purchases", "returns", "orders", "max_order"):
+        mat = np.zeros(shape, dtype=float)
+        mat[codes, col] = agg[name].to_numpy(dtype=float)
+        mats[name] = mat
+    return MonthlyActivity(member_ids=np.asarray(ids, dtype=object), months=months, **mats)
+
+
+def window_sums(values: np.ndarray, months: pd.PeriodIndex, window: Window) -> np.ndarray:
+    """Qualifying sums per member and month for the window (calendar year to date, trailing 12, lifetime)."""
+    csum = np.cumsum(values, axis=1)
+    if window == "lifetime":
+        return csum
+    out = csum.copy()
+    if window == "rolling_12m":
+        out[:, 12:] -= csum[:, :-12]
+        return out
+    # calendar year to date: subtract the cumulative sum at the previous December
+    month_no = np.asarray(months.month)
+    prev_dec = np.full(len(months), -1)
+    last = -1
+    for j, mo in enumerate(month_no):
+        prev_dec[j] = last
+        if mo == 12:
+            last = j
+    has = prev_dec >= 0
+    out[:, has] -= csum[:, prev_dec[has]]
+    return out
+
+
+# --- replay -----------------------------------------------------------------------------------------------
+@dataclass
+class Replay:
+    """A programme replayed over a history: tier codes per member and month, events, final state."""
+
+    program: TierProgram
+    member_ids: np.ndarray
+    months: pd.PeriodIndex
+    tiers: np.ndarray  # int8 codes, member x month (state at each month end)
+    qualifying: np.ndarray  # final qualifying value per member (incl. carried excess)
+    events: pd.DataFrame  # member_id, month, event, from_tier, to_tier
+    activity: MonthlyActivity
+
+    def tier_names(self, month=None) -> pd.Series:
+        j = -1 if month is None else self.months.get_loc(pd.Period(month, freq="M"))
+        names = np.asarray(self.program.names, dtype=object)[self.tiers[:, j]]
+        return pd.Series(
+            names, index=pd.Index(self.member_ids, name="member_id", dtype="str"), name="tier", dtype="str"
+        )
+
+    def tier_table(self) -> pd.DataFrame:
+        """Members per tier at each month end (rows: months; columns: tiers)."""
+        counts = np.stack([(self.tiers == k).sum(axis=0) for k in range(len(self.program.tiers))], axis=1)
+        return pd.DataFrame(counts, index=self.months.astype(str), columns=self.program.names)
+
+    def trailing(self, months: int = 12) -> pd.Series:
+        """The metric summed over the last ``months`` months (e.g. last year's qualifying spend)."""
+        values = self.activity.metric(self.program)[:, -months:].sum(axis=1)
+        return pd.Series(values, index=pd.Index(self.member_ids, name="member_id", dtype="str"), name="spend")
+
+
+def replay(transactions: pd.DataFrame, program: TierProgram, as_of) -> Replay:
+    """Apply ``program`` month by month to the history up to ``as_of``; vectorised over members."""
+    act = monthly_activity(transactions, as_of)
+    _, complete = _as_of_bounds(as_of)
+    n, n_months = act.purchases.shape
+    x = act.metric(program)
+    q_window = window_sums(x, act.months, program.window)
+    ups, rens = program.upgrades, program.renewals
+    fast = np.array([t.fast_upgrade if t.fast_upgrade is not None else np.inf for t in program.tiers])
+    has_fast = np.isfinite(fast).any()
+    use_carry = program.carry_over
+
+    tier = np.zeros(n, dtype=np.int8)
+    carry = np.zeros(n)
+    grace_left = np.zeros(n, dtype=np.int16)
+    grace_q = np.zeros(n)
+    reached = np.zeros(n, dtype=bool)  # tier reached by an upgrade since the last review
+    tiers = np.zeros((n, n_months), dtype=np.int8)
+    ev_rows, ev_month, ev_kind, ev_from, ev_to = [], [], [], [], []
+
+    def record(mask, kind, before, after, j):
+        idx = np.flatnonzero(mask)
+        if len(idx):
+            ev_rows.append(idx)
+            ev_month.append(np.full(len(idx), j))
+            ev_kind.append(np.full(len(idx), EVENTS.index(kind), dtype=np.int8))
+            ev_from.append(before[idx])
+            ev_to.append(after[idx])
+
+    for j, month in enumerate(act.months):
+        q = q_window[:, j] + carry
+        # fast upgrade: one large order
+        if has_fast:
+            # the highest tier whose fast-upgrade threshold the month's largest order meets
+            met = act.max_order[:, j][:, None] >= fast[None, :]
+            fast_to = np.where(met.any(axis=1), len(fast) - 1 - np.argmax(met[:, ::-1], axis=1), 0).astype(
+                np.int8
+            )
+            moved = fast_to > tier
+            record(moved, "fast_upgrade", tier, fast_to, j)
+            tier = np.where(moved, fast_to, tier).astype(np.int8)
+            reached |= moved
+            grace_left[moved] = 0
+        if program.upgrade_timing == "immediate":
+            up = supported_tier(q, ups)
+            moved = up > tier
+            record(moved, "upgrade", tier, up, j)
+            tier = np.where(moved, up, tier).astype(np.int8)
+            reached |= moved
+            grace_left[moved] = 0
+        # grace months run
+        in_grace = grace_left > 0
+        if in_grace.any():
+            grace_q = np.where(in_grace, grace_q + x[:, j], grace_q)
+            ok = in_grace & (grace_q >= rens[tier])
+            record(ok, "renewal", tier, tier, j)
+            grace_left[ok] = 0
+            grace_left[in_grace & ~ok] -= 1
+            ends = in_grace & ~ok & (grace_left == 0)
+            if ends.any():
+                after, _ = review_outcome(grace_q, tier, program)  # grace_q < renewal: a downgrade target
+                record(ends, "downgrade", tier, after, j)
+                tier = np.where(ends, after, tier).astype(np.int8)
+        # the review
+        is_review = program.review == "monthly" or month.month == program.review_month
+        if j == n_months - 1 and not complete:
+            is_review = False
+        if is_review:
+            eligible = (grace_left == 0) & ~in_grace  # a member whose grace ran this month: next review
+            after, outcome = review_outcome(q, tier, program)
+            up_m = eligible & (outcome == 1)
+            ren_m = eligible & (outcome == 2)
+            fail_m = eligible & (outcome == 3)
+            record(up_m, "upgrade", tier, after, j)
+            record(ren_m, "renewal", tier, tier, j)
+            reached |= up_m
+            if program.grace_months > 0:
+                record(fail_m, "grace", tier, tier, j)
+                grace_left[fail_m] = program.grace_months
+                grace_q[fail_m] = q[fail_m]
+                new_tier = np.where(up_m, after, tier).astype(np.int8)
+            else:
+                record(fail_m, "downgrade", tier, after, j)
+                new_tier = np.where(up_m | fail_m, after, tier).astype(np.int8)
+            if use_carry:
+                thr = np.where(reached, ups[new_tier], rens[new_tier])
+                carry = np.where((new_tier > 0) & ~fail_m, np.maximum(q - thr, 0.0), 0.0)
+            tier = new_tier
+            reached[:] = False
+        tiers[:, j] = tier
+    final_q = q_window[:, -1] + carry if n_months else np.zeros(n)
+
+    names = np.asarray(program.names, dtype=object)
+    if ev_rows:
+        rows = np.concatenate(ev_rows)
+        events = pd.DataFrame(
+            {
+                "member_id": pd.array(act.member_ids[rows], dtype="str"),
+                "month": act.months[np.concatenate(ev_month)].astype(str),
+                "event": pd.Categorical.from_codes(np.concatenate(ev_kind), EVENTS),
+                "from_tier": names[np.concatenate(ev_from)],
+                "to_tier": names[np.concatenate(ev_to)],
+            }
+        )
+        events = events.sort_values(["member_id", "month"], kind="stable", ignore_index=True)
+    else:
+        events = pd.DataFrame(columns=["member_id", "month", "event", "from_tier", "to_tier"])
+    return Replay(program, act.member_ids, act.months, tiers, final_q, events, act)
+
+
+def assign_tiers(transactions: pd.DataFrame, program: TierProgram, as_of) -> pd.Series:
+    """Tier name per member_id as of ``as_of`` (members with a transaction up to then), by replaying the history."""
+    return replay(transactions, program, as_of).tier_names()
+
+
+def about_to_upgrade(result: Replay, within: float = 0.2) -> pd.DataFrame:
+    """Members whose current qualifying value is within ``within`` (share of the threshold) below the next tier.
+
+    Columns: tier, qualifying, next_tier, threshold, gap; indexed by member_id (an audience list: export it only
+    when asked to).
+    """
+    if not 0 < within <= 1:
+        raise ValueError(f"about_to_upgrade: within must be in (0, 1], got {within!r}")
+    program = result.program
+    tier = result.tiers[:, -1].astype(int)
+    top = len(program.tiers) - 1
+    nxt = np.minimum(tier + 1, top)
+    thr = program.upgrades[nxt]
+    gap = thr - result.qualifying
+    sel = (tier < top) & (gap > 0) & (gap <= within * thr)
+    names = np.asarray(program.names, dtype=object)
+    return pd.DataFrame(
+        {
+            "tier": names[tier[sel]],
+            "qualifying": result.qualifying[sel],
+            "next_tier": names[nxt[sel]],
+            "threshold": thr[sel],
+            "gap": gap[sel],
+        },
+        index=pd.Index(result.member_ids[sel], name="member_id", dtype="str"),
+    )
