@@ -12,7 +12,7 @@ For the report runner (``workbench.report``)::
 :class:`ManagementHTMLExporter` (an ``nbconvert.HTMLExporter``) that
 
 * hides all code: no inputs, no ``In [ ]``/``Out[ ]`` prompts (``--no-input``);
-* uses the ``management`` template (``templates/management/``, based on nbconvert's ``classic`` cell
+* uses the ``report`` template (``templates/report/``, based on nbconvert's ``classic`` cell
   markup) with one inline stylesheet: no require.js, jQuery, MathJax, mermaid, widget scripts or any
   CDN link, no ``<script>`` at all; JavaScript/widget outputs are dropped, never run;
 * embeds every image as a ``data:`` URI and gives each ``<img>`` an ``alt`` text (the figure's title, set
@@ -35,10 +35,10 @@ from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Unicode
 
-from workbench.i18n import CSS_FONT_STACK, HTML_LANG, check_language, t
+from workbench.i18n import HTML_LANG, check_language, t
 
 TEMPLATE_DIR = Path(__file__).resolve().parent
-TEMPLATE_NAME = "management"
+TEMPLATE_NAME = "report"
 
 IMAGE_MIMES = ("image/png", "image/jpeg", "image/svg+xml")
 HEADLINES_MIME = "application/vnd.workbench.headlines+json"
@@ -52,9 +52,8 @@ _TAG = re.compile(r"<[^>]+>")
 
 
 def report_css() -> str:
-    """The report stylesheet (inlined into every report)."""
-    css = (TEMPLATE_DIR / TEMPLATE_NAME / "report.css").read_text(encoding="utf-8")
-    return css.replace("__FONT_STACK__", CSS_FONT_STACK)
+    """The report stylesheet (the template inlines it into every report)."""
+    return (TEMPLATE_DIR / TEMPLATE_NAME / "report.css").read_text(encoding="utf-8")
 
 
 def _plain(text: str) -> str:
@@ -155,7 +154,6 @@ class ManagementHTMLExporter(HTMLExporter):
         wb["subtitle"] = self.subtitle
         wb["footer"] = self.footer
         wb["html_lang"] = HTML_LANG[self.language]
-        wb["css"] = report_css()
         return nb_copy, resources
 
 
