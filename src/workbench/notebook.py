@@ -18,7 +18,9 @@ HEADLINES_MIME = "application/vnd.workbench.headlines+json"
 def headlines(mapping: dict[str, str]) -> None:
     from IPython.display import display
 
-    display({HEADLINES_MIME: {str(k): str(v) for k, v in mapping.items()}}, raw=True)
+    values = {str(k): str(v) for k, v in mapping.items()}
+    # notebooks are saved with sorted JSON keys: keep the author's order of the labels in the metadata
+    display({HEADLINES_MIME: values}, metadata={HEADLINES_MIME: {"order": list(values)}}, raw=True)
 
 
 def findings(sentences: list[str], lang: str = "zh-TW", *, title: str | None = None) -> None:

@@ -1,0 +1,524 @@
+"""Report params: one common YAML plus one per notebook, loaded and validated before anything runs.
+
+Layout of a params folder (relative paths in these files are relative to the params folder itself, so
+``../data/demo/transactions.parquet``, as ``workbench validate --params`` reads them)::
+
+    params/common.yaml      data source, month, language, seed, audience_dir (see ``CommonParams``)
+    params/report.yaml      the notebooks to run, in order, each with a timeout (see ``ReportConfig``)
+    params/<name>.yaml      optional: parameters specific to notebooks/<name>.ipynb (a flat mapping)
+
+``load_plan(params_dir)`` reads them with ``yaml.safe_load`` into frozen dataclasses and checks them against
+each notebook's ``parameters`` cell (parsed with ``ast``, nothing is executed): an unknown or misspelt key,
+a wrong type, or a key the notebook does not declare is a ``ParamsError`` naming the file and the key.
+papermill itself only warns about undeclared parameters and silently runs the defaults.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import difflib
+import json
+import os
+import re
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+COMMON_FILE = "common.yaml"
+REPORT_FILE = "report.yaml"
+MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
+
+#: Common params every report notebook declares (TEAM notebook contract), injected into each of them.
+CONTRACT_PARAMETERS = (
+    "month",
+    "language",
+    "currency",
+    "seed",
+    "transactions",
+    "members",
+    "campaign",
+    "truth",
+    "audience_dir",
+)
+#: Data-loading options, injected only into notebooks whose parameters cell declares them.
+OPTIONAL_PARAMETERS = (
+    "columns",
+    "date_format",
+    "timezone",
+    "encoding",
+    "sep",
+    "table",
+    "query",
+    "observation_end",
+    "member_id_width",
+)
+#: Sources of ``data.transactions`` that are not files.
+NON_FILE_SOURCES = ("demo", "cdnow")
+
+
+class ParamsError(ValueError):
+    """A params file (or a notebook's parameters cell) is invalid; the message names file and key."""
+
+
+# --------------------------------------------------------------------------------------------- dataclasses
+@dataclass(frozen=True)
+class DataSource:
+    """The ``data:`` block of ``common.yaml``, the same block ``workbench validate --params`` reads
+    (``workbench.data.DataParams``; shape from DESIGN.md).
+
+    ``transactions``: ``demo``, ``cdnow``, a .csv/.parquet/.duckdb path, or a database URL (+ ``table`` or
+    ``query``). ``members``, ``campaign``, ``truth``: optional files of the brand (members table, experiment
+    table, ground truth of the demo); empty when a brand has none. Relative paths are relative to the
+    folder of the params file (``../data/demo/...`` from ``params/``), as ``workbench validate`` reads them.
+    """
+
+    transactions: str
+    members: str = ""
+    campaign: str = ""
+    truth: str = ""
+    columns: Mapping[str, str] = field(default_factory=dict)
+    date_format: str = "auto"
+    currency: Literal["TWD", "HKD", "USD"] = "TWD"
+    timezone: str = "Asia/Taipei"
+    encoding: str | None = None
+    sep: str | None = None
+    table: str | None = None
+    query: str | None = None
+    observation_end: str | None = None
+    member_id_width: int | None = None
+
+    def __post_init__(self):
+        if not self.transactions:
+            raise ParamsError("DataSource.transactions must name a source ('demo', a file or a URL), got ''")
+        try:
+            from zoneinfo import ZoneInfo
+
+            ZoneInfo(self.timezone)
+        except Exception as exc:  # ZoneInfoNotFoundError, ValueError
+            raise ParamsError(
+                f"DataSource.timezone must be an IANA time zone such as 'Asia/Taipei', got {self.timezone!r}"
+            ) from exc
+
+    def load_options(self) -> dict[str, Any]:
+        """Keyword options for ``workbench.data.load_transactions`` (besides columns and date_format)."""
+        keys = (
+            "encoding",
+            "sep",
+            "table",
+            "query",
+            "timezone",
+            "currency",
+            "observation_end",
+            "member_id_width",
+        )
+        return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
+
+
+@dataclass(frozen=True)
+class CommonParams:
+    """``params/common.yaml``. ``month`` empty = the latest complete month of the data."""
+
+    data: DataSource
+    month: str = ""
+    language: Literal["zh-TW", "en"] = "zh-TW"
+    seed: int = 42
+    audience_dir: str = ""
+
+    def __post_init__(self):
+        if self.month and not MONTH_RE.match(self.month):
+            raise ParamsError(f"CommonParams.month must be 'YYYY-MM' or empty, got {self.month!r}")
+
+
+@dataclass(frozen=True)
+class NotebookSpec:
+    """One entry of ``report.yaml``'s ``notebooks`` list: notebooks/<name>.ipynb, wall-time limit (s)."""
+
+    name: str
+    timeout: int = 600
+
+    def __post_init__(self):
+        if not NAME_RE.match(self.name):
+            raise ParamsError(
+                f"NotebookSpec.name must be a file stem (letters, digits, _ -), got {self.name!r}"
+            )
+        if self.timeout <= 0:
+            raise ParamsError(
+                f"NotebookSpec.timeout must be a positive number of seconds, got {self.timeout!r}"
+            )
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """``params/report.yaml``: the notebooks in run order; ``notebooks_dir`` relative to the params folder."""
+
+    notebooks: tuple[NotebookSpec, ...]
+    notebooks_dir: str = "../notebooks"
+
+    def __post_init__(self):
+        names = [nb.name for nb in self.notebooks]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ParamsError(f"ReportConfig.notebooks lists {dupes} more than once")
+
+
+@dataclass(frozen=True)
+class NotebookRun:
+    """A validated notebook to execute: where it is, its limit, the exact parameters papermill injects."""
+
+    name: str
+    path: Path
+    timeout: int
+    parameters: Mapping[str, Any]
+    params_file: Path | None
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """Everything the runner needs, built and validated by ``load_plan`` before any notebook runs."""
+
+    root: Path
+    params_dir: Path
+    notebooks_dir: Path
+    common: CommonParams
+    config: ReportConfig
+    month: str
+    notebooks: tuple[NotebookRun, ...]
+
+    @property
+    def language(self) -> str:
+        return self.common.language
+
+    def input_files(self) -> dict[str, Path]:
+        """Input data files named in the params (param name -> absolute path), for the fingerprint."""
+        files: dict[str, Path] = {}
+        for run in self.notebooks:
+            for key, value in run.parameters.items():
+                if isinstance(value, str) and value and key != "audience_dir":
+                    path = (self.notebooks_dir / value).resolve()
+                    if path.is_file():
+                        files.setdefault(key, path)
+        return dict(sorted(files.items()))
+
+
+# ------------------------------------------------------------------------------------------------ YAML
+def read_yaml(path: Path) -> dict[str, Any]:
+    """A YAML mapping read with ``safe_load`` (no Python object tags); empty file = ``{}``."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{path}: not valid (safe) YAML: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ParamsError(f"{path}: must be a mapping of key: value, got {type(data).__name__}")
+    return data
+
+
+def _type_name(tp) -> str:
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        return " | ".join(repr(a) for a in typing.get_args(tp))
+    if origin in (types.UnionType, typing.Union):
+        return " | ".join(_type_name(a) for a in typing.get_args(tp))
+    if origin is not None:
+        return getattr(origin, "__name__", str(origin))
+    return getattr(tp, "__name__", str(tp))
+
+
+def _check_value(tp, value, where: str):
+    """``value`` converted to ``tp`` (tuples of dataclasses, mappings of str) or a ``ParamsError``."""
+    origin = typing.get_origin(tp)
+    if origin in (types.UnionType, typing.Union):
+        options = [a for a in typing.get_args(tp) if a is not type(None)]
+        if value is None and len(options) < len(typing.get_args(tp)):
+            return None
+        (tp,) = options
+        return _check_value(tp, value, where)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ParamsError(f"{where}: expected a mapping, got {type(value).__name__} {value!r}")
+        return build(tp, value, where)
+    if origin is Literal:
+        allowed = typing.get_args(tp)
+        if value not in allowed:
+            raise ParamsError(f"{where}: must be one of {list(allowed)}, got {value!r}")
+        return value
+    if origin is tuple:
+        (item_tp, _ellipsis) = typing.get_args(tp)
+        if not isinstance(value, list):
+            raise ParamsError(f"{where}: expected a list, got {type(value).__name__} {value!r}")
+        return tuple(_check_value(item_tp, v, f"{where}[{i}]") for i, v in enumerate(value))
+    if origin in (Mapping, dict):
+        key_tp, val_tp = typing.get_args(tp)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise ParamsError(f"{where}: expected a mapping, got {type(value).__name__} {value!r}")
+        return {
+            _check_value(key_tp, k, f"{where}.{k}"): _check_value(val_tp, v, f"{where}.{k}")
+            for k, v in value.items()
+        }
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ParamsError(f"{where}: expected an integer, got {type(value).__name__} {value!r}")
+        return value
+    if tp is str:
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise ParamsError(
+                f"{where}: expected text, got {type(value).__name__} {value!r} (quote it in YAML)"
+            )
+        return value
+    raise TypeError(f"params: unsupported field type {tp!r} at {where}")  # programming error
+
+
+def build(cls, mapping: Mapping[str, Any], where: str):
+    """``cls(**mapping)`` with unknown keys, missing keys and wrong types reported as ``where: key``."""
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = [k for k in mapping if k not in fields]
+    if unknown:
+        key = unknown[0]
+        close = difflib.get_close_matches(str(key), list(fields), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ParamsError(f"{where}: unknown key {key!r}{hint}; allowed keys: {', '.join(fields)}")
+    kwargs = {}
+    for name, f in fields.items():
+        if name in mapping:
+            kwargs[name] = _check_value(hints[name], mapping[name], f"{where}.{name}")
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise ParamsError(f"{where}: missing required key {name!r} ({_type_name(hints[name])})")
+    try:
+        return cls(**kwargs)
+    except ParamsError as exc:
+        raise ParamsError(f"{where}: {exc}") from exc
+
+
+# ------------------------------------------------------------------------------------ parameters cell
+@dataclass(frozen=True)
+class Declared:
+    """A parameter declared in a notebook's ``parameters`` cell; ``default`` is ``...`` when not a literal."""
+
+    name: str
+    default: Any
+    annotation: str | None
+
+
+def notebook_parameters(path: Path) -> dict[str, Declared]:
+    """The names (and literal defaults) assigned in the notebook's cell tagged ``parameters``.
+
+    Reads the .ipynb as JSON and parses the cell with ``ast`` (no kernel, no nbformat import).
+    """
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ParamsError(f"{path}: cannot read notebook: {exc}") from exc
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            source = cell.get("source", "")
+            source = "".join(source) if isinstance(source, list) else source
+            break
+    else:
+        raise ParamsError(f"{path}: no code cell tagged 'parameters' (papermill needs one)")
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise ParamsError(f"{path}: parameters cell is not plain Python: {exc}") from exc
+    declared: dict[str, Declared] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            targets, value, ann = node.targets, node.value, None
+        elif isinstance(node, ast.AnnAssign):
+            targets, value, ann = [node.target], node.value, ast.unparse(node.annotation)
+        else:
+            continue
+        try:
+            default = ast.literal_eval(value) if value is not None else ...
+        except ValueError:
+            default = ...
+        for target in targets:
+            if isinstance(target, ast.Name):
+                declared[target.id] = Declared(target.id, default, ann)
+    return declared
+
+
+def _compatible(declared: Declared, value) -> bool:
+    """Whether ``value`` has the type of the notebook's default (int is fine where a float is expected)."""
+    default = declared.default
+    if default is ... or default is None:
+        return True
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, int | float)
+    if isinstance(default, int):
+        return isinstance(value, int)
+    if isinstance(default, str):
+        return isinstance(value, str)
+    if isinstance(default, list | tuple):
+        return isinstance(value, list | tuple)
+    if isinstance(default, dict):
+        return isinstance(value, dict)
+    return True
+
+
+# ------------------------------------------------------------------------------------------- the plan
+def _is_path(source: str) -> bool:
+    return bool(source) and source not in NON_FILE_SOURCES and "://" not in source
+
+
+def _rel(base: Path, notebooks_dir: Path, value: str) -> str:
+    """A path relative to ``base`` (the params folder), rewritten relative to notebooks/ (papermill's cwd)."""
+    if not _is_path(value):
+        return value
+    return Path(os.path.relpath((base / value).resolve(), notebooks_dir)).as_posix()
+
+
+def common_parameters(common: CommonParams, base: Path, notebooks_dir: Path, month: str) -> dict[str, Any]:
+    """The notebook parameters derived from ``common.yaml`` (contract names, paths relative to notebooks/)."""
+    d = common.data
+    params = {
+        "month": month,
+        "language": common.language,
+        "currency": d.currency,
+        "seed": common.seed,
+        "transactions": _rel(base, notebooks_dir, d.transactions),
+        "members": _rel(base, notebooks_dir, d.members),
+        "campaign": _rel(base, notebooks_dir, d.campaign),
+        "truth": _rel(base, notebooks_dir, d.truth),
+        "audience_dir": _rel(base, notebooks_dir, common.audience_dir),
+        "columns": dict(d.columns),
+        "date_format": d.date_format,
+    }
+    params.update({k: v for k, v in d.load_options().items() if k in OPTIONAL_PARAMETERS})
+    params["timezone"] = d.timezone
+    return params
+
+
+def latest_complete_month(common: CommonParams, base: Path) -> str:
+    """The last calendar month the transactions cover to its final day (else the month before)."""
+    import pandas as pd
+
+    source = common.data.transactions
+    latest = None
+    path = base / source
+    if _is_path(source) and path.suffix == ".parquet" and path.is_file():
+        import pyarrow.parquet as pq
+
+        meta = pq.ParquetFile(path).metadata
+        names = meta.schema.names
+        col = common.data.columns.get("ordered_at", "ordered_at")
+        if col in names:
+            i = names.index(col)
+            stats = [meta.row_group(g).column(i).statistics for g in range(meta.num_row_groups)]
+            if stats and all(s is not None and s.has_min_max for s in stats):
+                latest = max(pd.Timestamp(s.max) for s in stats)
+    if latest is None:
+        from workbench.data import load_transactions
+
+        src = str(path) if _is_path(source) else source
+        tx = load_transactions(
+            src,
+            columns=dict(common.data.columns) or None,
+            date_format=common.data.date_format,
+            **common.data.load_options(),
+        )
+        if tx.empty:
+            raise ParamsError(f"data.transactions {source!r} has no rows: cannot choose a default month")
+        latest = pd.Timestamp(tx["ordered_at"].max())
+    period = pd.Period(latest, freq="M")
+    if latest.normalize() < period.end_time.normalize():
+        period -= 1
+    return str(period)
+
+
+def load_plan(
+    params_dir: str | Path,
+    *,
+    month: str | None = None,
+    only: list[str] | None = None,
+) -> RunPlan:
+    """Read and validate every params file and notebook parameters cell; nothing is executed."""
+    params_dir = Path(params_dir).resolve()
+    root = params_dir.parent
+    common_path, report_path = params_dir / COMMON_FILE, params_dir / REPORT_FILE
+    for path in (common_path, report_path):
+        if not path.is_file():
+            raise ParamsError(f"{path}: params file missing")
+    common = build(CommonParams, read_yaml(common_path), str(common_path))
+    config = build(ReportConfig, read_yaml(report_path), str(report_path))
+    if month is not None and not MONTH_RE.match(month):
+        raise ParamsError(f"--month must be 'YYYY-MM', got {month!r}")
+
+    names = [nb.name for nb in config.notebooks]
+    for name in only or []:
+        if name not in names:
+            raise ParamsError(f"--only {name!r}: not listed in {report_path} (listed: {', '.join(names)})")
+    specs = [nb for nb in config.notebooks if not only or nb.name in only]
+
+    notebooks_dir = (params_dir / config.notebooks_dir).resolve()
+    known_files = {COMMON_FILE, REPORT_FILE} | {f"{n}.yaml" for n in names}
+    for stray in sorted(params_dir.glob("*.yaml")):
+        close = difflib.get_close_matches(stray.stem, names, n=1, cutoff=0.8)
+        if stray.name not in known_files and close:
+            raise ParamsError(
+                f"{stray}: no notebook {stray.stem!r} in {report_path}; misspelt {close[0] + '.yaml'!r}?"
+            )
+
+    # Validate every notebook before resolving the month (which may read data).
+    checked: list[tuple[NotebookSpec, Path, dict[str, Declared], dict[str, Any], Path | None]] = []
+    base = common_parameters(common, params_dir, notebooks_dir, "0000-00")
+    for spec in specs:
+        nb_path = notebooks_dir / f"{spec.name}.ipynb"
+        if not nb_path.is_file():
+            raise ParamsError(f"{report_path}: notebook {spec.name!r} not found at {nb_path}")
+        declared = notebook_parameters(nb_path)
+        for key in CONTRACT_PARAMETERS:
+            if key not in declared:
+                raise ParamsError(
+                    f"{nb_path}: parameters cell does not declare {key!r}, which {common_path.name} injects "
+                    f"into every report notebook (declared: {', '.join(declared) or 'nothing'})"
+                )
+        own_path = params_dir / f"{spec.name}.yaml"
+        own = read_yaml(own_path) if own_path.is_file() else {}
+        for key, value in own.items():
+            if key in base:
+                raise ParamsError(
+                    f"{own_path}: key {key!r} belongs in {common_path.name}, not a notebook's params"
+                )
+            if key not in declared:
+                close = difflib.get_close_matches(str(key), list(declared), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ParamsError(
+                    f"{own_path}: unknown key {key!r}{hint}: the parameters cell of {nb_path.name} does not "
+                    f"declare it (declared: {', '.join(declared)})"
+                )
+            if not _compatible(declared[key], value):
+                raise ParamsError(
+                    f"{own_path}: key {key!r} must be {type(declared[key].default).__name__} like the "
+                    f"notebook's default {declared[key].default!r}, got {type(value).__name__} {value!r}"
+                )
+        for key, value in base.items():
+            if key in declared and key != "month" and not _compatible(declared[key], value):
+                raise ParamsError(
+                    f"{common_path}: {key!r} = {value!r} does not match the type of the default "
+                    f"{declared[key].default!r} in {nb_path.name}"
+                )
+        checked.append((spec, nb_path, declared, own, own_path if own_path.is_file() else None))
+
+    month = month or common.month or latest_complete_month(common, params_dir)
+    base = common_parameters(common, params_dir, notebooks_dir, month)
+    runs = []
+    for spec, nb_path, declared, own, own_path in checked:
+        params = {k: v for k, v in base.items() if k in CONTRACT_PARAMETERS or k in declared}
+        params.update(own)
+        runs.append(NotebookRun(spec.name, nb_path, spec.timeout, params, own_path))
+    return RunPlan(root, params_dir, notebooks_dir, common, config, month, tuple(runs))
