@@ -43,8 +43,9 @@ report: $(STAMP) system $(DEMO)/transactions.parquet
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
-lab: $(STAMP)
-	$(BIN)/jupyter lab --allow-root --notebook-dir=notebooks
+# The notebooks' default parameters read data/demo; MPLBACKEND (e.g. Agg) would hide every plot.
+lab: $(STAMP) $(DEMO)/transactions.parquet
+	env -u MPLBACKEND $(BIN)/jupyter lab --allow-root --notebook-dir=notebooks
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
