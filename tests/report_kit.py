@@ -1,0 +1,194 @@
+"""Shared by the browser and safety tests: a demo monthly run in a temp folder, and a checked browser page.
+
+* ``write_demo(data_dir, members, mutate=...)``: the deterministic demo brand as parquet (optionally altered
+  by ``mutate(DemoData)`` first, e.g. to inject markup into store or arm names).
+* ``write_params(params_dir, data_dir, language)``: a copy of the project's ``params/`` pointing at that data
+  and the project's notebooks, in ``language``.
+* ``run_report(params_dir, out_dir)``: the real ``workbench report`` command (as ``make report`` runs it).
+* ``open_browser()`` / ``PageCheck``: headless Debian Chromium with networking off; every request that is not
+  ``file:``/``data:`` is aborted and recorded, as are failed requests, console messages, page errors and
+  dialogs (``alert``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+XSS = "<script>alert(1)</script>"
+
+
+def write_demo(data_dir: Path, members: int = 4000, *, seed: int = 42, mutate=None):
+    from workbench.demo import generate_demo
+
+    demo = generate_demo(members, seed=seed)
+    if mutate is not None:
+        mutate(demo)
+    demo.write(data_dir)
+    return demo
+
+
+def report_notebooks() -> list[dict]:
+    """The notebooks ``make report`` runs (params/report.yaml); every notebooks/*.ipynb if none listed yet."""
+    listed = (yaml.safe_load((REPO / "params" / "report.yaml").read_text(encoding="utf-8")) or {}).get(
+        "notebooks"
+    )
+    if listed:
+        return [dict(item) for item in listed]
+    return [{"name": p.stem, "timeout": 600} for p in sorted((REPO / "notebooks").glob("*.ipynb"))]
+
+
+def write_params(
+    params_dir: Path, data_dir: Path, language: str, *, notebooks: list[dict] | None = None
+) -> Path:
+    params_dir.mkdir(parents=True, exist_ok=True)
+    for src in (REPO / "params").glob("*.yaml"):
+        shutil.copy(src, params_dir / src.name)
+    common = yaml.safe_load((params_dir / "common.yaml").read_text(encoding="utf-8"))
+    for key in ("transactions", "members", "campaign", "truth"):
+        if common["data"].get(key):
+            common["data"][key] = str((data_dir / Path(common["data"][key]).name).resolve())
+    common["language"] = language
+    (params_dir / "common.yaml").write_text(yaml.safe_dump(common, allow_unicode=True), encoding="utf-8")
+    report = yaml.safe_load((params_dir / "report.yaml").read_text(encoding="utf-8")) or {}
+    report["notebooks_dir"] = str(REPO / "notebooks")
+    report["notebooks"] = notebooks if notebooks is not None else report_notebooks()
+    (params_dir / "report.yaml").write_text(yaml.safe_dump(report, allow_unicode=True), encoding="utf-8")
+    return params_dir
+
+
+def run_report(params_dir: Path, out_dir: Path, *, month: str | None = None) -> subprocess.CompletedProcess:
+    """``workbench report`` in a subprocess (the command ``make report`` runs), output captured."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "workbench.cli",
+        "report",
+        "--params",
+        str(params_dir),
+        "--out",
+        str(out_dir),
+    ]
+    if month:
+        cmd += ["--month", month]
+    env = {k: v for k, v in __import__("os").environ.items() if k != "MPLBACKEND"}
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, timeout=1200)
+
+
+def month_dirs(out_dir: Path) -> list[Path]:
+    return sorted(p for p in out_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def read_run(month_dir: Path) -> dict:
+    return json.loads((month_dir / "run.json").read_text(encoding="utf-8"))
+
+
+def report_pages(out_dir: Path) -> list[Path]:
+    """Every published HTML page of a run: the months index, each month's index and each report."""
+    return sorted(out_dir.rglob("*.html"))
+
+
+# ---------------------------------------------------------------------------------------------- browser
+@contextlib.contextmanager
+def open_browser():
+    sync_api = __import__("pytest").importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        __import__("pytest").skip(f"{CHROMIUM} not installed (make system installs it)")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass
+class PageCheck:
+    """One page opened from disk with everything the page tried recorded."""
+
+    blocked: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @classmethod
+    def open(cls, browser, path: Path, *, viewport=(1280, 900)):
+        check = cls()
+        context = browser.new_context(
+            viewport={"width": viewport[0], "height": viewport[1]}, java_script_enabled=True
+        )
+
+        def route(r):
+            if r.request.url.startswith(("file:", "data:")):
+                r.continue_()
+            else:
+                check.blocked.append(r.request.url)
+                r.abort()
+
+        context.route("**/*", route)
+        page = context.new_page()
+        page.on("requestfailed", lambda r: check.failed.append(f"{r.url} ({r.failure})"))
+        page.on("console", lambda m: check.console.append(f"{m.type}: {m.text}"))
+        page.on("pageerror", lambda e: check.console.append(f"pageerror: {e}"))
+
+        def on_dialog(d):
+            check.dialogs.append(f"{d.type}: {d.message}")
+            d.dismiss()
+
+        page.on("dialog", on_dialog)
+        t0 = time.perf_counter()
+        page.goto(path.resolve().as_uri(), wait_until="load")
+        page.wait_for_load_state("networkidle")
+        check.seconds = time.perf_counter() - t0
+        return check, context, page
+
+    @property
+    def problems(self) -> list[str]:
+        return (
+            [f"blocked network request: {u}" for u in self.blocked]
+            + [f"failed request: {u}" for u in self.failed]
+            + [f"console {m}" for m in self.console]
+            + [f"dialog {d}" for d in self.dialogs]
+        )
+
+
+IMAGES_JS = """() => Array.from(document.images).map(i => ({
+    src: i.currentSrc.slice(0, 40), complete: i.complete, w: i.naturalWidth, h: i.naturalHeight, alt: i.alt}))"""
+
+CODE_SELECTORS = (
+    ".jp-InputArea, .jp-InputPrompt, .input, .input_area, .input_prompt, .highlight, pre code, .CodeMirror"
+)
+
+
+def platform_fonts(context, page, selector: str) -> list[str]:
+    """Font families Chromium actually used to draw the text of the first ``selector`` (via DevTools)."""
+    cdp = context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument", {"depth": -1})
+    node = cdp.send("DOM.querySelector", {"nodeId": root["root"]["nodeId"], "selector": selector})
+    if not node.get("nodeId"):
+        return []
+    # the text is in the element's child text node(s); platform fonts are reported for the element
+    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node["nodeId"]})
+    return [f["familyName"] for f in fonts.get("fonts", []) if f.get("glyphCount", 0) > 0]

@@ -1,0 +1,228 @@
+"""The monthly reports as management sees them: a demo run opened from disk in headless Chromium, offline.
+
+Once per language (session fixture), ``workbench report`` runs every report notebook on a 4,000-member
+demo in a temp folder. Each published page (months index, month index, every report) is then opened from
+disk with all non-file requests aborted, and must load with no failed request and no console error, show
+every plot, show no code, and carry the key figures. Screenshots (laptop and phone width) and a PDF print
+of every report land in ``test-artifacts/<language>/`` for review.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from report_kit import (
+    ARTIFACTS,
+    CODE_SELECTORS,
+    IMAGES_JS,
+    PageCheck,
+    month_dirs,
+    open_browser,
+    platform_fonts,
+    read_run,
+    report_pages,
+    run_report,
+    write_demo,
+    write_params,
+)
+
+from workbench.i18n import HTML_LANG, money, number
+
+pytestmark = pytest.mark.browser
+
+DEMO_MEMBERS = 4000
+PHONE = (390, 844)
+# text that must never reach a management page
+CODE_TEXT = re.compile(
+    r"\bIn\s*\[\s*\d*\s*\]:|\bOut\s*\[\s*\d*\s*\]:|Traceback|Warning:|DeprecationWarning|<Axes|<Figure"
+)
+EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:|//)""", re.I)
+
+
+@dataclass
+class DemoRun:
+    language: str
+    out: Path
+    month_dir: Path
+    run: dict
+    data_dir: Path
+    stdout: str
+    returncode: int
+
+    def report_html(self, name: str) -> Path:
+        return self.month_dir / f"{name}.html"
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory) -> Path:
+    data_dir = tmp_path_factory.mktemp("demo-data")
+    write_demo(data_dir, DEMO_MEMBERS)
+    return data_dir
+
+
+@pytest.fixture(scope="session", params=["zh-TW", "en"])
+def demo_run(request, demo_data, tmp_path_factory) -> DemoRun:
+    language = request.param
+    root = tmp_path_factory.mktemp(f"run-{language}")
+    params = write_params(root / "params", demo_data, language)
+    done = run_report(params, root / "reports")
+    months = month_dirs(root / "reports")
+    assert months, f"workbench report wrote no month folder:\n{done.stdout}\n{done.stderr}"
+    return DemoRun(
+        language,
+        root / "reports",
+        months[-1],
+        read_run(months[-1]),
+        demo_data,
+        done.stdout + done.stderr,
+        done.returncode,
+    )
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with open_browser() as b:
+        yield b
+
+
+def _artifact(language: str, name: str) -> Path:
+    path = ARTIFACTS / language / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def test_the_monthly_run_succeeds_for_every_report(demo_run):
+    assert demo_run.returncode == 0, demo_run.stdout
+    reports = demo_run.run["reports"]
+    assert reports, "no report notebooks ran"
+    assert [r["name"] for r in reports if r["status"] != "ok"] == []
+    for r in reports:
+        assert demo_run.report_html(r["name"]).is_file()
+    assert (demo_run.out / "index.html").is_file() and (demo_run.month_dir / "index.html").is_file()
+
+
+def test_pages_are_self_contained_and_script_free(demo_run):
+    for page in report_pages(demo_run.out):
+        text = page.read_text(encoding="utf-8")
+        assert not EXTERNAL.findall(text), f"{page.name} links outside the file: {EXTERNAL.findall(text)[:3]}"
+        assert "<script" not in text.lower(), f"{page.name} contains a script"
+        assert "<link" not in text.lower(), f"{page.name} fetches a stylesheet"
+        assert f'lang="{HTML_LANG[demo_run.language]}"' in text or f'lang="{demo_run.language}"' in text
+        assert page.stat().st_size < 4_000_000, f"{page.name}: {page.stat().st_size:,} bytes"
+
+
+def test_every_page_renders_offline_with_plots_and_no_code(demo_run, browser):
+    problems = {}
+    for path in report_pages(demo_run.out):
+        check, context, page = PageCheck.open(browser, path)
+        try:
+            rel = path.relative_to(demo_run.out).as_posix()
+            found = list(check.problems)
+            images = page.evaluate(IMAGES_JS)
+            found += [
+                f"image not loaded: {i}" for i in images if not (i["complete"] and i["w"] > 0 and i["h"] > 0)
+            ]
+            found += [f"image without alt text: {i['src']}" for i in images if not i["alt"].strip()]
+            if page.locator(CODE_SELECTORS).count():
+                found.append(f"{page.locator(CODE_SELECTORS).count()} code elements visible")
+            body = page.inner_text("body")
+            found += [f"code/debug text: {m!r}" for m in CODE_TEXT.findall(body)]
+            if path.parent == demo_run.month_dir and path.stem != "index":
+                assert images, f"{rel}: a report without any plot"
+            page.screenshot(path=_artifact(demo_run.language, rel.replace("/", "_") + ".png"), full_page=True)
+            if found:
+                problems[rel] = found
+        finally:
+            context.close()
+    assert not problems, problems
+
+
+def test_reports_fit_a_phone_screen(demo_run, browser):
+    """At phone width the page itself never scrolls sideways (wide tables scroll inside their box)."""
+    wide = {}
+    for r in demo_run.run["reports"]:
+        check, context, page = PageCheck.open(browser, demo_run.report_html(r["name"]), viewport=PHONE)
+        try:
+            overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+            page.screenshot(path=_artifact(demo_run.language, f"phone_{r['name']}.png"), full_page=False)
+            if overflow > 2:
+                wide[r["name"]] = overflow
+        finally:
+            context.close()
+    assert not wide, f"pages wider than a phone screen by px: {wide}"
+
+
+def test_reports_print_to_pdf(demo_run, browser):
+    for r in demo_run.run["reports"]:
+        _, context, page = PageCheck.open(browser, demo_run.report_html(r["name"]))
+        try:
+            page.emulate_media(media="print")
+            pdf = page.pdf(format="A4", print_background=True)
+        finally:
+            context.close()
+        assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+        _artifact(demo_run.language, f"{r['name']}.pdf").write_bytes(pdf)
+
+
+def test_headline_figures_appear_in_the_report_and_the_index(demo_run, browser):
+    _, context, page = PageCheck.open(browser, demo_run.month_dir / "index.html")
+    index_text = page.inner_text("body")
+    context.close()
+    missing = []
+    for r in demo_run.run["reports"]:
+        assert r["headlines"], f"{r['name']} published no headline figures"
+        _, context, page = PageCheck.open(browser, demo_run.report_html(r["name"]))
+        text = page.inner_text("body")
+        context.close()
+        for label, value in r["headlines"].items():
+            if value not in text:
+                missing.append(f"{r['name']}: {label} = {value} not in the report")
+            if value not in index_text or label not in index_text:
+                missing.append(f"{r['name']}: {label} = {value} not in the month index")
+    assert not missing, missing
+
+
+def test_overview_figures_match_a_direct_pandas_computation(demo_run, browser):
+    """Active members and net revenue of the month, computed here from the parquet, are on the page."""
+    if not demo_run.report_html("member_overview").is_file():
+        pytest.skip("member_overview not in this run")
+    tx = pd.read_parquet(demo_run.data_dir / "transactions.parquet")
+    month = pd.Period(demo_run.run["month"], freq="M")
+    in_month = tx[tx["ordered_at"].dt.to_period("M") == month]
+    active = in_month.loc[in_month["amount"] >= 0, "member_id"].nunique()
+    net = in_month["amount"].sum()
+    _, context, page = PageCheck.open(browser, demo_run.report_html("member_overview"))
+    text = page.inner_text("body")
+    context.close()
+    assert number(active) in text
+    assert money(net, "TWD") in text
+
+
+def test_chinese_text_is_drawn_with_a_cjk_font(demo_run, browser):
+    """In the browser, Chromium draws the page's Chinese with a CJK font; in the kernel, no plot text had a
+    missing glyph (matplotlib warns per missing glyph; the executed notebooks keep their stderr)."""
+    if demo_run.language != "zh-TW":
+        pytest.skip("Chinese text is checked in the zh-TW run")
+    for r in demo_run.run["reports"]:
+        check, context, page = PageCheck.open(browser, demo_run.report_html(r["name"]))
+        try:
+            heading = page.inner_text("h1") if page.locator("h1").count() else page.title()
+            assert re.search(r"[\u4e00-\u9fff]", heading), f"{r['name']}: heading {heading!r} is not Chinese"
+            fonts = platform_fonts(context, page, "h1")
+        finally:
+            context.close()
+        assert any("CJK" in f or "TC" in f for f in fonts), f"{r['name']}: h1 drawn with {fonts}"
+        nb = nbformat.read(demo_run.month_dir / f"{r['name']}.ipynb", as_version=4)
+        stderr = "".join(
+            o.get("text", "")
+            for c in nb.cells
+            if c.cell_type == "code"
+            for o in c.outputs
+            if o.output_type == "stream" and o.get("name") == "stderr"
+        )
+        assert "missing from font" not in stderr and "Glyph" not in stderr, stderr[:500]
