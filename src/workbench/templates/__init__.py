@@ -18,6 +18,9 @@ For the report runner (``workbench.report``)::
 * embeds every image as a ``data:`` URI and gives each ``<img>`` an ``alt`` text (the figure's title, set
   by ``workbench.notebook.setup()``; else the nearest heading above it; else "Chart" in the language);
 * drops stderr streams (warnings) and stray matplotlib reprs (``<Axes: ...>``) from outputs;
+* neutralizes active content as a safety net: an HTML/Markdown output carrying a script, event handler,
+  frame or remote image (e.g. an unescaped store name ``<script>alert(1)</script>``) is escaped so it
+  shows as text (``ScriptGuardPreprocessor``; notebooks should still escape data text themselves);
 * sets ``<html lang>`` from the language (``zh-Hant-TW`` / ``en``) and ``<title>`` from ``title`` or the
   report's first heading;
 * prints cleanly to PDF (print CSS: A4, no breaks inside figures and tables, repeated table headers).
@@ -104,6 +107,96 @@ class ReportCleanupPreprocessor(Preprocessor):
         return nb, resources
 
 
+# Markup that can run code or fetch from the network. Data text (store, segment, campaign names) reaching
+# an HTML or Markdown output unescaped shows up as one of these.
+_DANGEROUS = re.compile(
+    r"<\s*/?\s*(script|iframe|object|embed|link|meta|base|form|svg|math|frame|frameset|applet)\b"
+    r"|\son\w+\s*=|javascript\s*:|<\s*img\b[^>]*\ssrc\s*=\s*(?![\"']?data:)",
+    re.I,
+)
+SAFE_TAGS = frozenset(
+    "a abbr b blockquote br caption code col colgroup dd del details div dl dt em figcaption figure h1 h2 h3 "
+    "h4 h5 h6 hr i img ins kbd li mark ol p pre q s section small span strong style sub summary sup table "
+    "tbody td tfoot th thead tr u ul".split()
+)
+SAFE_ATTRIBUTES = {
+    "*": ["class", "id", "title", "lang", "dir"],
+    "a": ["href", "title"],
+    "img": ["alt", "width", "height"],  # src: data: URIs only, see _allowed_attribute
+    "td": ["colspan", "rowspan"],
+    "th": ["colspan", "rowspan", "scope"],
+    "table": ["border"],
+    "col": ["span"],
+    "style": ["scoped"],
+}
+
+
+def _allowed_attribute(tag: str, name: str, value: str) -> bool:
+    if tag == "img" and name == "src":
+        return value.startswith("data:image/")
+    return name in SAFE_ATTRIBUTES.get(tag, ()) or name in SAFE_ATTRIBUTES["*"]
+
+
+def has_active_content(markup: str) -> bool:
+    """Whether HTML/Markdown text contains a script, an event handler, a frame, a ``javascript:`` URL or an
+    image fetched from somewhere other than a ``data:`` URI."""
+    return bool(_DANGEROUS.search(markup))
+
+
+def neutralize_html(markup: str) -> str:
+    """HTML with every tag or attribute outside a harmless allow-list ESCAPED (shown as text, never run);
+    images only from ``data:`` URIs, links only to http(s)/mailto/anchors."""
+    import bleach
+
+    return bleach.clean(
+        markup,
+        tags=SAFE_TAGS,
+        attributes=_allowed_attribute,
+        protocols=["http", "https", "mailto", "data"],
+        strip=False,
+        strip_comments=True,
+    )
+
+
+def neutralize_markdown(text: str) -> str:
+    """Markdown whose raw HTML is shown as text: ``<`` and ``>`` become entities (Markdown keeps them)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class ScriptGuardPreprocessor(Preprocessor):
+    """Safety net for management reports: an HTML or Markdown output (or Markdown cell) that carries active
+    content is neutralized, so ``<script>alert(1)</script>`` from a store or campaign name shows as text.
+    Notebooks should escape data text themselves (``workbench.notebook.table``, ``findings``,
+    ``html.escape``); the count of neutralized outputs is kept in ``resources["workbench"]["neutralized"]``
+    and logged as a warning."""
+
+    def preprocess(self, nb, resources):
+        count = 0
+        for cell in nb.cells:
+            if cell.cell_type == "markdown" and has_active_content(cell.source):
+                cell.source = neutralize_markdown(cell.source)
+                count += 1
+            for out in cell.get("outputs", []):
+                data = out.get("data", {})
+                html_text = data.get("text/html")
+                if isinstance(html_text, list):
+                    html_text = "".join(html_text)
+                if html_text and has_active_content(html_text):
+                    data["text/html"] = neutralize_html(html_text)
+                    count += 1
+                md = data.get("text/markdown")
+                if isinstance(md, list):
+                    md = "".join(md)
+                if md and has_active_content(md):
+                    data["text/markdown"] = neutralize_markdown(md)
+                    count += 1
+                data.pop("application/javascript", None)
+        resources.setdefault("workbench", {})["neutralized"] = count
+        if count:
+            self.log.warning("workbench: neutralized active content in %d output(s) of the report", count)
+        return nb, resources
+
+
 class AltTextPreprocessor(Preprocessor):
     """Gives every image output an ``alt`` text: keeps one set by the notebook (output metadata
     ``{"image/png": {"alt": ...}}``, as ``workbench.notebook.setup()`` does from the figure title), else the
@@ -175,6 +268,7 @@ def report_exporter(
         footer=footer,
     )
     exporter.register_preprocessor(ReportCleanupPreprocessor(), enabled=True)
+    exporter.register_preprocessor(ScriptGuardPreprocessor(), enabled=True)
     exporter.register_preprocessor(AltTextPreprocessor(language=language), enabled=True)
     return exporter
 
