@@ -112,6 +112,11 @@ def test_plan_merges_common_notebook_params_and_month(project):
             r"DataSource\.timezone must be an IANA time zone.*'Asia/Taipie'",
         ),
         ("common.yaml", "data: {}\n", r"common\.yaml\.data: missing required key 'transactions'"),
+        (
+            "common.yaml",
+            COMMON.replace("tx.csv", "tx2.csv"),
+            r"common\.yaml: data\.transactions: no such file '\.\./data/tx2\.csv'",
+        ),
         ("common.yaml", "- a\n- b\n", r"common\.yaml: must be a mapping"),
         (
             "common.yaml",

@@ -196,14 +196,20 @@ class RunPlan:
         return self.common.language
 
     def input_files(self) -> dict[str, Path]:
-        """Input data files named in the params (param name -> absolute path), for the fingerprint."""
+        """Input data files (param name -> absolute path) for the fingerprint: the files of the ``data:``
+        block, plus any notebook parameter from a params/<name>.yaml that names an existing file."""
         files: dict[str, Path] = {}
+        d = self.common.data
+        for key in ("transactions", "members", "campaign", "truth"):
+            value = getattr(d, key)
+            if _is_path(value) and (self.params_dir / value).is_file():
+                files[key] = (self.params_dir / value).resolve()
         for run in self.notebooks:
-            for key, value in run.parameters.items():
-                if isinstance(value, str) and value and key != "audience_dir":
-                    path = (self.notebooks_dir / value).resolve()
-                    if path.is_file():
-                        files.setdefault(key, path)
+            if run.params_file is None:
+                continue
+            for key, value in read_yaml(run.params_file).items():
+                if isinstance(value, str) and _is_path(value) and (self.notebooks_dir / value).is_file():
+                    files.setdefault(f"{run.name}.{key}", (self.notebooks_dir / value).resolve())
         return dict(sorted(files.items()))
 
 
@@ -455,6 +461,13 @@ def load_plan(
             raise ParamsError(f"{path}: params file missing")
     common = build(CommonParams, read_yaml(common_path), str(common_path))
     config = build(ReportConfig, read_yaml(report_path), str(report_path))
+    for key in ("transactions", "members", "campaign", "truth"):
+        value = getattr(common.data, key)
+        if _is_path(value) and not (params_dir / value).is_file():
+            raise ParamsError(
+                f"{common_path}: data.{key}: no such file {value!r} (relative paths are relative to "
+                f"{params_dir}; for the demo run `make demo`)"
+            )
     if month is not None and not MONTH_RE.match(month):
         raise ParamsError(f"--month must be 'YYYY-MM', got {month!r}")
 
