@@ -272,3 +272,33 @@ def test_headlines_roundtrip_keeps_order():
         ]
     }
     assert list(headlines_of(nb).items()) == [("b", "2"), ("a", "1"), ("c", "3")]
+
+
+def test_notebook_setup_sets_display_options_and_local_warning_filters():
+    import warnings
+
+    import pandas as pd
+
+    from workbench.notebook import setup
+
+    import matplotlib as mpl
+
+    saved = {k: pd.get_option(k) for k in ("display.max_rows", "display.width", "display.precision")}
+    with (
+        warnings.catch_warnings(),
+        mpl.rc_context(),  # setup() styles matplotlib: keep that out of the other tests
+        pd.option_context("display.max_columns", 5, *[x for kv in saved.items() for x in kv]),
+    ):
+        setup(language="en")
+        assert pd.get_option("display.max_columns") == 40
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")  # what a fresh kernel does
+            setup(language="en")
+            warnings.warn_explicit(
+                "old API", FutureWarning, "lifetimes/utils.py", 1, module="lifetimes.utils"
+            )
+            warnings.warn_explicit(
+                "real problem", UserWarning, "lifetimes/utils.py", 1, module="lifetimes.utils"
+            )
+            warnings.warn_explicit("ours", FutureWarning, "workbench/x.py", 1, module="workbench.x")
+        assert sorted(str(w.message) for w in caught) == ["ours", "real problem"]

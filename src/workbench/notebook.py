@@ -91,6 +91,7 @@ def setup(language: str = "zh-TW") -> None:
     sns.set_theme(style="whitegrid", context="notebook")
     configure_fonts(language)
     plt.rcParams.update({"figure.figsize": (8.0, 4.5), "figure.dpi": 100, "axes.titleweight": "bold"})
+    _display_and_warnings()
     try:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover - IPython ships with ipykernel
@@ -104,6 +105,27 @@ def setup(language: str = "zh-TW") -> None:
             importlib.import_module(backend.removeprefix("module://"))
         formatter = shell.display_formatter.formatters["image/png"]
         formatter.for_type(Figure, _png_with_alt)
+
+
+#: Third-party modules whose deprecation notices (about their own use of pandas/numpy/scipy) are not
+#: actionable for a report reader; filtered in the kernel only, never via PYTHONWARNINGS.
+QUIET_MODULES = ("lifetimes", "statsmodels", "seaborn", "autograd", "papermill", "nbformat")
+
+
+def _display_and_warnings() -> None:
+    """pandas display options for analysts in JupyterLab, and local warnings filters for library noise.
+    (The report runner additionally drops every stderr output from the exported HTML.)"""
+    import warnings
+
+    import pandas as pd
+
+    pd.set_option("display.max_columns", 40)
+    pd.set_option("display.max_rows", 60)
+    pd.set_option("display.width", 160)
+    pd.set_option("display.precision", 3)
+    for module in QUIET_MODULES:
+        for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
+            warnings.filterwarnings("ignore", category=category, module=module)
 
 
 def _cell(value, fmt) -> str:
