@@ -277,11 +277,10 @@ def test_headlines_roundtrip_keeps_order():
 def test_notebook_setup_sets_display_options_and_local_warning_filters():
     import warnings
 
+    import matplotlib as mpl
     import pandas as pd
 
     from workbench.notebook import setup
-
-    import matplotlib as mpl
 
     saved = {k: pd.get_option(k) for k in ("display.max_rows", "display.width", "display.precision")}
     with (
