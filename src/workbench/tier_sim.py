@@ -100,7 +100,16 @@ def project_spend(
     )
 
 
-def fit_projection_params(summary: pd.DataFrame, *, penalizer: float = 0.0) -> tuple[dict, dict]:
+@dataclass(frozen=True)
+class ModelParams:
+    """Fitted parameters for ``project_spend`` and where they came from (``"clv"`` or ``"lifetimes"``)."""
+
+    purchase: dict
+    spend: dict
+    source: str
+
+
+def fit_projection_params(summary: pd.DataFrame, *, penalizer: float = 0.0) -> ModelParams:
     """BG/NBD and Gamma-Gamma parameters for ``project_spend``.
 
     Uses ``workbench.clv.fit_clv`` when that module exists, else fits lifetimes' ``BetaGeoFitter`` and
@@ -111,8 +120,8 @@ def fit_projection_params(summary: pd.DataFrame, *, penalizer: float = 0.0) -> t
     except ImportError:
         fit_clv = None
     if fit_clv is not None:
-        model = fit_clv(summary, purchase_model="bgnbd")
-        return dict(model.purchase_params), dict(model.spend_params)
+        model = fit_clv(summary, purchase_model="bgnbd", penalizer=penalizer)
+        return ModelParams(dict(model.purchase_params), dict(model.spend_params), "clv")
     import warnings
 
     from lifetimes import BetaGeoFitter, GammaGammaFitter
@@ -124,9 +133,11 @@ def fit_projection_params(summary: pd.DataFrame, *, penalizer: float = 0.0) -> t
         rep = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
         gg = GammaGammaFitter(penalizer_coef=penalizer)
         gg.fit(rep["frequency"], rep["monetary_value"])
-    return {k: float(bg.params_[k]) for k in ("r", "alpha", "a", "b")}, {
-        k: float(gg.params_[k]) for k in ("p", "q", "v")
-    }
+    return ModelParams(
+        {k: float(bg.params_[k]) for k in ("r", "alpha", "a", "b")},
+        {k: float(gg.params_[k]) for k in ("p", "q", "v")},
+        "lifetimes",
+    )
 
 
 # --- simulate ---------------------------------------------------------------------------------------
