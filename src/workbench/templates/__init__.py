@@ -111,18 +111,20 @@ class ReportCleanupPreprocessor(Preprocessor):
 # an HTML or Markdown output unescaped shows up as one of these.
 _DANGEROUS = re.compile(
     r"<\s*/?\s*(script|iframe|object|embed|link|meta|base|form|svg|math|frame|frameset|applet)\b"
-    r"|\son\w+\s*=|javascript\s*:|<\s*img\b[^>]*\ssrc\s*=\s*(?![\"']?data:)",
+    r"|<[a-z][^<>]*\son\w+\s*="  # an event handler inside a tag
+    r"|<[a-z][^<>]*\s(?:href|src|action|formaction)\s*=\s*[\"']?\s*javascript:"
+    r"|\]\(\s*javascript:"  # a Markdown link
+    r"|<\s*img\b[^<>]*\ssrc\s*=\s*(?![\"']?data:)",
     re.I,
 )
 SAFE_TAGS = frozenset(
     "a abbr b blockquote br caption code col colgroup dd del details div dl dt em figcaption figure h1 h2 h3 "
-    "h4 h5 h6 hr i img ins kbd li mark ol p pre q s section small span strong style sub summary sup table "
+    "h4 h5 h6 hr i ins kbd li mark ol p pre q s section small span strong style sub summary sup table "
     "tbody td tfoot th thead tr u ul".split()
 )
 SAFE_ATTRIBUTES = {
     "*": ["class", "id", "title", "lang", "dir"],
     "a": ["href", "title"],
-    "img": ["alt", "width", "height"],  # src: data: URIs only, see _allowed_attribute
     "td": ["colspan", "rowspan"],
     "th": ["colspan", "rowspan", "scope"],
     "table": ["border"],
@@ -132,8 +134,6 @@ SAFE_ATTRIBUTES = {
 
 
 def _allowed_attribute(tag: str, name: str, value: str) -> bool:
-    if tag == "img" and name == "src":
-        return value.startswith("data:image/")
     return name in SAFE_ATTRIBUTES.get(tag, ()) or name in SAFE_ATTRIBUTES["*"]
 
 
@@ -144,8 +144,9 @@ def has_active_content(markup: str) -> bool:
 
 
 def neutralize_html(markup: str) -> str:
-    """HTML with every tag or attribute outside a harmless allow-list ESCAPED (shown as text, never run);
-    images only from ``data:`` URIs, links only to http(s)/mailto/anchors."""
+    """HTML with every tag outside a harmless allow-list ESCAPED (shown as text, never run), including
+    ``<img>`` (plots come as image outputs, not inside HTML), and attributes outside the list dropped; links
+    only to http(s)/mailto/anchors."""
     import bleach
 
     return bleach.clean(

@@ -1,0 +1,248 @@
+"""Safe by default: text from data is escaped (never runs), and no member id reaches a management page.
+
+Fast tests check the building blocks (``workbench.notebook`` helpers, the report exporter's safety net) on
+hand-made outputs. The end-to-end tests (marker ``browser``) run ``workbench report`` once on a demo brand
+whose store names and a campaign arm were replaced by markup (``<script>alert(1)</script>``, an ``<img
+onerror>``), open every published page in headless Chromium and watch for dialogs and script errors, then
+scan every page for every member id of the input.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from report_kit import (
+    XSS,
+    PageCheck,
+    month_dirs,
+    open_browser,
+    read_run,
+    report_pages,
+    run_report,
+    write_demo,
+)
+
+from workbench.notebook import kpi_cards_html, table_html
+from workbench.templates import export_html, has_active_content, neutralize_html
+
+IMG_XSS = "<img src=x onerror=alert(2)>"
+# markup that would run: a script tag, an event handler inside a tag, a javascript: URL in an attribute
+ACTIVE = re.compile(r"<script|<[a-z][^<>]*\son\w+\s*=|<[a-z][^<>]*=\s*[\"']?\s*javascript:", re.I)
+PNG_1PX = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+
+
+# --- building blocks ---------------------------------------------------------------------------------
+
+
+def test_table_escapes_every_header_and_cell_and_formats_numbers():
+    frame = pd.DataFrame(
+        {"store": [XSS, "台北信義店"], IMG_XSS: [1234567.0, 0.5], "members": [1200, 3]},
+        index=pd.Index(["<b>a</b>", "b"], name="seg<i>"),
+    )
+    out = table_html(
+        frame,
+        "zh-TW",
+        index=True,
+        formats={IMG_XSS: lambda v: f"NT${v:,.0f}"},
+        headers={"members": "會員數"},
+        caption=XSS,
+    )
+    assert not ACTIVE.search(out)
+    assert "<b>" not in out and "<i>" not in out
+    assert html.escape(XSS) in out and html.escape(IMG_XSS) in out and "&lt;b&gt;a&lt;/b&gt;" in out
+    assert "NT$1,234,567" in out and "1,200" in out and "會員數" in out
+    assert '<td class="wb-text">台北信義店</td>' in out  # text left-aligned, numbers not
+    assert "<td>1,200</td>" in out
+
+
+def test_kpi_cards_and_findings_escape_their_text():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    assert not ACTIVE.search(kpi_cards_html([(XSS, IMG_XSS, "javascript:x"), ("ok", "1")]))
+    from workbench.notebook import findings
+
+    shown = []
+    shell = InteractiveShell.instance()
+    shell.display_pub.publish = lambda data, **kw: shown.append(data)
+    findings([f"{XSS} grew", IMG_XSS], "en")
+    assert shown and not ACTIVE.search(shown[-1]["text/html"])
+    assert html.escape(XSS) in shown[-1]["text/html"]
+
+
+def test_active_content_detector():
+    assert has_active_content(XSS) and has_active_content(IMG_XSS)
+    assert has_active_content('<a href="javascript:alert(1)">x</a>')
+    assert has_active_content('<img alt="x" src="https://cdn.example.com/a.png">')
+    assert not has_active_content(f'<img alt="x" src="data:image/png;base64,{PNG_1PX}">')
+    assert not has_active_content(pd.DataFrame({"store": [XSS]}).to_html())  # pandas escapes
+    out = neutralize_html(f"<table><tr><td>{XSS}</td></tr></table>{IMG_XSS}")
+    assert not ACTIVE.search(out) and html.escape(XSS) in out
+
+
+def _poisoned_notebook():
+    """An executed-looking notebook whose outputs carry data text unescaped in every way a notebook could."""
+    nb = new_notebook()
+    nb.metadata["papermill"] = {"parameters": {"language": "en"}}
+    md = new_output(
+        "display_data", data={"text/markdown": f"# Stores\n\nBest store: {XSS}", "text/plain": ""}
+    )
+    raw_html = new_output("display_data", data={"text/html": f"<p>Arm {XSS} and {IMG_XSS}</p>"})
+    js = new_output("display_data", data={"application/javascript": "alert(3)", "text/plain": "js"})
+    frame = new_output("execute_result", data={"text/html": pd.DataFrame({"arm": [XSS]}).to_html()})
+    image = new_output("display_data", data={"image/png": PNG_1PX, "text/plain": "<Figure size 10x10>"})
+    axes = new_output("execute_result", data={"text/plain": "<Axes: title={'center': 'x'}>"})
+    stderr = new_output("stream", name="stderr", text="UserWarning: something\n")
+    nb.cells = [
+        new_markdown_cell(f"Markdown cell with {XSS}"),
+        new_code_cell("x", outputs=[md, raw_html, js, frame]),
+        new_code_cell("y", outputs=[image, axes, stderr]),
+        new_code_cell("z", outputs=[]),
+    ]
+    return nb
+
+
+def test_export_neutralizes_active_content_and_hides_code_and_noise():
+    body = export_html(_poisoned_notebook(), "en", title="Safety")
+    assert not ACTIVE.search(body), ACTIVE.findall(body)
+    assert body.count(html.escape(XSS)) >= 4  # markdown cell, markdown output, HTML output, DataFrame
+    assert "UserWarning" not in body and "&lt;Axes" not in body and "alert(3)" not in body
+    assert 'alt="Stores"' in body  # the image got the nearest heading as alt text
+    assert '<html lang="en">' in body and "<title>Safety</title>" in body
+    assert "@media print" in body and not re.search(r"(src|href)=[\"']?(https?:|//)", body)
+    assert "In&nbsp;[" not in body and 'class="input' not in body
+
+
+@pytest.mark.browser
+def test_exported_page_runs_nothing_in_a_browser(tmp_path):
+    page_file = tmp_path / "safety.html"
+    page_file.write_text(export_html(_poisoned_notebook(), "zh-TW", title="安全"), encoding="utf-8")
+    with open_browser() as browser:
+        check, context, page = PageCheck.open(browser, page_file)
+        text = page.inner_text("body")
+        context.close()
+    assert check.problems == []
+    assert XSS in text and "alert(2)" in text  # shown as text
+
+
+# --- end to end: a monthly run on data with markup in its names ------------------------------------
+
+
+def _poison(demo) -> None:
+    """Markup in store names (transactions and members) and in a campaign arm (table, truth)."""
+    tx = demo.transactions
+    stores = list(tx["store"].cat.categories)
+    renamed = {stores[0]: XSS, stores[1]: IMG_XSS}
+    tx["store"] = tx["store"].cat.rename_categories(renamed)
+    if "home_store" in demo.members:
+        demo.members["home_store"] = demo.members["home_store"].cat.rename_categories(renamed)
+    arm = "vip_gift"
+    campaign = demo.campaign
+    if arm in list(campaign["arm"].cat.categories):
+        campaign["arm"] = campaign["arm"].cat.rename_categories({arm: XSS})
+
+        def swap(value):
+            if isinstance(value, dict):
+                return {(XSS if k == arm else k): swap(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [swap(v) for v in value]
+            return XSS if value == arm else value
+
+        demo.truth.update(swap(dict(demo.truth)))
+
+
+@pytest.fixture(scope="module")
+def poisoned_run(tmp_path_factory):
+    import yaml
+    from report_kit import write_params
+
+    root = tmp_path_factory.mktemp("poisoned")
+    demo = write_demo(root / "data", 3000, mutate=_poison)
+    params = write_params(root / "params", root / "data", "zh-TW")
+    for path in params.glob("*.yaml"):  # notebook params naming the renamed arm
+        text = path.read_text(encoding="utf-8")
+        if "vip_gift" in text:
+            data = yaml.safe_load(text)
+            dumped = yaml.safe_dump(data, allow_unicode=True).replace("vip_gift", XSS.replace("'", "''"))
+            path.write_text(dumped, encoding="utf-8")
+    done = run_report(params, root / "reports")
+    months = month_dirs(root / "reports")
+    assert months, done.stdout + done.stderr
+    return {
+        "out": root / "reports",
+        "run": read_run(months[-1]),
+        "demo": demo,
+        "log": done.stdout + done.stderr,
+    }
+
+
+@pytest.mark.browser
+def test_markup_from_data_is_escaped_and_never_runs(poisoned_run):
+    assert [r["name"] for r in poisoned_run["run"]["reports"] if r["status"] != "ok"] == [], poisoned_run[
+        "log"
+    ]
+    pages = report_pages(poisoned_run["out"])
+    for path in pages:
+        assert not ACTIVE.search(path.read_text(encoding="utf-8")), f"{path.name}: unescaped markup"
+    shown = []
+    with open_browser() as browser:
+        for path in pages:
+            check, context, page = PageCheck.open(browser, path)
+            text = page.inner_text("body")
+            context.close()
+            assert check.problems == [], f"{path.name}: {check.problems}"
+            if "alert(" in text:
+                shown.append(path.name)
+                assert XSS in text or IMG_XSS in text, f"{path.name}: the markup was altered, not escaped"
+    names = {r["name"] for r in poisoned_run["run"]["reports"]}
+    if names & {"campaign_ab"}:
+        assert shown, "the campaign report should show the arm names as text"
+
+
+@pytest.mark.browser
+def test_reports_keep_data_text_escaped_without_the_safety_net(poisoned_run):
+    """The notebooks escape data text themselves: no HTML/Markdown output of an executed notebook carries
+    the injected markup raw (the exporter's ScriptGuardPreprocessor is only a net)."""
+    raw = {}
+    month_dir = month_dirs(poisoned_run["out"])[-1]
+    for nb_path in sorted(month_dir.glob("*.ipynb")):
+        nb = nbformat.read(nb_path, as_version=4)
+        for i, cell in enumerate(nb.cells):
+            for out in cell.get("outputs", []):
+                for mime in ("text/html", "text/markdown"):
+                    value = out.get("data", {}).get(mime, "")
+                    if has_active_content("".join(value) if isinstance(value, list) else value):
+                        raw.setdefault(nb_path.stem, []).append(f"cell {i} {mime}")
+    assert not raw, f"unescaped data text in notebook outputs: {raw}"
+
+
+@pytest.mark.browser
+def test_no_member_id_in_any_management_page(poisoned_run):
+    ids = set(poisoned_run["demo"].transactions["member_id"].astype(str))
+    ids |= set(poisoned_run["demo"].members["member_id"].astype(str))
+    assert len(ids) > 1000
+    token = re.compile(r"[0-9A-Za-z_\-]+")
+    leaks = {}
+    pages = report_pages(poisoned_run["out"])
+    assert pages
+    for path in pages:
+        text = re.sub(r"data:[^\"'\s)]+", " ", path.read_text(encoding="utf-8"))  # embedded images
+        found = ids.intersection(token.findall(text))
+        if found:
+            leaks[path.name] = sorted(found)[:5]
+    assert not leaks, f"member ids in management pages: {leaks}"
+    # audience files (member ids) are written only when audience_dir asks for them
+    assert not list(Path(poisoned_run["out"]).rglob("*.csv"))
+
+
+def test_the_id_scan_would_catch_a_leak(tmp_path):
+    """The scan above can fail: an id in a table cell, padded with zeros, is found among the tokens."""
+    page = tmp_path / "leak.html"
+    page.write_text(table_html(pd.DataFrame({"member": ["0003503"], "spend": [1.0]}), "en"), encoding="utf-8")
+    tokens = set(re.findall(r"[0-9A-Za-z_\-]+", page.read_text(encoding="utf-8")))
+    assert "0003503" in tokens
