@@ -88,23 +88,24 @@ def setup(language: str = "zh-TW") -> None:
     from workbench.i18n import check_language, configure_fonts
 
     check_language(language)
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:  # pragma: no cover - IPython ships with ipykernel
+        shell = None
+    if shell is not None:
+        # The inline backend registers its PNG formatter (and may apply its own rcParams) when its module is
+        # first imported, lazily at the first plot: import it now, before the style, fonts and formatter.
+        backend = plt.get_backend()
+        if backend.startswith("module://"):
+            importlib.import_module(backend.removeprefix("module://"))
     sns.set_theme(style="whitegrid", context="notebook")
     configure_fonts(language)
     plt.rcParams.update({"figure.figsize": (8.0, 4.5), "figure.dpi": 100, "axes.titleweight": "bold"})
     _display_and_warnings()
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython ships with ipykernel
-        return
-    shell = get_ipython()
     if shell is not None:
-        # the inline backend registers its own PNG formatter when its module is first imported (lazily, at
-        # the first plot): import it now so that ours, registered after it, is the one used
-        backend = plt.get_backend()
-        if backend.startswith("module://"):
-            importlib.import_module(backend.removeprefix("module://"))
-        formatter = shell.display_formatter.formatters["image/png"]
-        formatter.for_type(Figure, _png_with_alt)
+        shell.display_formatter.formatters["image/png"].for_type(Figure, _png_with_alt)
 
 
 #: Third-party modules whose deprecation notices (about their own use of pandas/numpy/scipy) are not
