@@ -18,6 +18,12 @@ _EXPORTS: dict[str, str] = {
     "calibration_and_holdout": "summary",
     "generate_demo": "demo",
     "load_cdnow": "demo",
+    "TierProgram": "tiers",
+    "assign_tiers": "tiers",
+    "about_to_upgrade": "tiers",
+    "project_spend": "tier_sim",
+    "thresholds_for_shares": "tier_sim",
+    "TierPanel": "widgets",
 }
 
 __all__ = sorted(_EXPORTS)
