@@ -549,3 +549,116 @@ def test_projection_matches_lifetimes_expectations():
     assert np.all(np.abs(mean_n - exp_n.to_numpy()) < 4 * se_n)
     assert np.all(np.abs(mean_s - exp_n.to_numpy() * gg_mean) < 4 * se_s)
     assert by["alive"].mean().to_numpy() == pytest.approx(bg.conditional_probability_alive(f, r, t), abs=0.01)
+
+
+# --- widgets panel (no browser: drive the sliders, read the result) ----------------------------------------
+def test_tier_panel_updates_on_slider_changes(rng):
+    from workbench.widgets import TierPanel
+
+    spend = pd.Series(np.round(rng.lognormal(8.5, 1.2, 5000)), index=[f"{i:05d}" for i in range(5000)])
+    panel = TierPanel(spend, program(), lang="en")
+    assert panel.result.summary.loc["Gold", "share"] == pytest.approx((spend >= 30000).mean())
+    panel.thresholds["Gold"].value = 20000
+    assert panel.result.summary.loc["Gold", "share"] == pytest.approx((spend >= 20000).mean())
+    assert panel.result.summary.loc["Silver", "members"] == ((spend >= 10000) & (spend < 20000)).sum()
+    assert sorted(line.get_xdata()[0] for line in panel.ax.lines) == [
+        8000,
+        10000,
+        16000,
+        20000,
+    ]  # renewal x0.8
+    # benefit sliders change the cost: Gold discount 5% -> 10% adds 5% of Gold revenue
+    gold_rev = spend[spend >= 20000].sum()
+    before = panel.result.summary.loc["Total", "benefit_cost"]
+    panel.discounts["Gold"].value = 0.10
+    assert panel.result.summary.loc["Total", "benefit_cost"] - before == pytest.approx(0.05 * gold_rev)
+    panel.vouchers["Silver"].value = 400  # +200 face value x 0.5 redemption per Silver member
+    silver_n = ((spend >= 10000) & (spend < 20000)).sum()
+    assert panel.result.summary.loc["Silver", "benefit_cost"] == pytest.approx(
+        silver_n * (400 * 0.5) + spend[(spend >= 10000) & (spend < 20000)].sum() * (0.03 + 0.2 * 1 * 0.01)
+    )
+    assert "NT$" in panel.status.value and "<table" in panel.table.value
+    # thresholds out of order: an error is shown, the last valid result is kept
+    last = panel.result
+    panel.thresholds["Silver"].value = 25000
+    assert "thresholds must increase" in panel.error and panel.result is last
+    panel.thresholds["Gold"].value = 40000
+    assert panel.error is None
+    assert panel.result.summary.loc["Silver", "members"] == ((spend >= 25000) & (spend < 40000)).sum()
+
+
+# --- plots and report text ------------------------------------------------------------------------------------
+def test_plots_draw_thresholds_heatmaps_migration_and_pareto(rng):
+    from workbench.plots import tiers as plots
+    from workbench.tier_sim import threshold_grid
+
+    spend = pd.Series(np.round(rng.lognormal(8.5, 1.2, 3000)))
+    prog = program()
+    ax = plots.spend_distribution(spend, prog, lang="en")
+    assert [line.get_xdata()[0] for line in ax.lines] == [10000, 8000, 30000, 24000]
+    assert ax.get_title() == "Annual spend per member and tier thresholds"
+    assert sum(p.get_height() for p in ax.patches) == (spend > 0).sum()
+    grid = sweep(
+        spend,
+        prog,
+        x=("Silver", threshold_grid(spend, 0.5, 0.9, 8)),
+        y=("Gold", threshold_grid(spend, 0.8, 0.99, 6)),
+    )
+    ax = plots.sweep_heatmap(grid, "share_Gold", lang="zh-TW", mark=(10000, 30000))
+    assert ax.get_title() == "Gold 會員占比" and ax.get_xlabel() == "Silver 升等門檻"
+    shown = ax.images[0].get_array()
+    assert shown.shape == (6, 8)
+    np.testing.assert_allclose(
+        shown.filled(np.nan), grid.pivot(index="y_threshold", columns="x_threshold", values="share_Gold")
+    )
+    sim = simulate(spend, prog, current=pd.Series("Silver", index=spend.index))
+    ax = plots.migration_matrix(sim.migration, lang="en")
+    texts = [tx.get_text() for tx in ax.texts]
+    assert texts[3].split("\n")[0] == f"{sim.migration.loc['Silver', 'Member']:,}"
+    ax = plots.pareto_curve(spend, prog, lang="en")
+    x, y = ax.lines[2].get_data()  # the Silver point
+    assert x[0] == pytest.approx((spend >= 10000).mean())
+    assert y[0] == pytest.approx(spend[spend >= 10000].sum() / spend.sum())
+    ax = plots.tier_shares(sim.summary, lang="en")
+    assert [p.get_height() for p in ax.patches[:3]] == pytest.approx(sim.summary["share"].iloc[:3].tolist())
+
+
+@pytest.mark.parametrize("lang", ["zh-TW", "en"])
+def test_report_text_generated_from_numbers(rng, tmp_path, lang):
+    from workbench import tier_report as tr
+    from workbench.notebook import table_html
+
+    spend = pd.Series(np.round(rng.lognormal(8.5, 1.2, 2000)), index=[f"{i:05d}" for i in range(2000)])
+    prog = program()
+    current = pd.Series("Member", index=spend.index)
+    emp = simulate(spend, prog, current=current)
+    proj = simulate(spend * 0.8, prog, current=current)
+    target = thresholds_for_shares(spend, prog, {"Gold": 0.05, "Silver": 0.15})
+    audience = pd.DataFrame(
+        {"tier": ["Member"], "next_tier": ["Silver"], "qualifying": [9000.0]}, index=["00001"]
+    )
+    sentences = tr.findings(
+        emp,
+        proj,
+        spend=spend,
+        target_program=target,
+        target_shares={"Gold": 0.05, "Silver": 0.15},
+        target_sim=simulate(spend, target),
+        audience=audience,
+        within=0.2,
+        lang=lang,
+    )
+    from workbench.i18n import pct
+
+    gold_share = pct((spend >= 30000).mean())
+    assert gold_share in sentences[0]
+    assert pct(emp.summary.loc["Total", "cost_pct"]) in sentences[1]
+    assert f"{target.tiers[2].upgrade:,.0f}" in sentences[4]
+    heads = tr.headlines(emp, proj, audience, lang)
+    assert list(heads.values())[0] == gold_share and list(heads.values())[3] == "1"
+    frame, kwargs = tr.summary_table(emp.summary, lang)
+    html_text = table_html(frame, lang, **kwargs)
+    assert f"{(spend >= 30000).sum():,}" in html_text
+    assert tr.write_audience(audience, "", "2026-10") is None
+    path = tr.write_audience(audience, tmp_path / "aud", "2026-10")
+    assert pd.read_csv(path, dtype={"member_id": str})["member_id"].tolist() == ["00001"]

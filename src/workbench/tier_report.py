@@ -195,6 +195,6 @@ def write_audience(audience: pd.DataFrame, audience_dir: str | Path, month: str)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"tiers_about_to_upgrade_{month}.csv"
     tmp = path.with_suffix(".csv.tmp")
-    audience.reset_index().to_csv(tmp, index=False, encoding="utf-8")
+    audience.rename_axis("member_id").reset_index().to_csv(tmp, index=False, encoding="utf-8")
     tmp.replace(path)
     return path
