@@ -1,0 +1,291 @@
+"""The whole campaign analysis in one call, configured from params YAML, plus its plain-language findings.
+
+``CampaignSettings.from_dict(params["analysis"])`` -> ``analyze_campaign(frame, settings)`` ->
+``CampaignAnalysis`` (SRM first, effects, regression-adjusted effects, segments, balance, money side) ->
+``campaign_findings(result, lang)``. The notebook ``campaign_ab.ipynb`` and the benchmark call exactly this.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from workbench.experiment_design import balance_table
+from workbench.experiment_roi import CampaignEconomics, campaign_economics
+from workbench.experiment_segments import segment_effects
+from workbench.experiments import METRIC_KINDS, analyze, arm_codes, srm_check
+
+DEFAULT_METRICS = {"converted": "binary", "orders": "continuous", "revenue": "continuous"}
+
+
+@dataclass(frozen=True)
+class CampaignSettings:
+    """How to analyse a campaign table (one row per member: arm, outcomes, pre-period covariates, costs)."""
+
+    arm: str = "arm"
+    control: str = "control"
+    targeted: str | None = "vip_gift"
+    blanket: str | None = "blanket_discount"
+    metrics: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_METRICS))
+    expected_shares: tuple[float, ...] | None = (
+        None  # design shares in arm order (control first); None = equal
+    )
+    covariate: str | None = "pre_spend"
+    segment: str | None = "stratum"
+    balance_covariates: tuple[str, ...] = ("pre_spend", "pre_orders")
+    revenue: str = "revenue"
+    discount_cost: str | None = "discount_cost"
+    gift_cost: str | None = "gift_cost"
+    margin: float = 0.45
+    resamples: int = 10_000
+    policy_resamples: int = 2_000
+    cap_quantile: float | None = 0.999
+    policy_by: str | None = "pre_spend"
+    policy_steps: int = 20
+    alpha: float = 0.05
+    correction: Literal["holm", "fdr_bh"] = "holm"
+    srm_threshold: float = 0.001
+    seed: int = 42
+
+    def __post_init__(self):
+        if not isinstance(self.metrics, Mapping) or not self.metrics:
+            raise ValueError(f"CampaignSettings.metrics must map column -> kind, got {self.metrics!r}")
+        for col, kind in self.metrics.items():
+            if kind not in METRIC_KINDS:
+                raise ValueError(
+                    f"CampaignSettings.metrics[{col!r}] must be one of {METRIC_KINDS}, got {kind!r}"
+                )
+        if self.correction not in ("holm", "fdr_bh"):
+            raise ValueError(
+                f"CampaignSettings.correction must be 'holm' or 'fdr_bh', got {self.correction!r}"
+            )
+        if not 0.0 <= self.margin <= 1.0:
+            raise ValueError(f"CampaignSettings.margin must be a share in [0, 1], got {self.margin!r}")
+        if not 0.0 < self.alpha < 1.0:
+            raise ValueError(f"CampaignSettings.alpha must be in (0, 1), got {self.alpha!r}")
+        if not 0.0 < self.srm_threshold < 1.0:
+            raise ValueError(f"CampaignSettings.srm_threshold must be in (0, 1), got {self.srm_threshold!r}")
+        if self.expected_shares is not None:
+            object.__setattr__(self, "expected_shares", tuple(float(s) for s in self.expected_shares))
+        object.__setattr__(self, "balance_covariates", tuple(self.balance_covariates))
+
+    @classmethod
+    def from_dict(cls, mapping: Mapping | None) -> CampaignSettings:
+        """Build from the params YAML mapping; unknown keys are an error naming the allowed ones."""
+        mapping = dict(mapping or {})
+        allowed = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(mapping) - allowed)
+        if unknown:
+            raise ValueError(f"CampaignSettings: unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+        return cls(**mapping)
+
+
+@dataclass(frozen=True)
+class CampaignAnalysis:
+    settings: CampaignSettings
+    arm_counts: pd.DataFrame  # arm, members, share, expected_share
+    srm_p: float
+    srm_ok: bool
+    effects: pd.DataFrame  # analyze(): unadjusted
+    adjusted: pd.DataFrame | None  # analyze(covariate=...)
+    segments: pd.DataFrame | None
+    balance: pd.DataFrame | None
+    economics: CampaignEconomics | None
+
+
+def analyze_campaign(frame: pd.DataFrame, settings: CampaignSettings | None = None) -> CampaignAnalysis:
+    """SRM check, effects (raw and adjusted), segments, balance and the money side of a campaign table."""
+    s = settings or CampaignSettings()
+    codes, names = arm_codes(frame, s.arm, s.control)
+    counts = np.bincount(codes, minlength=len(names))
+    shares = np.asarray(s.expected_shares if s.expected_shares is not None else [1.0] * len(names), float)
+    if shares.size != len(names):
+        raise ValueError(
+            f"CampaignSettings.expected_shares has {shares.size} values for {len(names)} arms {names}"
+        )
+    srm_p = srm_check(counts, shares)
+    arm_counts = pd.DataFrame(
+        {
+            "arm": names,
+            "members": counts,
+            "share": counts / counts.sum(),
+            "expected_share": shares / shares.sum(),
+        }
+    )
+    common = {"alpha": s.alpha, "correction": s.correction}
+    effects = analyze(frame, s.arm, s.control, s.metrics, **common)
+    adjusted = (
+        analyze(frame, s.arm, s.control, s.metrics, covariate=s.covariate, **common) if s.covariate else None
+    )
+    segments = segment_effects(frame, s.arm, s.control, s.metrics, s.segment, **common) if s.segment else None
+    present = [c for c in s.balance_covariates if c in frame.columns]
+    balance = balance_table(frame, s.arm, s.control, present) if present else None
+    economics = None
+    if s.revenue in frame.columns:
+        economics = campaign_economics(
+            frame,
+            s.arm,
+            s.control,
+            margin=s.margin,
+            revenue=s.revenue,
+            discount_cost=s.discount_cost,
+            gift_cost=s.gift_cost,
+            policy_by=s.policy_by,
+            policy_steps=s.policy_steps,
+            cap_quantile=s.cap_quantile,
+            targeted=s.targeted if s.targeted in names else None,
+            blanket=s.blanket if s.blanket in names else None,
+            resamples=s.resamples,
+            policy_resamples=s.policy_resamples,
+            seed=s.seed,
+            alpha=s.alpha,
+        )
+    return CampaignAnalysis(
+        s, arm_counts, srm_p, bool(srm_p >= s.srm_threshold), effects, adjusted, segments, balance, economics
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# plain-language findings
+
+
+def arm_label(arm: str, lang: str) -> str:
+    """Display name of an arm (``experiments.arm.<name>`` when the catalog has it, else the name)."""
+    from workbench.i18n import catalog, t
+
+    key = f"experiments.arm.{arm}"
+    return t(key, lang) if key in catalog() else str(arm)
+
+
+def column_label(column: str | None, lang: str) -> str:
+    """Display name of a data column (``experiments.column.<name>`` when the catalog has it)."""
+    from workbench.i18n import catalog, t
+
+    key = f"experiments.column.{column}"
+    return t(key, lang) if key in catalog() else str(column)
+
+
+def points(value: float, lang: str) -> str:
+    """A difference of two rates in percentage points: ``0.031`` -> ``+3.1 pp``."""
+    from workbench.i18n import t
+
+    return t("experiments.pp", lang, value=f"{value * 100:+.1f}")
+
+
+def _ci(lo: float, hi: float, fmt) -> str:
+    return f"{fmt(lo)} – {fmt(hi)}"
+
+
+def campaign_findings(result: CampaignAnalysis, lang: str, currency: str = "TWD") -> list[str]:
+    """Findings as sentences in ``lang``: SRM, revenue and conversion per arm, CUPED, segments, money, verdict."""
+    from workbench.i18n import money, number, pct, t
+
+    s = result.settings
+    out = [
+        t(
+            "experiments.finding.srm_ok" if result.srm_ok else "experiments.finding.srm_bad",
+            lang,
+            p=number(result.srm_p, 3),
+        )
+    ]
+    table = result.adjusted if result.adjusted is not None else result.effects
+    for row in table.itertuples(index=False):
+        if row.metric not in (s.revenue, "converted") or (isinstance(row.error, str) and row.error):
+            continue
+        fmt = (lambda v: money(v, currency)) if row.metric == s.revenue else (lambda v: points(v, lang))
+        sig = row.p_adjusted < s.alpha
+        out.append(
+            t(
+                f"experiments.finding.effect_{'sig' if sig else 'ns'}",
+                lang,
+                arm=arm_label(row.arm, lang),
+                metric=t(f"experiments.metric.{row.metric}", lang)
+                if row.metric in DEFAULT_METRICS
+                else row.metric,
+                lift=fmt(row.abs_lift),
+                rel=pct(row.rel_lift, 1, signed=True),
+                ci=_ci(row.abs_ci_low, row.abs_ci_high, fmt),
+                p=number(row.p_adjusted, 3),
+            )
+        )
+    if result.adjusted is not None and "variance_reduction" in result.adjusted:
+        vr = result.adjusted.loc[result.adjusted["metric"] == s.revenue, "variance_reduction"].dropna()
+        if len(vr):
+            out.append(
+                t(
+                    "experiments.finding.cuped",
+                    lang,
+                    covariate=column_label(s.covariate, lang),
+                    vr=pct(float(vr.mean()), 0),
+                )
+            )
+    if result.segments is not None and "interaction_p" in result.segments:
+        seg = result.segments[result.segments["metric"] == s.revenue].drop_duplicates("arm")
+        for row in seg.itertuples(index=False):
+            key = (
+                "experiments.finding.segment_differs"
+                if row.interaction_p < s.alpha
+                else "experiments.finding.segment_same"
+            )
+            out.append(
+                t(
+                    key,
+                    lang,
+                    arm=arm_label(row.arm, lang),
+                    segment=column_label(s.segment, lang),
+                    p=number(row.interaction_p, 3),
+                )
+            )
+    eco = result.economics
+    if eco is not None:
+        e = eco.economics.set_index(["arm", "quantity"])
+        for arm in eco.economics["arm"].unique():
+            profit = e.loc[(arm, "net_incremental_profit")]
+            out.append(
+                t(
+                    "experiments.finding.money",
+                    lang,
+                    arm=arm_label(arm, lang),
+                    cost=money(e.loc[(arm, "campaign_cost"), "estimate"], currency),
+                    profit=money(profit["estimate"], currency),
+                    ci=_ci(profit["ci_low"], profit["ci_high"], lambda v: money(v, currency)),
+                    roi=pct(e.loc[(arm, "roi"), "estimate"], 0, signed=True),
+                )
+            )
+        if eco.verdict is not None:
+            out.append(verdict_sentence(eco, lang, currency))
+        if s.policy_by and len(eco.policy):
+            best = eco.policy.loc[eco.policy["value_per_1000"].idxmax()]
+            out.append(
+                t(
+                    "experiments.finding.policy",
+                    lang,
+                    arm=arm_label(best["arm"], lang),
+                    share=pct(best["share"], 0),
+                    by=column_label(s.policy_by, lang),
+                    value=money(best["value_per_1000"], currency),
+                    ci=_ci(best["ci_low"], best["ci_high"], lambda v: money(v, currency)),
+                )
+            )
+    return out
+
+
+def verdict_sentence(eco: CampaignEconomics, lang: str, currency: str = "TWD") -> str:
+    """The targeted-vs-blanket verdict in plain language ("inconclusive" when the CI includes zero)."""
+    from workbench.i18n import money, t
+
+    v = eco.verdict
+    lo, hi = (v.ci_low, v.ci_high) if v.outcome != "blanket_better" else (-v.ci_high, -v.ci_low)
+    return t(
+        f"experiments.verdict.{v.outcome}",
+        lang,
+        targeted=arm_label(v.targeted, lang),
+        blanket=arm_label(v.blanket, lang),
+        diff=money(abs(v.profit_difference), currency),
+        ci=_ci(lo, hi, lambda x: money(x, currency)),
+    )
