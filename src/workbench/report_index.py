@@ -101,7 +101,7 @@ def fingerprint_inputs(plan: RunPlan) -> dict[str, Any]:
     inputs: dict[str, dict[str, Any]] = {}
     for key, path in plan.input_files().items():
         inputs[key] = {
-            "path": os.path.relpath(path, plan.root),
+            "path": str(path.relative_to(plan.root)) if path.is_relative_to(plan.root) else str(path),
             "bytes": path.stat().st_size,
             "sha256": file_sha256(path),
         }
@@ -258,9 +258,10 @@ def _report_row(lang: str, entry: dict) -> str:
                 f"<p>{esc(t('report.index.kept_previous', lang, started=good.get('started_at', '?')))}</p>"
             )
         shown = good or entry
+    seconds = t("report.index.seconds", lang, seconds=f"{entry['seconds']:.1f}")
     return (
         f"<tr><td>{link}{note}</td><td>{_status(lang, entry)}</td><td>{_headlines(shown.get('headlines') or {})}</td>"
-        f'<td class="num">{entry["seconds"]:.1f} s</td>'
+        f'<td class="num">{esc(seconds)}</td>'
         f"<td>{_params(lang, entry.get('parameters') or {}, entry.get('params_file'))}</td></tr>"
     )
 
