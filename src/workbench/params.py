@@ -15,10 +15,8 @@ papermill itself only warns about undeclared parameters and silently runs the de
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import difflib
-import json
 import os
 import re
 import types
@@ -29,6 +27,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+
+from workbench.parameters_cell import Declared, ParametersCellError, compatible
+from workbench.parameters_cell import notebook_parameters as _notebook_parameters
 
 COMMON_FILE = "common.yaml"
 REPORT_FILE = "report.yaml"
@@ -65,6 +66,14 @@ NON_FILE_SOURCES = ("demo", "cdnow")
 
 class ParamsError(ValueError):
     """A params file (or a notebook's parameters cell) is invalid; the message names file and key."""
+
+
+def notebook_parameters(path: Path) -> dict[str, Declared]:
+    """See ``workbench.parameters_cell.notebook_parameters``; errors as ``ParamsError``."""
+    try:
+        return _notebook_parameters(path)
+    except ParametersCellError as exc:
+        raise ParamsError(str(exc)) from exc
 
 
 # --------------------------------------------------------------------------------------------- dataclasses
@@ -308,74 +317,6 @@ def build(cls, mapping: Mapping[str, Any], where: str):
         raise ParamsError(f"{where}: {exc}") from exc
 
 
-# ------------------------------------------------------------------------------------ parameters cell
-@dataclass(frozen=True)
-class Declared:
-    """A parameter declared in a notebook's ``parameters`` cell; ``default`` is ``...`` when not a literal."""
-
-    name: str
-    default: Any
-    annotation: str | None
-
-
-def notebook_parameters(path: Path) -> dict[str, Declared]:
-    """The names (and literal defaults) assigned in the notebook's cell tagged ``parameters``.
-
-    Reads the .ipynb as JSON and parses the cell with ``ast`` (no kernel, no nbformat import).
-    """
-    try:
-        nb = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ParamsError(f"{path}: cannot read notebook: {exc}") from exc
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
-            source = cell.get("source", "")
-            source = "".join(source) if isinstance(source, list) else source
-            break
-    else:
-        raise ParamsError(f"{path}: no code cell tagged 'parameters' (papermill needs one)")
-    try:
-        tree = ast.parse(source)
-    except SyntaxError as exc:
-        raise ParamsError(f"{path}: parameters cell is not plain Python: {exc}") from exc
-    declared: dict[str, Declared] = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign):
-            targets, value, ann = node.targets, node.value, None
-        elif isinstance(node, ast.AnnAssign):
-            targets, value, ann = [node.target], node.value, ast.unparse(node.annotation)
-        else:
-            continue
-        try:
-            default = ast.literal_eval(value) if value is not None else ...
-        except ValueError:
-            default = ...
-        for target in targets:
-            if isinstance(target, ast.Name):
-                declared[target.id] = Declared(target.id, default, ann)
-    return declared
-
-
-def _compatible(declared: Declared, value) -> bool:
-    """Whether ``value`` has the type of the notebook's default (int is fine where a float is expected)."""
-    default = declared.default
-    if default is ... or default is None:
-        return True
-    if isinstance(default, bool) or isinstance(value, bool):
-        return isinstance(default, bool) and isinstance(value, bool)
-    if isinstance(default, float):
-        return isinstance(value, int | float)
-    if isinstance(default, int):
-        return isinstance(value, int)
-    if isinstance(default, str):
-        return isinstance(value, str)
-    if isinstance(default, list | tuple):
-        return isinstance(value, list | tuple)
-    if isinstance(default, dict):
-        return isinstance(value, dict)
-    return True
-
-
 # ------------------------------------------------------------------------------------------- the plan
 def _is_path(source: str) -> bool:
     return bool(source) and source not in NON_FILE_SOURCES and "://" not in source
@@ -514,13 +455,13 @@ def load_plan(
                     f"{own_path}: unknown key {key!r}{hint}: the parameters cell of {nb_path.name} does not "
                     f"declare it (declared: {', '.join(declared)})"
                 )
-            if not _compatible(declared[key], value):
+            if not compatible(declared[key], value):
                 raise ParamsError(
                     f"{own_path}: key {key!r} must be {type(declared[key].default).__name__} like the "
                     f"notebook's default {declared[key].default!r}, got {type(value).__name__} {value!r}"
                 )
         for key, value in base.items():
-            if key in declared and key != "month" and not _compatible(declared[key], value):
+            if key in declared and key != "month" and not compatible(declared[key], value):
                 raise ParamsError(
                     f"{common_path}: {key!r} = {value!r} does not match the type of the default "
                     f"{declared[key].default!r} in {nb_path.name}"
