@@ -1,0 +1,575 @@
+"""Monthly member KPIs with month-over-month change (the member overview report).
+
+``monthly_kpis(transactions, members=None, month=...)`` returns one row per calendar month (a monthly
+``PeriodIndex`` named ``month``) up to and including ``month``. Definitions (all amounts in the
+transaction currency, after discounts):
+
+* a *purchase row* has ``amount >= 0``; a *return row* ``amount < 0`` and counts in the month it was
+  booked (not the month of the original order);
+* an *order* is a distinct ``order_id`` among purchase rows (each purchase row when there is no
+  ``order_id``), dated by its first row;
+* ``members``: members who joined up to the end of the month (cumulative). The join date is the members
+  table's ``joined_at`` when ``members`` is given (members without one fall back to their first purchase),
+  otherwise the first purchase in the log; ``new_members`` joined in the month; ``member_growth_rate`` =
+  ``new_members`` / ``members`` at the end of the previous month;
+* ``active_members``: members with at least one purchase row in the month;
+* ``gross_revenue``: sum of purchase rows; ``returns``: minus the sum of return rows (a positive amount);
+  ``net_revenue`` = ``gross_revenue - returns``; ``returns_rate`` = ``returns / gross_revenue``;
+* ``aov`` = ``gross_revenue / orders``; ``revenue_per_active`` = ``gross_revenue / active_members``
+  (ratios use gross revenue, because this month's returns mostly belong to earlier months' orders);
+* ``repurchase_rate``: share of the month's active members who had bought before the month (first
+  purchase in the log in an earlier month); ``returning_members`` is their number and
+  ``returning_revenue_share`` their share of the month's gross revenue;
+* ``store_revenue`` / ``online_revenue``: gross revenue by ``channel``; ``online_share`` = online /
+  gross revenue.
+
+Every column ``c`` in ``CHANGE_KIND`` has a ``c_mom`` column: the relative change against the previous
+month for counts and amounts (``0.05`` = +5%), the difference in shares for rates (``0.01`` = +1 point).
+
+The aggregation is plain SQL (``orders_sql``, ``kpi_sql``) run in DuckDB, so it can run where the log lives.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from workbench.i18n import check_language, money, month_label, number, pct, pct_points, t
+
+# column -> how its month-over-month change is measured
+CHANGE_KIND: dict[str, Literal["relative", "points"]] = {
+    "members": "relative",
+    "new_members": "relative",
+    "member_growth_rate": "points",
+    "active_members": "relative",
+    "orders": "relative",
+    "gross_revenue": "relative",
+    "returns": "relative",
+    "net_revenue": "relative",
+    "aov": "relative",
+    "revenue_per_active": "relative",
+    "repurchase_rate": "points",
+    "returning_revenue_share": "points",
+    "store_revenue": "relative",
+    "online_revenue": "relative",
+    "online_share": "points",
+    "returns_rate": "points",
+}
+KPI_COLUMNS: tuple[str, ...] = (
+    "members",
+    "new_members",
+    "member_growth_rate",
+    "active_members",
+    "returning_members",
+    "orders",
+    "gross_revenue",
+    "returns",
+    "net_revenue",
+    "aov",
+    "revenue_per_active",
+    "repurchase_rate",
+    "returning_revenue_share",
+    "store_revenue",
+    "online_revenue",
+    "online_share",
+    "returns_rate",
+)
+# how each KPI is formatted in tables and findings
+KPI_FORMAT: dict[str, Literal["count", "money", "share"]] = {
+    "members": "count",
+    "new_members": "count",
+    "member_growth_rate": "share",
+    "active_members": "count",
+    "returning_members": "count",
+    "orders": "count",
+    "gross_revenue": "money",
+    "returns": "money",
+    "net_revenue": "money",
+    "aov": "money",
+    "revenue_per_active": "money",
+    "repurchase_rate": "share",
+    "returning_revenue_share": "share",
+    "store_revenue": "money",
+    "online_revenue": "money",
+    "online_share": "share",
+    "returns_rate": "share",
+}
+
+
+def month_bounds(month) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """``(first instant, first instant of the next month)`` of a ``YYYY-MM`` month."""
+    p = pd.Period(month, freq="M")
+    return p.start_time.as_unit("us"), (p + 1).start_time.as_unit("us")
+
+
+def _ts(value: pd.Timestamp) -> str:
+    return f"TIMESTAMP '{pd.Timestamp(value).isoformat(sep=' ')}'"
+
+
+def _lit(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+REQUIRED = ("member_id", "ordered_at", "amount")
+
+
+class TransactionLog:
+    """The transaction log up to the end of ``month``, held in DuckDB for the overview's aggregations.
+
+    ``transactions`` is a canonical frame or the path of a canonical ``.parquet`` file (read by DuckDB
+    without a round trip through pandas). Two relations are built once and shared by ``monthly_kpis`` and
+    ``workbench.segments.member_features``:
+
+    * ``rows``: ``member_id, ordered_at, amount, order_id, channel, discount`` of rows before the end of
+      ``month`` (``order_id``/``channel`` NULL and ``discount`` 0 when the columns are absent);
+    * ``orders``: one row per purchase order (``member_id, order_at, amount, promo``): purchase rows
+      (``amount >= 0``) grouped by ``member_id`` and ``order_id``; rows without an order id are an order
+      each; ``order_at`` is the first row's time, ``promo`` whether any row had ``discount > 0``.
+
+    Use as a context manager (or call ``close()``).
+    """
+
+    def __init__(self, transactions, month):
+        self.month = pd.Period(month, freq="M")
+        self.start, self.end = month_bounds(self.month)
+        self.con = duckdb.connect()
+        try:
+            self._build(transactions)
+        except Exception:
+            self.con.close()
+            raise
+
+    def _build(self, transactions) -> None:
+        if isinstance(transactions, str | Path):
+            path = str(transactions)
+            if not path.endswith(".parquet"):
+                raise ValueError(f"TransactionLog: a path must name a .parquet file, got {path!r}")
+            source = f"read_parquet({_lit(path)})"
+            columns = [r[0] for r in self.con.sql(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+        elif isinstance(transactions, pd.DataFrame):
+            columns = list(transactions.columns)
+            keep = [c for c in (*REQUIRED, "order_id", "channel", "discount") if c in columns]
+            if all(c in columns for c in REQUIRED):
+                self.con.register("source_", pa.Table.from_pandas(transactions[keep], preserve_index=False))
+            source = "source_"
+        else:
+            raise TypeError(
+                f"TransactionLog: transactions must be a DataFrame or a .parquet path, got {type(transactions)}"
+            )
+        missing = [c for c in REQUIRED if c not in columns]
+        if missing:
+            raise ValueError(
+                f"TransactionLog: required column(s) missing from transactions: {', '.join(missing)}"
+            )
+        self.has_order_id = "order_id" in columns
+        self.has_channel = "channel" in columns
+        self.has_discount = "discount" in columns
+        order_id = "CAST(order_id AS VARCHAR)" if self.has_order_id else "CAST(NULL AS VARCHAR)"
+        channel = "CAST(channel AS VARCHAR)" if self.has_channel else "CAST(NULL AS VARCHAR)"
+        discount = "coalesce(CAST(discount AS DOUBLE), 0)" if self.has_discount else "CAST(0 AS DOUBLE)"
+        self.con.sql(
+            f"""CREATE TEMP VIEW rows AS
+            SELECT CAST(member_id AS VARCHAR) AS member_id, CAST(ordered_at AS TIMESTAMP) AS ordered_at,
+                   CAST(amount AS DOUBLE) AS amount, {order_id} AS order_id, {channel} AS channel,
+                   {discount} AS discount
+            FROM {source} WHERE ordered_at < {_ts(self.end)}"""
+        )
+        self.con.sql(orders_sql("rows", has_order_id=self.has_order_id))
+
+    def sql(self, query: str) -> pd.DataFrame:
+        return self.con.sql(query).to_df()
+
+    def row_count(self) -> int:
+        return int(self.con.sql("SELECT count(*) FROM rows").fetchall()[0][0])
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _canonical_parquet(path: str) -> bool:
+    """Whether a .parquet file already has the canonical column types (as the workbench writes them)."""
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(path)
+    types = {name: schema.field(name).type for name in schema.names}
+    text = (pa.string(), pa.large_string())
+    return (
+        types.get("member_id") in text
+        and pa.types.is_timestamp(types.get("ordered_at", pa.null()))
+        and types["ordered_at"].tz is None
+        and types.get("amount") == pa.float64()
+        and types.get("order_id", pa.string()) in text
+    )
+
+
+def open_log(
+    source, month, *, columns: dict | None = None, date_format: str = "auto", **opts
+) -> TransactionLog:
+    """A ``TransactionLog`` of ``source`` up to the end of ``month``.
+
+    A ``.parquet`` file already in the canonical contract (text ids, naive timestamps, float amounts; what
+    ``workbench demo`` and the loader write) without a column mapping is read by DuckDB directly: the fast
+    path for 10M-row logs, with NULL checks of the required columns. Anything else goes through the
+    validating loader ``workbench.data.load_transactions(source, columns, date_format, **opts)``.
+    """
+    if isinstance(source, str | Path) and str(source).endswith(".parquet") and not columns:
+        if _canonical_parquet(str(source)):
+            log = TransactionLog(str(source), month)
+            nulls = log.con.sql(
+                f"""SELECT count(*) FILTER (WHERE member_id IS NULL OR member_id = ''),
+                           count(*) FILTER (WHERE amount IS NULL OR isnan(amount))
+                    FROM read_parquet({_lit(str(source))})"""
+            ).fetchall()[0]
+            null_ts = log.con.sql(
+                f"SELECT count(*) FROM read_parquet({_lit(str(source))}) WHERE ordered_at IS NULL"
+            ).fetchall()[0][0]
+            if any(nulls) or null_ts:
+                log.close()
+                raise ValueError(
+                    f"open_log: {source}: {nulls[0]} row(s) without member_id, {null_ts} without ordered_at, "
+                    f"{nulls[1]} without amount; load it with workbench.data.load_transactions to see which rows"
+                )
+            return log
+    from workbench.data import load_transactions
+
+    return TransactionLog(
+        load_transactions(source, columns=columns or None, date_format=date_format, **opts), month
+    )
+
+
+def orders_sql(rows: str = "rows", *, has_order_id: bool = True) -> str:
+    """``CREATE TEMP TABLE orders``: one row per purchase order (see ``TransactionLog``)."""
+    single = f"SELECT member_id, ordered_at AS order_at, amount, discount > 0 AS promo FROM {rows} WHERE amount >= 0"
+    if not has_order_id:
+        return f"CREATE TEMP TABLE orders AS {single}"
+    return f"""CREATE TEMP TABLE orders AS
+    SELECT member_id, min(ordered_at) AS order_at, sum(amount) AS amount, max(discount) > 0 AS promo
+    FROM {rows} WHERE amount >= 0 AND order_id IS NOT NULL AND order_id <> ''
+    GROUP BY member_id, order_id
+    UNION ALL
+    {single} AND (order_id IS NULL OR order_id = '')"""
+
+
+def member_month_sql(rows: str = "rows") -> list[str]:
+    """Temp tables ``member_month`` (gross purchases per member and month) and ``first_month`` (month of
+    each member's first purchase) that ``kpi_sql`` reads."""
+    return [
+        f"""CREATE OR REPLACE TEMP TABLE member_month AS
+        SELECT member_id, date_trunc('month', ordered_at) AS month, sum(amount) AS gross
+        FROM {rows} WHERE amount >= 0 GROUP BY ALL""",
+        """CREATE OR REPLACE TEMP TABLE first_month AS
+        SELECT member_id, min(month) AS first_month FROM member_month GROUP BY member_id""",
+    ]
+
+
+def kpi_sql(rows: str = "rows", orders: str = "orders") -> str:
+    """Monthly aggregates from a ``TransactionLog``'s ``rows``/``orders`` and ``member_month_sql``'s tables."""
+    return f"""
+WITH active AS (
+    SELECT mm.month,
+           count(*) AS active_members,
+           count(*) FILTER (WHERE mm.month > f.first_month) AS returning_members,
+           coalesce(sum(mm.gross) FILTER (WHERE mm.month > f.first_month), 0) AS returning_revenue
+    FROM member_month mm JOIN first_month f USING (member_id)
+    GROUP BY mm.month
+),
+money AS (
+    SELECT date_trunc('month', ordered_at) AS month,
+           coalesce(sum(amount) FILTER (WHERE amount >= 0), 0) AS gross_revenue,
+           coalesce(-sum(amount) FILTER (WHERE amount < 0), 0) AS returns,
+           coalesce(sum(amount) FILTER (WHERE amount >= 0 AND channel = 'store'), 0) AS store_revenue,
+           coalesce(sum(amount) FILTER (WHERE amount >= 0 AND channel = 'online'), 0) AS online_revenue
+    FROM {rows} GROUP BY 1
+),
+order_counts AS (SELECT date_trunc('month', order_at) AS month, count(*) AS orders FROM {orders} GROUP BY 1),
+first_purchases AS (SELECT first_month AS month, count(*) AS first_buyers FROM first_month GROUP BY 1)
+SELECT money.month, gross_revenue, returns, store_revenue, online_revenue,
+       coalesce(orders, 0) AS orders, coalesce(active_members, 0) AS active_members,
+       coalesce(returning_members, 0) AS returning_members, coalesce(returning_revenue, 0) AS returning_revenue,
+       coalesce(first_buyers, 0) AS first_buyers
+FROM money
+LEFT JOIN order_counts USING (month) LEFT JOIN active USING (month) LEFT JOIN first_purchases USING (month)
+ORDER BY money.month
+"""
+
+
+def _safe_div(num: pd.Series, den: pd.Series) -> pd.Series:
+    den = den.astype("float64")
+    return (num / den.where(den != 0)).astype("float64")
+
+
+def _latest_month(transactions) -> pd.Period:
+    if isinstance(transactions, pd.DataFrame):
+        return pd.Period(transactions["ordered_at"].max(), freq="M")
+    con = duckdb.connect()
+    try:
+        query = f"SELECT max(ordered_at) FROM read_parquet({_lit(str(transactions))})"
+        latest = con.sql(query).fetchall()[0][0]
+    finally:
+        con.close()
+    return pd.Period(pd.Timestamp(latest), freq="M")
+
+
+def monthly_kpis(transactions, members: pd.DataFrame | None = None, *, month=None) -> pd.DataFrame:
+    """Monthly KPIs (see the module docstring) for every month up to and including ``month``.
+
+    ``transactions``: a canonical frame, a canonical ``.parquet`` path, or a ``TransactionLog`` (then
+    ``month`` defaults to, and must equal, the log's month). ``month`` defaults to the last month in the
+    log. Rows after ``month`` are ignored. Months without activity inside the range are present with zero
+    counts. Returns a frame indexed by a monthly ``PeriodIndex`` named ``month`` with ``KPI_COLUMNS`` and a
+    ``<kpi>_mom`` column per ``CHANGE_KIND``.
+    """
+    if isinstance(transactions, TransactionLog):
+        log, own = transactions, False
+        if month is not None and pd.Period(month, freq="M") != log.month:
+            raise ValueError(
+                f"monthly_kpis: month {month!r} differs from the TransactionLog's month {log.month}"
+            )
+    else:
+        log, own = (
+            TransactionLog(transactions, month if month is not None else _latest_month(transactions)),
+            True,
+        )
+    last, end, has_channel = log.month, log.end, log.has_channel
+    try:
+        for statement in member_month_sql():
+            log.con.sql(statement)
+        monthly = log.sql(kpi_sql())
+        joins = _join_months(log.con, members, end) if members is not None else None
+    finally:
+        if own:
+            log.close()
+
+    monthly["month"] = pd.PeriodIndex(pd.to_datetime(monthly["month"]), freq="M")
+    monthly = monthly.set_index("month")
+    if joins is None:
+        joins = monthly["first_buyers"]
+    starts = [p for p in (monthly.index.min(), joins.index.min() if len(joins) else None) if p is not None]
+    if not starts or pd.isna(min(starts)):
+        raise ValueError("monthly_kpis: no transactions before the end of the requested month")
+    index = pd.period_range(min(starts), last, freq="M", name="month")
+    monthly = monthly.reindex(index, fill_value=0)
+    new = joins.reindex(index, fill_value=0).astype("int64")
+    before = int(joins[joins.index < index[0]].sum())
+
+    out = pd.DataFrame(index=index)
+    out["members"] = new.cumsum() + before
+    out["new_members"] = new
+    out["member_growth_rate"] = _safe_div(out["new_members"], out["members"].shift(1))
+    out["active_members"] = monthly["active_members"].astype("int64")
+    out["returning_members"] = monthly["returning_members"].astype("int64")
+    out["orders"] = monthly["orders"].astype("int64")
+    out["gross_revenue"] = monthly["gross_revenue"].astype("float64")
+    out["returns"] = monthly["returns"].astype("float64")
+    out["net_revenue"] = out["gross_revenue"] - out["returns"]
+    out["aov"] = _safe_div(out["gross_revenue"], out["orders"])
+    out["revenue_per_active"] = _safe_div(out["gross_revenue"], out["active_members"])
+    out["repurchase_rate"] = _safe_div(out["returning_members"], out["active_members"])
+    out["returning_revenue_share"] = _safe_div(monthly["returning_revenue"], out["gross_revenue"])
+    out["store_revenue"] = monthly["store_revenue"].astype("float64")
+    out["online_revenue"] = monthly["online_revenue"].astype("float64")
+    out["online_share"] = _safe_div(out["online_revenue"], out["gross_revenue"])
+    out["returns_rate"] = _safe_div(out["returns"], out["gross_revenue"])
+    if not has_channel:
+        out[["store_revenue", "online_revenue", "online_share"]] = np.nan
+    for col, kind in CHANGE_KIND.items():
+        prev = out[col].shift(1)
+        if kind == "relative":
+            out[f"{col}_mom"] = _safe_div(out[col] - prev, prev)
+        else:
+            out[f"{col}_mom"] = out[col] - prev
+    return out
+
+
+def _join_months(con: duckdb.DuckDBPyConnection, members: pd.DataFrame, end: pd.Timestamp) -> pd.Series:
+    """New members per join month from the members table (first purchase where ``joined_at`` is missing)."""
+    if "member_id" not in members.columns or "joined_at" not in members.columns:
+        raise ValueError("monthly_kpis: members needs the columns member_id and joined_at")
+    con.register("members_", pa.Table.from_pandas(members[["member_id", "joined_at"]], preserve_index=False))
+    frame = con.sql(
+        f"""
+        WITH everyone AS (
+            SELECT CAST(m.joined_at AS TIMESTAMP) AS joined_at, f.first_month
+            FROM members_ m FULL OUTER JOIN first_month f ON CAST(m.member_id AS VARCHAR) = f.member_id
+        )
+        SELECT date_trunc('month', coalesce(joined_at, first_month)) AS month, count(*) AS n
+        FROM everyone WHERE coalesce(joined_at, first_month) < {_ts(end)} GROUP BY 1 ORDER BY 1
+        """
+    ).to_df()
+    idx = pd.PeriodIndex(pd.to_datetime(frame["month"]), freq="M", name="month")
+    return pd.Series(frame["n"].to_numpy(), index=idx, dtype="int64")
+
+
+# --- presentation ---------------------------------------------------------------------------------------
+
+
+def format_value(value: float, kind: str, currency: str = "TWD") -> str:
+    if kind == "money":
+        return money(value, currency)
+    if kind == "share":
+        return pct(value)
+    return number(value)
+
+
+def format_change(change: float, kind: str, lang: str = "zh-TW") -> str:
+    """``+5.0%`` for a relative change, ``+1.2 pp`` (``+1.2 個百分點``) for a change of a rate."""
+    if change is None or pd.isna(change):
+        return "–"
+    if kind == "points":
+        return pct_points(change, lang)
+    return pct(change, signed=True)
+
+
+def kpi_table(
+    kpis: pd.DataFrame, month, *, lang: str = "zh-TW", currency: str = "TWD", columns=None
+) -> pd.DataFrame:
+    """This month's KPIs next to last month's and the change, formatted, with translated headers."""
+    check_language(lang)
+    p = pd.Period(month, freq="M")
+    columns = list(columns or [c for c in KPI_COLUMNS if c != "returning_members"])
+    rows = []
+    for col in columns:
+        kind = KPI_FORMAT[col]
+        now = kpis.at[p, col]
+        prev = kpis.at[p - 1, col] if (p - 1) in kpis.index else np.nan
+        change = kpis.at[p, f"{col}_mom"] if f"{col}_mom" in kpis.columns else np.nan
+        rows.append(
+            {
+                t("overview.col.kpi", lang): t(f"overview.kpi.{col}", lang),
+                month_label(p, lang): format_value(now, kind, currency),
+                month_label(p - 1, lang): format_value(prev, kind, currency),
+                t("overview.col.change", lang): format_change(change, CHANGE_KIND.get(col, "relative"), lang),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def findings(
+    kpis: pd.DataFrame,
+    month,
+    *,
+    lang: str = "zh-TW",
+    currency: str = "TWD",
+    claim=None,
+    window_days: int = 365,
+    nes_summary: pd.DataFrame | None = None,
+    churning_members: int | None = None,
+    sleeping_days: int = 365,
+    churning_days: int = 180,
+) -> list[str]:
+    """Three to five plain sentences for management, generated from the numbers.
+
+    ``claim`` is a ``workbench.segments.ClaimCheck``; ``nes_summary`` a ``segment_summary`` of NES (row
+    ``sleeping`` is used) and ``churning_members`` the number of members flagged churning.
+    """
+    check_language(lang)
+    p = pd.Period(month, freq="M")
+    row = kpis.loc[p]
+    has_prev = (p - 1) in kpis.index
+    rel = lambda col: format_change(row[f"{col}_mom"], "relative", lang)  # noqa: E731
+    pts = lambda col: format_change(row[f"{col}_mom"], "points", lang)  # noqa: E731
+    out = []
+    if has_prev:
+        out.append(
+            t(
+                "overview.finding.activity",
+                lang,
+                month=month_label(p, lang),
+                prev_month=month_label(p - 1, lang),
+                active=number(row["active_members"]),
+                active_change=rel("active_members"),
+                net=money(row["net_revenue"], currency),
+                net_change=rel("net_revenue"),
+            )
+        )
+        a, r = row["active_members_mom"], row["revenue_per_active_mom"]
+        if pd.notna(a) and pd.notna(r):
+            if np.sign(a) * np.sign(r) < 0:
+                key = "driver_offset"
+            else:
+                key = "driver_buyers" if abs(np.log1p(a)) >= abs(np.log1p(r)) else "driver_spend"
+            out.append(
+                t(
+                    f"overview.finding.{key}",
+                    lang,
+                    revenue_change=rel("gross_revenue"),
+                    active_change=rel("active_members"),
+                    rpa_change=rel("revenue_per_active"),
+                    rpa=money(row["revenue_per_active"], currency),
+                )
+            )
+    else:
+        out.append(
+            t(
+                "overview.finding.activity_first",
+                lang,
+                month=month_label(p, lang),
+                active=number(row["active_members"]),
+                net=money(row["net_revenue"], currency),
+            )
+        )
+    out.append(
+        t(
+            "overview.finding.repurchase",
+            lang,
+            repurchase=pct(row["repurchase_rate"]),
+            repurchase_change=pts("repurchase_rate"),
+            returning_share=pct(row["returning_revenue_share"]),
+            new_members=number(row["new_members"]),
+            growth=pct(row["member_growth_rate"]),
+        )
+    )
+    if claim is not None:
+        key = "claim_holds" if claim.holds else "claim_fails"
+        out.append(
+            t(
+                f"overview.finding.{key}",
+                lang,
+                top=pct(claim.top_share, 0),
+                claimed=pct(claim.claimed_revenue_share, 0),
+                actual=pct(claim.actual_revenue_share),
+                needed=pct(claim.members_needed_share),
+                window=number(window_days),
+            )
+        )
+    if nes_summary is not None and churning_members is not None:
+        out.append(
+            t(
+                "overview.finding.sleeping",
+                lang,
+                sleeping=pct(nes_summary.at["sleeping", "member_share"]),
+                sleeping_n=number(nes_summary.at["sleeping", "members"]),
+                churning_n=number(churning_members),
+                sleeping_days=number(sleeping_days),
+                churning_days=number(churning_days),
+            )
+        )
+    return out[:5]
+
+
+def read_members(path) -> pd.DataFrame | None:
+    """``member_id`` and ``joined_at`` of a members table (.parquet or .csv); ``None`` for an empty path.
+
+    Only these two columns are read: the overview needs no names, phones or e-mails.
+    """
+    if path is None or str(path) == "":
+        return None
+    path = str(path)
+    if path.endswith(".parquet"):
+        frame = pd.read_parquet(path, columns=["member_id", "joined_at"])
+    else:
+        frame = pd.read_csv(path, usecols=["member_id", "joined_at"], dtype={"member_id": "str"})
+    frame["member_id"] = frame["member_id"].astype("str")
+    frame["joined_at"] = pd.to_datetime(frame["joined_at"]).astype("datetime64[us]")
+    return frame

@@ -1,0 +1,395 @@
+"""Member segments as of the end of a month: RFM scores, NES, the seven member types, and concentration.
+
+Everything starts from ``member_features(transactions, month, settings)``: one row per member who made at
+least one purchase (``amount >= 0``) before the end of ``month`` (``as_of`` = first instant of the next
+month; later rows are ignored). Orders are distinct ``order_id`` among purchase rows (each purchase row
+without ``order_id``), dated by their first row. Columns:
+
+* ``first_purchase``, ``last_purchase``; ``recency_days`` = days (fractional) from ``last_purchase`` to ``as_of``;
+* ``orders``, ``spend`` (purchases, all history up to ``as_of``), ``returns`` (positive amount);
+* over the trailing window of ``settings.window_days`` days before ``as_of`` (default 365, the "annual"
+  figures): ``window_orders``, ``window_spend``, ``window_aov`` (= spend / orders), ``window_promo_share``
+  (share of the window's orders with ``discount > 0``; NaN without a discount column),
+  ``window_mean_gap_days`` (mean days between consecutive orders in the window = (last - first) /
+  (orders - 1); NaN with fewer than two orders).
+
+``rfm_scores``: R, F, M scores 1..``settings.rfm_bins`` (5 = best) from percentile ranks over all members
+with a purchase (R: ``recency_days``, fewer is better; F: ``orders``; M: ``spend``); ties share a score
+(average rank): ``score = ceil(bins * rank / n)``.
+
+``nes``: ``sleeping`` = no purchase in the last ``settings.sleeping_days`` days before ``as_of``
+(``recency_days > sleeping_days``); ``new`` = first purchase in the month; ``existing`` = everyone else.
+
+``member_types``: seven flags, each member then gets the first type in ``settings.precedence`` it has
+(``other`` when none):
+
+* ``high_spend``: top ``high_spend_share`` of members with a window order by ``window_spend``;
+* ``high_order_value``: top ``high_order_value_share`` of them by ``window_aov``;
+* ``high_loyalty``: top ``loyalty_share`` by ``window_orders`` and ``window_mean_gap_days <= loyalty_max_gap_days``;
+* ``promo_high_frequency`` / ``promo_low_frequency``: ``window_promo_share >= promo_share_min`` and
+  ``window_orders >= promo_frequency_min`` (high) or ``<`` (low);
+* ``churning``: no purchase in the last ``churning_days`` days (``recency_days > churning_days``), not sleeping;
+* ``sleeping``: as in NES.
+
+"Top s of n members" means members whose value is at least the ``ceil(s * n)``-th largest value (ties at
+the boundary are all in). The heavy aggregation is one SQL statement (``features_sql``) over the purchase
+orders of a ``workbench.kpis.TransactionLog``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from workbench.kpis import TransactionLog, month_bounds
+
+MEMBER_TYPES: tuple[str, ...] = (
+    "high_spend",
+    "high_order_value",
+    "high_loyalty",
+    "promo_high_frequency",
+    "promo_low_frequency",
+    "churning",
+    "sleeping",
+)
+DEFAULT_PRECEDENCE: tuple[str, ...] = (
+    "sleeping",
+    "churning",
+    "high_spend",
+    "high_loyalty",
+    "high_order_value",
+    "promo_high_frequency",
+    "promo_low_frequency",
+)
+NES_GROUPS: tuple[str, ...] = ("new", "existing", "sleeping")
+OTHER = "other"
+
+
+@dataclass(frozen=True)
+class SegmentSettings:
+    """Cut-offs of the member overview segments (see the module docstring); build from params with
+    ``SegmentSettings.from_dict``."""
+
+    rfm_bins: int = 5
+    window_days: int = 365
+    sleeping_days: int = 365
+    churning_days: int = 180
+    high_spend_share: float = 0.2
+    high_order_value_share: float = 0.2
+    loyalty_share: float = 0.5
+    loyalty_max_gap_days: float = 60.0
+    promo_share_min: float = 0.5
+    promo_frequency_min: int = 3
+    precedence: tuple[str, ...] = field(default=DEFAULT_PRECEDENCE)
+
+    def __post_init__(self):
+        name = type(self).__name__
+        ints = ("rfm_bins", "window_days", "sleeping_days", "churning_days", "promo_frequency_min")
+        for f in ints:
+            value = getattr(self, f)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+                raise ValueError(f"{name}.{f} must be a positive integer, got {value!r}")
+        if not 2 <= self.rfm_bins <= 10:
+            raise ValueError(f"{name}.rfm_bins must be between 2 and 10, got {self.rfm_bins!r}")
+        for f in ("high_spend_share", "high_order_value_share", "loyalty_share", "promo_share_min"):
+            value = getattr(self, f)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+                raise ValueError(f"{name}.{f} must be a share in (0, 1], got {value!r}")
+        gap = self.loyalty_max_gap_days
+        if isinstance(gap, bool) or not isinstance(gap, int | float) or gap <= 0:
+            raise ValueError(f"{name}.loyalty_max_gap_days must be a positive number, got {gap!r}")
+        if self.churning_days >= self.sleeping_days:
+            raise ValueError(
+                f"{name}.churning_days must be less than sleeping_days ({self.sleeping_days}), "
+                f"got {self.churning_days!r}"
+            )
+        if isinstance(self.precedence, str):
+            raise ValueError(f"{name}.precedence must be a list of member types, got {self.precedence!r}")
+        precedence = tuple(self.precedence)
+        unknown = [p for p in precedence if p not in MEMBER_TYPES]
+        if unknown:
+            raise ValueError(
+                f"{name}.precedence: unknown member type(s) {unknown}; allowed: {list(MEMBER_TYPES)}"
+            )
+        if sorted(precedence) != sorted(MEMBER_TYPES):
+            missing = [m for m in MEMBER_TYPES if m not in precedence]
+            raise ValueError(
+                f"{name}.precedence must list each of {list(MEMBER_TYPES)} exactly once; "
+                f"missing {missing}, got {list(precedence)}"
+            )
+        object.__setattr__(self, "precedence", precedence)
+
+    @classmethod
+    def from_dict(cls, mapping: dict | None) -> SegmentSettings:
+        """Settings from a params mapping; unknown keys are an error naming the key and the allowed keys."""
+        mapping = dict(mapping or {})
+        allowed = [f.name for f in fields(cls)]
+        unknown = [k for k in mapping if k not in allowed]
+        if unknown:
+            raise ValueError(f"{cls.__name__}: unknown key(s) {unknown}; allowed: {allowed}")
+        return cls(**mapping)
+
+
+# --- per-member features ----------------------------------------------------------------------------------
+
+
+def features_sql(
+    as_of, window_days: int, *, has_discount: bool = True, rows: str = "rows", orders: str = "orders"
+) -> str:
+    """Per-member purchase statistics from the ``rows``/``orders`` of a ``TransactionLog`` ending at ``as_of``."""
+    start = pd.Timestamp(as_of) - pd.Timedelta(days=window_days)
+    promo = "count(*) FILTER (WHERE in_window AND promo)" if has_discount else "NULL"
+    return f"""
+WITH flagged AS (SELECT *, order_at >= TIMESTAMP '{start.isoformat(sep=" ")}' AS in_window FROM {orders}),
+per_member AS (
+    SELECT member_id,
+           min(order_at) AS first_purchase, max(order_at) AS last_purchase,
+           count(*) AS orders, sum(amount) AS spend,
+           count(*) FILTER (WHERE in_window) AS window_orders,
+           coalesce(sum(amount) FILTER (WHERE in_window), 0) AS window_spend,
+           {promo} AS window_promo_orders,
+           min(order_at) FILTER (WHERE in_window) AS window_first,
+           max(order_at) FILTER (WHERE in_window) AS window_last
+    FROM flagged GROUP BY member_id
+),
+returns AS (SELECT member_id, -sum(amount) AS returns FROM {rows} WHERE amount < 0 GROUP BY member_id)
+SELECT p.*, coalesce(r.returns, 0) AS returns
+FROM per_member p LEFT JOIN returns r USING (member_id)
+ORDER BY member_id
+"""
+
+
+def member_features(transactions, month=None, settings: SegmentSettings | None = None) -> pd.DataFrame:
+    """Per-member purchase statistics as of the end of ``month`` (see the module docstring).
+
+    ``transactions``: a canonical frame, a canonical ``.parquet`` path, or a ``workbench.kpis.TransactionLog``
+    (then ``month`` defaults to, and must equal, the log's month).
+    """
+    settings = settings or SegmentSettings()
+    if isinstance(transactions, TransactionLog):
+        log, own = transactions, False
+        if month is not None and pd.Period(month, freq="M") != log.month:
+            raise ValueError(
+                f"member_features: month {month!r} differs from the TransactionLog's month {log.month}"
+            )
+    else:
+        if month is None:
+            raise ValueError("member_features: month is required unless transactions is a TransactionLog")
+        log, own = TransactionLog(transactions, month), True
+    as_of, has_discount = log.end, log.has_discount
+    try:
+        frame = log.sql(features_sql(as_of, settings.window_days, has_discount=has_discount))
+    finally:
+        if own:
+            log.close()
+    frame["member_id"] = frame["member_id"].astype("str")
+    for col in ("first_purchase", "last_purchase", "window_first", "window_last"):
+        frame[col] = frame[col].astype("datetime64[us]")
+    frame = frame.set_index("member_id")
+    day = pd.Timedelta(days=1)
+    out = pd.DataFrame(index=frame.index)
+    out["first_purchase"] = frame["first_purchase"]
+    out["last_purchase"] = frame["last_purchase"]
+    out["recency_days"] = ((as_of - frame["last_purchase"]) / day).astype("float64")
+    out["orders"] = frame["orders"].astype("int64")
+    out["spend"] = frame["spend"].astype("float64")
+    out["returns"] = frame["returns"].astype("float64")
+    out["window_orders"] = frame["window_orders"].astype("int64")
+    out["window_spend"] = frame["window_spend"].astype("float64")
+    n_win = out["window_orders"].where(out["window_orders"] > 0)
+    out["window_aov"] = out["window_spend"] / n_win
+    out["window_promo_share"] = frame["window_promo_orders"].astype("float64") / n_win
+    gaps = (frame["window_last"] - frame["window_first"]) / day
+    out["window_mean_gap_days"] = gaps / (n_win - 1).where(n_win > 1)
+    out.attrs.update(as_of=as_of, month=str(log.month), has_discount=has_discount)
+    return out
+
+
+# --- scores and groups -------------------------------------------------------------------------------------
+
+
+def _score(values: pd.Series, bins: int) -> np.ndarray:
+    """1..bins from the average percentile rank (higher value -> higher score); ties share a score."""
+    n = len(values)
+    if n == 0:
+        return np.zeros(0, dtype="int64")
+    rank = values.rank(method="average").to_numpy()
+    return np.clip(np.ceil(bins * rank / n), 1, bins).astype("int64")
+
+
+def rfm_scores(features: pd.DataFrame, settings: SegmentSettings | None = None) -> pd.DataFrame:
+    """R, F, M scores (1..bins, higher = better) and ``rfm`` (e.g. ``"545"``) and ``rfm_total`` per member."""
+    settings = settings or SegmentSettings()
+    bins = settings.rfm_bins
+    out = pd.DataFrame(index=features.index)
+    out["r"] = _score(-features["recency_days"], bins)
+    out["f"] = _score(features["orders"], bins)
+    out["m"] = _score(features["spend"], bins)
+    out["rfm"] = out["r"].astype(str) + out["f"].astype(str) + out["m"].astype(str)
+    out["rfm_total"] = out["r"] + out["f"] + out["m"]
+    return out
+
+
+def nes(features: pd.DataFrame, settings: SegmentSettings | None = None) -> pd.Series:
+    """``new`` / ``existing`` / ``sleeping`` per member (categorical in that order)."""
+    settings = settings or SegmentSettings()
+    start, _ = month_bounds(features.attrs["month"])
+    sleeping = features["recency_days"].to_numpy() > settings.sleeping_days
+    new = features["first_purchase"].to_numpy() >= start.to_datetime64()
+    labels = np.where(sleeping, "sleeping", np.where(new, "new", "existing"))
+    return pd.Series(pd.Categorical(labels, categories=list(NES_GROUPS)), index=features.index, name="nes")
+
+
+def _top(values: pd.Series, share: float) -> pd.Series:
+    """Members whose value is at least the ceil(share * n)-th largest of the non-missing values."""
+    valid = values.dropna()
+    if valid.empty:
+        return pd.Series(False, index=values.index)
+    k = max(1, math.ceil(share * len(valid) - 1e-9))
+    threshold = np.partition(valid.to_numpy(), len(valid) - k)[len(valid) - k]
+    return (values >= threshold).fillna(False).astype(bool)
+
+
+def member_type_flags(features: pd.DataFrame, settings: SegmentSettings | None = None) -> pd.DataFrame:
+    """One boolean column per member type (members may have several)."""
+    s = settings or SegmentSettings()
+    active = features["window_orders"] > 0
+    spend = features["window_spend"].where(active)
+    aov = features["window_aov"].where(active)
+    freq = features["window_orders"].where(active)
+    promo = features["window_promo_share"].fillna(-1.0) >= s.promo_share_min
+    rec = features["recency_days"]
+    flags = pd.DataFrame(index=features.index)
+    flags["high_spend"] = _top(spend, s.high_spend_share)
+    flags["high_order_value"] = _top(aov, s.high_order_value_share)
+    flags["high_loyalty"] = _top(freq, s.loyalty_share) & (
+        features["window_mean_gap_days"] <= s.loyalty_max_gap_days
+    )
+    flags["promo_high_frequency"] = active & promo & (features["window_orders"] >= s.promo_frequency_min)
+    flags["promo_low_frequency"] = active & promo & (features["window_orders"] < s.promo_frequency_min)
+    flags["churning"] = (rec > s.churning_days) & (rec <= s.sleeping_days)
+    flags["sleeping"] = rec > s.sleeping_days
+    return flags.fillna(False).astype(bool)
+
+
+def member_types(features: pd.DataFrame, settings: SegmentSettings | None = None) -> pd.Series:
+    """Each member's type: the first flag in ``settings.precedence`` it has, else ``other``."""
+    s = settings or SegmentSettings()
+    flags = member_type_flags(features, s)
+    labels = np.full(len(flags), OTHER, dtype=object)
+    assigned = np.zeros(len(flags), dtype=bool)
+    for name in s.precedence:
+        hit = flags[name].to_numpy() & ~assigned
+        labels[hit] = name
+        assigned |= hit
+    cats = [*MEMBER_TYPES, OTHER]
+    return pd.Series(pd.Categorical(labels, categories=cats), index=features.index, name="member_type")
+
+
+def segment_summary(segment: pd.Series, revenue: pd.Series) -> pd.DataFrame:
+    """Members, share of members, revenue and share of revenue per segment (all categories, in order)."""
+    frame = pd.DataFrame({"segment": segment, "revenue": revenue.reindex(segment.index).fillna(0.0)})
+    out = frame.groupby("segment", observed=False).agg(
+        members=("revenue", "size"), revenue=("revenue", "sum")
+    )
+    out["member_share"] = out["members"] / max(out["members"].sum(), 1)
+    total = out["revenue"].sum()
+    out["revenue_share"] = out["revenue"] / total if total else np.nan
+    out["revenue_per_member"] = out["revenue"] / out["members"].where(out["members"] > 0)
+    out.index.name = "segment"
+    return out[["members", "member_share", "revenue", "revenue_share", "revenue_per_member"]]
+
+
+def type_overlap(features: pd.DataFrame, settings: SegmentSettings | None = None) -> pd.DataFrame:
+    """Members having both types (rows x columns), before precedence is applied."""
+    flags = member_type_flags(features, settings).astype("int64")
+    return flags.T @ flags
+
+
+# --- concentration ------------------------------------------------------------------------------------------
+
+
+def concentration(revenue: pd.Series, shares=(0.02, 0.05, 0.2)) -> pd.DataFrame:
+    """Share of revenue from the top ``s`` of members (top ``ceil(s * n)`` by revenue), one row per share.
+
+    ``revenue`` is one value per member (e.g. ``window_spend`` of members who bought in the window).
+    """
+    values = np.sort(np.asarray(revenue, dtype="float64"))[::-1]
+    n, total = len(values), values.sum()
+    if n == 0 or total <= 0:
+        raise ValueError("concentration: needs at least one member with positive revenue")
+    cum = np.cumsum(values)
+    rows = []
+    for s in shares:
+        if not 0 < s <= 1:
+            raise ValueError(f"concentration: shares must be in (0, 1], got {s!r}")
+        k = max(1, math.ceil(s * n - 1e-9))
+        rows.append(
+            {"top_share": s, "members": k, "revenue": cum[k - 1], "revenue_share": cum[k - 1] / total}
+        )
+    return pd.DataFrame(rows)
+
+
+def lorenz_curve(revenue: pd.Series) -> pd.DataFrame:
+    """Pareto curve: cumulative share of revenue (``revenue_share``) held by the top ``member_share`` of
+    members, members sorted by revenue descending; starts at (0, 0)."""
+    values = np.sort(np.asarray(revenue, dtype="float64"))[::-1]
+    n, total = len(values), values.sum()
+    if n == 0 or total <= 0:
+        raise ValueError("lorenz_curve: needs at least one member with positive revenue")
+    member_share = np.arange(n + 1) / n
+    revenue_share = np.concatenate([[0.0], np.cumsum(values) / total])
+    return pd.DataFrame({"member_share": member_share, "revenue_share": revenue_share})
+
+
+@dataclass(frozen=True)
+class ClaimCheck:
+    """A claim "the top ``top_share`` of members bring ``claimed_revenue_share`` of revenue" against the data."""
+
+    top_share: float
+    claimed_revenue_share: float
+    actual_revenue_share: float  # what the top top_share actually bring
+    members_needed_share: float  # smallest share of members that brings claimed_revenue_share
+    holds: bool  # actual_revenue_share >= claimed_revenue_share
+
+
+def check_claim(revenue: pd.Series, top_share: float, revenue_share: float) -> ClaimCheck:
+    """Test a claim like "5% of members bring 20% of revenue" (``top_share=0.05, revenue_share=0.2``)."""
+    if not 0 < revenue_share <= 1:
+        raise ValueError(f"check_claim: revenue_share must be in (0, 1], got {revenue_share!r}")
+    actual = float(concentration(revenue, [top_share])["revenue_share"].iloc[0])
+    values = np.sort(np.asarray(revenue, dtype="float64"))[::-1]
+    cum = np.cumsum(values) / values.sum()
+    needed = int(np.searchsorted(cum, revenue_share - 1e-12) + 1)
+    return ClaimCheck(
+        top_share=float(top_share),
+        claimed_revenue_share=float(revenue_share),
+        actual_revenue_share=actual,
+        members_needed_share=min(needed, len(values)) / len(values),
+        holds=actual >= revenue_share,
+    )
+
+
+def segment_table(features: pd.DataFrame, month, settings: SegmentSettings | None = None) -> pd.DataFrame:
+    """Per-member RFM scores, NES group and member type (member-level: for audience files, never reports)."""
+    settings = settings or SegmentSettings()
+    out = rfm_scores(features, settings)
+    out["nes"] = nes(features, settings)
+    out["member_type"] = member_types(features, settings)
+    out["window_spend"] = features["window_spend"]
+    return out
+
+
+def write_audience(table: pd.DataFrame, audience_dir, name: str = "member_overview_segments") -> Path:
+    """Write the member-level segment table as ``<audience_dir>/<name>.csv`` (member ids as text)."""
+    folder = Path(audience_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.csv"
+    tmp = folder / f".{name}.csv.tmp"
+    table.reset_index().to_csv(tmp, index=False, encoding="utf-8")
+    tmp.replace(path)
+    return path
