@@ -40,6 +40,18 @@ _EXPORTS: dict[str, str] = {
     "clv_deciles": "clv",
     "top_decile_share": "clv",
     "compare_purchase_models": "clv_validation",
+    "monthly_kpis": "kpis",
+    "TransactionLog": "kpis",
+    "open_log": "kpis",
+    "SegmentSettings": "segments",
+    "member_features": "segments",
+    "rfm_scores": "segments",
+    "nes": "segments",
+    "member_types": "segments",
+    "segment_summary": "segments",
+    "concentration": "segments",
+    "lorenz_curve": "segments",
+    "check_claim": "segments",
 }
 
 __all__ = sorted(_EXPORTS)
