@@ -365,10 +365,14 @@ class MonthlyActivity:
 
 
 def _as_of_bounds(as_of) -> tuple[pd.Timestamp, bool]:
-    """(exclusive end timestamp, whether the month of ``as_of`` is complete)."""
+    """(exclusive end timestamp, whether the month of ``as_of`` counts as complete).
+
+    A date includes its whole day; a timestamp with a time includes rows up to that instant. The month's
+    review runs when ``as_of`` falls on the last day of its month.
+    """
     ts = pd.Timestamp(as_of)
-    end = ts.normalize() + pd.Timedelta(days=1) if ts == ts.normalize() else ts
-    complete = end >= (ts.to_period("M") + 1).to_timestamp()
+    end = ts.normalize() + pd.Timedelta(days=1) if ts == ts.normalize() else ts + pd.Timedelta(microseconds=1)
+    complete = ts.normalize() == ts.to_period("M").end_time.normalize()
     return end, bool(complete)
 
 
