@@ -10,6 +10,7 @@ of every report land in ``test-artifacts/<language>/`` for review.
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +69,7 @@ def demo_data(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session", params=["zh-TW", "en"])
 def demo_run(request, demo_data, tmp_path_factory) -> DemoRun:
     language = request.param
+    shutil.rmtree(ARTIFACTS / language, ignore_errors=True)  # only this session's screenshots for review
     root = tmp_path_factory.mktemp(f"run-{language}")
     params = write_params(root / "params", demo_data, language)
     done = run_report(params, root / "reports")

@@ -75,6 +75,27 @@ def test_kpi_cards_and_findings_escape_their_text():
     assert html.escape(XSS) in shown[-1]["text/html"]
 
 
+def test_figures_display_as_compact_png_with_their_title_as_alt_text():
+    import base64
+    import io
+
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from workbench.notebook import _png_with_alt, figure_alt
+
+    fig, (a, b) = plt.subplots(1, 2)
+    a.bar(["台北", "線上"], [1, 2])
+    a.set_title("各通路營收")
+    b.set(xlabel="月份", ylabel="會員數")
+    assert figure_alt(fig) == "各通路營收; 會員數 / 月份"
+    fig.suptitle("總覽")
+    data, meta = _png_with_alt(fig)
+    image = Image.open(io.BytesIO(base64.b64decode(data)))
+    assert meta["alt"] == "總覽" and meta["width"] == image.width // 2
+    assert image.mode == "P" and image.convert("RGB").getpixel((1, 1)) == (255, 255, 255)
+
+
 def test_active_content_detector():
     assert has_active_content(XSS) and has_active_content(IMG_XSS)
     assert has_active_content('<a href="javascript:alert(1)">x</a>')

@@ -65,8 +65,16 @@ def _png_with_alt(fig):
     buf = io.BytesIO()
     fig.canvas.print_figure(buf, format="png", dpi=2 * fig.dpi, bbox_inches="tight", facecolor="white")
     image = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+    small = image.quantize(256, method=Image.Quantize.FASTOCTREE)
+    palette = small.getpalette() or []
+    rgb = [tuple(palette[i : i + 3]) for i in range(0, len(palette), 3)]
+    if rgb:  # the background stays pure white (the octree may map it to 254, a faint box on the page)
+        nearest = min(range(len(rgb)), key=lambda i: sum(255 - c for c in rgb[i]))
+        if sum(255 - c for c in rgb[nearest]) <= 9:
+            palette[3 * nearest : 3 * nearest + 3] = [255, 255, 255]
+            small.putpalette(palette)
     out = io.BytesIO()
-    image.quantize(256, method=Image.Quantize.FASTOCTREE).save(out, format="PNG", optimize=True)
+    small.save(out, format="PNG", optimize=True)
     metadata = {"width": max(1, image.width // 2)}
     alt = figure_alt(fig)
     if alt:
