@@ -215,6 +215,10 @@ def test_missing_required_column(tmp_path):
         load_transactions(path)
     assert e.value.problems[0].kind == "missing_column" and e.value.problems[0].column == "amount"
     assert isinstance(e.value, ValueError)
+    # the columns that exist are still checked
+    path = write(tmp_path / "tx2.csv", "member_id,ordered_at\n0001,2024-01-01\n0002,someday\n")
+    with pytest.raises(DataValidationError, match=r"(?s)2 problems.*'amount' missing.*\(row 2: 'someday'\)"):
+        load_transactions(path)
 
 
 def test_params_column_not_in_file(tmp_path):
@@ -509,7 +513,7 @@ def _params(tmp_path, data: str, name: str = "common.yaml"):
 def test_params_resolve_relative_paths(tmp_path):
     path = _params(tmp_path, "data:\n  transactions: ../exports/tx.csv\n  columns: {member_id: 會員編號}\n")
     p = DataParams.from_yaml(path)
-    assert p.transactions == str(tmp_path / "params" / ".." / "exports" / "tx.csv")
+    assert p.transactions == str(tmp_path / "exports" / "tx.csv")
     assert p.columns == {"member_id": "會員編號"} and p.currency == "TWD"
     with pytest.raises(ValueError, match=r"DataParams: unknown key\(s\) \['transaction'\]"):
         DataParams.from_dict({"transaction": "x.csv"})

@@ -31,10 +31,11 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -608,18 +609,21 @@ def _canonical(
     cols = _map_columns(raw, columns, col)
     if len(raw) == 0:
         col.add("empty", None, "no data rows: the source is empty")
-    if len(raw) == 0 or any(c not in cols for c in REQUIRED_COLUMNS):
-        # structural problems: report what can be checked without the missing columns
-        if col.problems:
-            raise DataValidationError(name, col.problems, convention)
+        raise DataValidationError(name, col.problems, convention)
+    # a missing required column is already a problem; the columns that exist are still checked
     tz = opts.get("timezone") or DEFAULT_TIMEZONE
+    n = len(raw)
     out: dict[str, object] = {}
-    out["member_id"] = _member_ids(cols["member_id"], opts.get("member_id_width"), col)
-    when = _datetimes(cols["ordered_at"], date_format, tz, col)
-    out["ordered_at"] = when
-    amount, missing = _amounts(cols["amount"], "amount", opts.get("currency"), col)
-    col.rows("missing_amount", "amount", missing, cols["amount"], "without an amount")
-    out["amount"] = amount
+    if "member_id" in cols:
+        out["member_id"] = _member_ids(cols["member_id"], opts.get("member_id_width"), col)
+    when = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    if "ordered_at" in cols:
+        when = out["ordered_at"] = _datetimes(cols["ordered_at"], date_format, tz, col)
+    amount = np.full(n, np.nan)
+    if "amount" in cols:
+        amount, missing = _amounts(cols["amount"], "amount", opts.get("currency"), col)
+        col.rows("missing_amount", "amount", missing, cols["amount"], "without an amount")
+        out["amount"] = amount
     if "order_id" in cols:
         order = _text_array(cols["order_id"])
         out["order_id"] = _as_str(order)
@@ -646,7 +650,7 @@ def _canonical(
             shown,
             f"dated after the observation end {end_ts:%Y-%m-%d %H:%M:%S}",
         )
-    if "order_id" in cols:
+    if "order_id" in cols and "member_id" in cols:
         _order_conflicts(order, out["member_id"], when, amount, col)
     if col.problems:
         raise DataValidationError(name, col.problems, convention)
@@ -675,7 +679,7 @@ class DataParams:
     campaign: str | None = None
     truth: str | None = None
 
-    _PATHS = ("transactions", "members", "campaign", "truth")
+    _PATHS: ClassVar[tuple[str, ...]] = ("transactions", "members", "campaign", "truth")
 
     def __post_init__(self):
         if not isinstance(self.columns, dict) or not all(
@@ -696,17 +700,17 @@ class DataParams:
 
     @classmethod
     def from_dict(cls, mapping: dict, base_dir: str | Path = ".") -> DataParams:
-        allowed = [f for f in cls.__dataclass_fields__ if not f.startswith("_")]
+        allowed = list(cls.__dataclass_fields__)
         unknown = sorted(set(mapping) - set(allowed))
         if unknown:
             raise ValueError(f"DataParams: unknown key(s) {unknown} in data:; allowed: {', '.join(allowed)}")
         values = dict(mapping)
-        for key in ("transactions", "members", "campaign", "truth"):
+        for key in cls._PATHS:
             v = values.get(key)
             if isinstance(v, str) and v not in ("demo", "cdnow") and not _is_url(v):
                 p = Path(v).expanduser()
-                values[key] = str(p if p.is_absolute() else (Path(base_dir) / p))
-        if isinstance(values.get("observation_end"), object) and values.get("observation_end") is not None:
+                values[key] = os.path.normpath(p if p.is_absolute() else Path(base_dir) / p)
+        if values.get("observation_end") is not None:  # YAML reads a bare 2026-10-31 as a date
             values["observation_end"] = str(values["observation_end"])
         return cls(**values)
 
