@@ -38,6 +38,13 @@ SIMPLIFIED_ONLY = set(
 )
 
 
+@pytest.fixture(autouse=True)
+def _restore_rcparams():
+    """configure_fonts changes matplotlib's global rcParams: restore them for the other test files."""
+    with plt.rc_context():
+        yield
+
+
 def _fields(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 

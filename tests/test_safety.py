@@ -78,19 +78,24 @@ def test_kpi_cards_and_findings_escape_their_text():
 def test_figures_display_as_compact_png_with_their_title_as_alt_text():
     import base64
     import io
+    import warnings
 
     import matplotlib.pyplot as plt
     from PIL import Image
 
+    from workbench.i18n import configure_fonts
     from workbench.notebook import _png_with_alt, figure_alt
 
-    fig, (a, b) = plt.subplots(1, 2)
-    a.bar(["台北", "線上"], [1, 2])
-    a.set_title("各通路營收")
-    b.set(xlabel="月份", ylabel="會員數")
-    assert figure_alt(fig) == "各通路營收; 會員數 / 月份"
-    fig.suptitle("總覽")
-    data, meta = _png_with_alt(fig)
+    with plt.rc_context(), warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing glyph would be a UserWarning
+        configure_fonts("zh-TW")
+        fig, (a, b) = plt.subplots(1, 2)
+        a.bar(["台北", "線上"], [1, 2])
+        a.set_title("各通路營收")
+        b.set(xlabel="月份", ylabel="會員數")
+        assert figure_alt(fig) == "各通路營收; 會員數 / 月份"
+        fig.suptitle("總覽")
+        data, meta = _png_with_alt(fig)
     image = Image.open(io.BytesIO(base64.b64decode(data)))
     assert meta["alt"] == "總覽" and meta["width"] == image.width // 2
     assert image.mode == "P" and image.convert("RGB").getpixel((1, 1)) == (255, 255, 255)
