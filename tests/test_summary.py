@@ -28,21 +28,23 @@ def _assert_same(ours: pd.DataFrame, ref: pd.DataFrame) -> None:
         np.testing.assert_allclose(ours[col].to_numpy(), ref[col].to_numpy(), rtol=0, atol=1e-9, err_msg=col)
 
 
+@pytest.mark.parametrize("engine", ["numpy", "duckdb"])
 @pytest.mark.parametrize("freq", ["D", "W"])
-def test_equals_lifetimes_on_cdnow(cdnow, freq):
-    ours = member_summary(cdnow, "1998-06-30", freq)
+def test_equals_lifetimes_on_cdnow(cdnow, freq, engine):
+    ours = member_summary(cdnow, "1998-06-30", freq, engine=engine)
     assert len(ours) == 23_570
     _assert_same(ours, _lifetimes(cdnow, "1998-06-30", freq))
 
 
+@pytest.mark.parametrize("engine", ["numpy", "duckdb"])
 @pytest.mark.parametrize("freq", ["D", "W"])
 @pytest.mark.parametrize("end", ["2026-10-31", "2025-06-18"])  # 2025-06-18 is a Wednesday: mid-week cut
-def test_equals_lifetimes_on_demo(demo, freq, end):
+def test_equals_lifetimes_on_demo(demo, freq, end, engine):
     tx = demo.transactions
     # lifetimes treats every row as a purchase: compare our "include" mode on all rows ...
-    _assert_same(member_summary(tx, end, freq, returns="include"), _lifetimes(tx, end, freq))
+    _assert_same(member_summary(tx, end, freq, returns="include", engine=engine), _lifetimes(tx, end, freq))
     # ... and the default, which drops return rows, with lifetimes on the purchase rows.
-    _assert_same(member_summary(tx, end, freq), _lifetimes(tx[tx["amount"] >= 0], end, freq))
+    _assert_same(member_summary(tx, end, freq, engine=engine), _lifetimes(tx[tx["amount"] >= 0], end, freq))
 
 
 def test_cdnow_zero_amount_rows_count_as_purchases(cdnow):
@@ -75,17 +77,20 @@ def _pandas_summary(tx: pd.DataFrame, end: str, freq: str) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index").sort_index()
 
 
+@pytest.mark.parametrize("engine", ["numpy", "duckdb"])
 @pytest.mark.parametrize("freq", ["D", "W", "M"])
-def test_matches_independent_pandas(demo, freq):
+def test_matches_independent_pandas(demo, freq, engine):
     tx = demo.transactions
     sample = tx[tx["member_id"].isin(tx["member_id"].unique()[:400])]
-    _assert_same(member_summary(sample, "2026-08-15", freq), _pandas_summary(sample, "2026-08-15", freq))
+    expected = _pandas_summary(sample, "2026-08-15", freq)
+    _assert_same(member_summary(sample, "2026-08-15", freq, engine=engine), expected)
 
 
-def test_descriptive_columns(demo):
+@pytest.mark.parametrize("engine", ["numpy", "duckdb"])
+def test_descriptive_columns(demo, engine):
     tx = demo.transactions
     end = "2026-10-31"
-    ours = member_summary(tx, end)
+    ours = member_summary(tx, end, engine=engine)
     purchases = tx[tx["amount"] >= 0]
     np.testing.assert_allclose(
         ours["total_spend"], purchases.groupby("member_id")["amount"].sum().sort_index()
@@ -95,6 +100,30 @@ def test_descriptive_columns(demo):
     np.testing.assert_allclose(ours["returns_amount"], returns.reindex(ours.index, fill_value=0.0))
     np.testing.assert_allclose(ours["net_spend"], ours["total_spend"] - ours["returns_amount"])
     assert (ours["first_purchase"] == purchases.groupby("member_id")["ordered_at"].min().sort_index()).all()
+    assert (ours["last_purchase"] == purchases.groupby("member_id")["ordered_at"].max().sort_index()).all()
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        ["00012", "00003", "00012", "10000"],  # fixed-width digits
+        ["A-17", "B-02", "A-17", "A-09"],  # fixed width, not digits
+        ["7", "007", "07", "7"],  # variable width: "7" and "007" are different members
+        ["會員0001", "會員0002", "會員0001", "會員0010"],  # non-ASCII prefix
+    ],
+)
+def test_member_ids_of_every_shape(ids):
+    tx = pd.DataFrame(
+        {
+            "member_id": pd.Series(ids, dtype="str"),
+            "ordered_at": pd.to_datetime(["2024-01-01", "2024-01-05", "2024-02-01", "2024-03-01"]),
+            "amount": [100.0, 200.0, 300.0, 400.0],
+        }
+    )
+    ours = member_summary(tx, "2024-03-31")
+    ref = member_summary(tx, "2024-03-31", engine="duckdb")
+    pd.testing.assert_frame_equal(ours, ref, check_index_type=False)
+    assert sorted(set(ids)) == list(ours.index)
 
 
 def test_return_only_day_is_not_a_purchase():
@@ -112,6 +141,30 @@ def test_return_only_day_is_not_a_purchase():
     assert ours.loc["007", "monetary_value"] == 300.0
     lifetimes_like = member_summary(tx, "2024-03-01", returns="include")
     assert lifetimes_like.loc["007", "frequency"] == 2.0
+
+
+def test_sub_second_times_and_several_rows_per_order():
+    tx = pd.DataFrame(
+        {
+            "member_id": pd.Series(["1", "1", "1", "2"], dtype="str"),
+            "ordered_at": pd.to_datetime(
+                [
+                    "2024-01-01 10:00:00.250",
+                    "2024-01-01 10:00:00.250",
+                    "2024-01-09 09:00:00.500",
+                    "2024-01-02 00:00:00.000",
+                ]
+            ),
+            "amount": [100.0, 50.0, 80.0, 10.0],
+            "order_id": pd.Series(["A1", "A1", "A2", "B1"], dtype="str"),
+        }
+    )
+    ours = member_summary(tx, "2024-01-31")
+    pd.testing.assert_frame_equal(
+        ours, member_summary(tx, "2024-01-31", engine="duckdb"), check_index_type=False
+    )
+    assert ours.loc["1", "orders"] == 2 and ours.loc["1", "monetary_value"] == 80.0
+    assert ours.loc["1", "first_purchase"] == pd.Timestamp("2024-01-01 10:00:00.250")
 
 
 def test_bad_arguments(demo):

@@ -1,0 +1,191 @@
+"""Exact integer codes for text identifiers (member ids, order ids), fast on tens of millions of rows.
+
+Hashing 10 million short strings is the slowest step of a per-member summary. Real ids are usually
+fixed-width codes (``0000123``, ``T000000001``, ``M2024-00017``): after dropping the byte positions
+that are the same in every row, what is left either fits in 8 bytes or is all digits, and maps
+*exactly* (no hashing, no collisions) to an integer whose order is the ids' text order. Anything
+else falls back to Arrow's dictionary encoding.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def _chunks(values) -> list[pa.Array]:
+    """The ids as a list of Arrow large_string arrays (chunks kept: no copy of the whole column)."""
+    if isinstance(values, pa.ChunkedArray):
+        chunks = list(values.chunks)
+    elif isinstance(values, pa.Array):
+        chunks = [values]
+    else:
+        arr = getattr(values, "array", values)
+        pa_arr = getattr(arr, "_pa_array", None)
+        if pa_arr is not None:
+            chunks = list(pa_arr.chunks)
+        else:
+            chunks = [pa.array(np.asarray(values, dtype=object))]
+    out = []
+    for chunk in chunks:
+        if not pa.types.is_large_string(chunk.type):
+            chunk = chunk.cast(pa.large_string())
+        if len(chunk):
+            out.append(chunk)
+    return out
+
+
+def _fixed_width(chunks: list[pa.Array]) -> list[np.ndarray] | None:
+    """Each chunk as an (n, width) uint8 matrix when every id has the same byte length, else None."""
+    matrices, width = [], None
+    for arr in chunks:
+        if arr.null_count:
+            return None
+        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+        w = int(offsets[1] - offsets[0])
+        if width is None:
+            width = w
+        if w != width or w == 0 or w > 64 or offsets[-1] - offsets[0] != w * len(arr):
+            return None
+        if np.any(np.diff(offsets) != w):
+            return None
+        data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+        matrices.append(data.reshape(len(arr), w))
+    return matrices or None
+
+
+def _varying_span(matrices: list[np.ndarray]) -> tuple[int, int] | None:
+    """First and last byte position that differs between ids (None when all ids are equal).
+
+    Found on a sample, then every position outside the span is checked on all rows (one strided pass
+    per position), so the result is exact.
+    """
+    first = matrices[0][0]
+    width = len(first)
+    total = sum(len(m) for m in matrices)
+    step = max(total // 100_000, 1)
+    sample = np.concatenate([m[::step] for m in matrices] + [matrices[-1][-1:]])
+    varying = np.flatnonzero(sample.min(axis=0) != sample.max(axis=0))
+    lo, hi = (int(varying[0]), int(varying[-1])) if len(varying) else (width, -1)
+    for j in [*range(0, min(lo, width)), *range(hi + 1, width)]:
+        if any((m[:, j] != first[j]).any() for m in matrices):
+            lo, hi = min(lo, j), max(hi, j)
+    return None if hi < lo else (lo, hi)
+
+
+def _key_bytes(m: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Big-endian integer of bytes lo..hi (at most 8, first byte < 0x80): one padded copy and a view."""
+    width = hi - lo + 1
+    padded = np.zeros((len(m), 8), dtype=np.uint8)
+    padded[:, 8 - width :] = m[:, lo : hi + 1]
+    return padded.view(">u8").ravel().astype(np.int64)
+
+
+def _key_digits(m: np.ndarray, lo: int, hi: int) -> np.ndarray | None:
+    """The number spelt by decimal digits lo..hi (at most 18), or None if any byte is not a digit."""
+    key = np.zeros(len(m), dtype=np.int64)
+    for j in range(lo, hi + 1):
+        digit = m[:, j] - np.uint8(48)  # bytes below "0" wrap around to large values
+        if digit.max() > 9:
+            return None
+        key *= 10
+        key += digit
+    return key
+
+
+def exact_keys(values) -> np.ndarray | None:
+    """Exact, order-preserving int64 keys of text ids when the fixed-width rule applies, else None."""
+    chunks = _chunks(values)
+    matrices = _fixed_width(chunks) if chunks else None
+    if matrices is None:
+        return None
+    span = _varying_span(matrices)
+    if span is None:
+        return np.zeros(sum(len(m) for m in matrices), dtype=np.int64)
+    # Positions outside the span are equal in every id, so the span alone orders and identifies ids.
+    lo, hi = span
+    parts = None
+    if hi - lo < 18:  # decimal digits first: they give dense keys (lookup tables instead of sorts)
+        parts = [_key_digits(m, lo, hi) for m in matrices]
+        if any(p is None for p in parts):
+            parts = None
+    if parts is None and (hi - lo < 7 or (hi - lo == 7 and all(m[:, lo].max() < 0x80 for m in matrices))):
+        parts = [_key_bytes(m, lo, hi) for m in matrices]
+    if parts is None:
+        return None
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def encode(values, *, dense: bool = True) -> tuple[np.ndarray, pa.Array]:
+    """Codes (int64) and the unique ids (Arrow strings, indexed by code) of text ids.
+
+    ``uniques.take(codes)`` gives back the ids, and code order is the ids' sorted text order (byte-wise).
+    With ``dense=False`` the codes may leave gaps (``uniques`` is null there) when that saves a sort:
+    callers that only aggregate by code and drop empty codes get the same result, faster.
+    """
+    key = exact_keys(values)
+    chunks = _chunks(values)
+    arr = (
+        pa.chunked_array(chunks, type=pa.large_string())
+        if chunks
+        else pa.chunked_array([], pa.large_string())
+    )
+    if key is not None and len(key):
+        low = int(key.min())
+        span = int(key.max()) - low + 1
+        if not dense and span <= max(2 * len(key), 1 << 16):
+            codes = key - low
+            some_row = np.full(span, -1, dtype=np.int64)
+            some_row[codes] = np.arange(len(codes))
+            return codes, arr.take(pa.array(some_row, mask=some_row < 0)).combine_chunks()
+        sorted_keys = np.sort(key)
+        keep = np.empty(len(sorted_keys), dtype=bool)
+        keep[:1] = True
+        np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=keep[1:])
+        uniq_keys = sorted_keys[keep]
+        if span <= max(4 * len(key), 1 << 20):  # dense enough for a lookup table
+            lut = np.zeros(span, dtype=np.int64)
+            lut[uniq_keys - low] = np.arange(len(uniq_keys))
+            codes = lut[key - low]
+        else:
+            codes = np.searchsorted(uniq_keys, key)
+        # a row holding each unique key (any one: equal keys are equal ids) gives the unique ids' text
+        some_row = np.empty(len(uniq_keys), dtype=np.int64)
+        some_row[codes] = np.arange(len(codes))
+        return codes, arr.take(pa.array(some_row)).combine_chunks()
+    encoded = pc.dictionary_encode(arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0))
+    dictionary = encoded.dictionary
+    order = pc.sort_indices(dictionary).to_numpy()
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    codes = rank[encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
+    return codes, dictionary.take(pa.array(order))
+
+
+def count_distinct_per_group(group: np.ndarray, item: np.ndarray, n_groups: int) -> np.ndarray:
+    """Number of distinct ``item`` codes per ``group`` code (both non-negative int64).
+
+    When each item belongs to one group (an order to one member) and the item codes are dense enough,
+    a scatter replaces the sort: each item is counted once, for the group it was last seen in.
+    """
+    if len(group) == 0:
+        return np.zeros(n_groups, dtype=np.int64)
+    span = int(item.max()) + 1
+    if span <= max(2 * len(item), 1 << 16):
+        owner = np.full(span, -1, dtype=np.int64)
+        owner[item] = group
+        if np.array_equal(owner[item], group):  # every item in exactly one group
+            return np.bincount(owner[owner >= 0], minlength=n_groups)
+    bits = max(int(item.max()).bit_length(), 1)
+    if int(group.max()).bit_length() + bits <= 62:
+        pairs = np.sort((group << bits) | item)
+        keep = np.empty(len(pairs), dtype=bool)
+        keep[:1] = True
+        np.not_equal(pairs[1:], pairs[:-1], out=keep[1:])
+        return np.bincount(pairs[keep] >> bits, minlength=n_groups)
+    order = np.lexsort((item, group))
+    g, i = group[order], item[order]
+    new = np.ones(len(g), dtype=bool)
+    new[1:] = (g[1:] != g[:-1]) | (i[1:] != i[:-1])
+    return np.bincount(g[new], minlength=n_groups)
