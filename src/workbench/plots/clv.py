@@ -131,17 +131,19 @@ def frequency_buckets(buckets: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
 def clv_distribution(
     clv, *, lang: str = "zh-TW", currency: str = "TWD", months: int = 12, bins: int = 50, ax=None
 ):
-    """Histogram of positive member CLV on log-spaced bins, with the median and the top-decile cut marked."""
+    """Histogram of member CLV of at least 1 currency unit on log-spaced bins, with the median and the
+    top-decile cut (both over all members) marked."""
     check_language(lang)
-    values = np.asarray(clv, dtype=float)
-    values = values[np.isfinite(values) & (values > 0)]
+    everyone = np.asarray(clv, dtype=float)
+    everyone = everyone[np.isfinite(everyone)]
+    values = everyone[everyone >= 1.0]
     ax = _axes(ax)
     if len(values):
-        lo = max(values.min(), 1.0)
+        lo = values.min()
         edges = np.geomspace(lo, max(values.max(), lo * 1.01) * 1.01, bins + 1)
         ax.hist(values, bins=edges, color="#B0B7C3", edgecolor="white", linewidth=0.4)
         ax.set_xscale("log")
-        median, cut = np.median(values), np.quantile(values, 0.9)
+        median, cut = np.median(everyone), np.quantile(everyone, 0.9)
         ax.axvline(
             median,
             color=ACTUAL_COLOR,
