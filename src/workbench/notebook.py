@@ -11,6 +11,7 @@ Contract with ``workbench.report``:
 from __future__ import annotations
 
 import html
+import re
 
 HEADLINES_MIME = "application/vnd.workbench.headlines+json"
 
@@ -154,6 +155,24 @@ def _cell(value, fmt) -> str:
     return str(value)
 
 
+# a figure already formatted as text ("NT$1,234", "-4.5%", "+1.2 個百分點", "1,234.6萬", "–") is right-aligned
+_FORMATTED_NUMBER = re.compile(
+    r"^\s*[+\-−]?\s*(?:NT\$|HK\$|US\$|[A-Z]{3}\s)?[+\-−]?\d[\d,]*(?:\.\d+)?\s*"
+    r"(?:%|萬|億|K|M|B|x|×|\s?個百分點|\s?pp|\s?s)?\s*$|^\s*[–—-]\s*$"
+)
+
+
+def _is_text_column(column) -> bool:
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(column):
+        return True
+    if pd.api.types.is_numeric_dtype(column):
+        return False
+    values = [v for v in column.tolist() if isinstance(v, str)]
+    return not values or not all(_FORMATTED_NUMBER.match(v) for v in values)
+
+
 def table_html(
     frame,
     lang: str = "zh-TW",
@@ -168,7 +187,6 @@ def table_html(
     ``lambda v: money(v, currency)``); ``headers`` maps column -> shown header (e.g. ``t("clv.x", lang)``).
     Text columns are left-aligned, numbers right-aligned. Never pass member-level frames to a management
     report: tables there are aggregates."""
-    import pandas as pd
 
     from workbench.i18n import check_language
 
@@ -177,11 +195,7 @@ def table_html(
     headers = headers or {}
     frame = frame.reset_index() if index else frame
     esc = html.escape
-    text_cols = {
-        c
-        for c in frame.columns
-        if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])
-    }
+    text_cols = {c for c in frame.columns if _is_text_column(frame[c])}
     left = ' class="wb-text"'
     head = "".join(
         f'<th scope="col"{left if c in text_cols else ""}>{esc(str(headers.get(c, c)))}</th>'
