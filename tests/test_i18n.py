@@ -250,3 +250,29 @@ def test_a_stale_font_cache_is_rebuilt_once(monkeypatch):
     monkeypatch.setattr(i18n, "find_cjk_font", lambda: next(answers, None) or real())
     monkeypatch.setattr(font_manager, "_load_fontmanager", lambda try_read_cache: font_manager.fontManager)
     assert configure_fonts("en") in i18n.CJK_FONT_FAMILIES
+
+
+def test_every_report_notebook_sets_up_fonts_before_plotting():
+    """Report notebooks call ``workbench.notebook.setup(language)`` (CJK font, alt texts) in their first code
+    cell after the parameters, and nothing afterwards resets matplotlib's fonts or style."""
+    from pathlib import Path
+
+    import nbformat
+
+    notebooks = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+    if not notebooks:
+        pytest.skip("no report notebooks yet")
+    problems = []
+    for path in notebooks:
+        nb = nbformat.read(path, as_version=4)
+        code = [
+            c.source
+            for c in nb.cells
+            if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])
+        ]
+        if not code or not re.search(r"\bsetup\(\s*(language=)?language\s*\)", code[0]):
+            problems.append(f"{path.name}: first code cell does not call setup(language)")
+        resets = [s for s in code if re.search(r"set_theme\(|sns\.set\(|rcParams\[.font|font\.family", s)]
+        if resets:
+            problems.append(f"{path.name}: resets fonts/style after setup")
+    assert not problems, problems
