@@ -54,6 +54,9 @@ _EXPORTS: dict[str, str] = {
     "concentration": "segments",
     "lorenz_curve": "segments",
     "check_claim": "segments",
+    "load_plan": "params",
+    "ParamsError": "params",
+    "run_report": "report",
 }
 
 __all__ = sorted(_EXPORTS)
