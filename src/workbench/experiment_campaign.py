@@ -177,6 +177,13 @@ def points(value: float, lang: str) -> str:
     return t("experiments.pp", lang, value=f"{value * 100:+.1f}")
 
 
+def p_label(p: float) -> str:
+    """A p-value for readers: ``0.012``, or ``< 0.001``."""
+    from workbench.i18n import number
+
+    return "< 0.001" if p < 0.001 else number(p, 3)
+
+
 def _ci(lo: float, hi: float, fmt) -> str:
     return f"{fmt(lo)} – {fmt(hi)}"
 
@@ -210,7 +217,7 @@ def campaign_findings(result: CampaignAnalysis, lang: str, currency: str = "TWD"
                 lift=fmt(row.abs_lift),
                 rel=pct(row.rel_lift, 1, signed=True),
                 ci=_ci(row.abs_ci_low, row.abs_ci_high, fmt),
-                p=number(row.p_adjusted, 3),
+                p=p_label(row.p_adjusted),
             )
         )
     if result.adjusted is not None and "variance_reduction" in result.adjusted:
@@ -238,7 +245,7 @@ def campaign_findings(result: CampaignAnalysis, lang: str, currency: str = "TWD"
                     lang,
                     arm=arm_label(row.arm, lang),
                     segment=column_label(s.segment, lang),
-                    p=number(row.interaction_p, 3),
+                    p=p_label(row.interaction_p),
                 )
             )
     eco = result.economics
@@ -289,3 +296,166 @@ def verdict_sentence(eco: CampaignEconomics, lang: str, currency: str = "TWD") -
         diff=money(abs(v.profit_difference), currency),
         ci=_ci(lo, hi, lambda x: money(x, currency)),
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# report pieces for notebooks/campaign_ab.ipynb (aggregates only)
+
+
+def srm_banner_html(result: CampaignAnalysis, lang: str) -> str:
+    """The sample-ratio result as a prominent, escaped banner (green when passed, red when not)."""
+    import html
+
+    from workbench.i18n import number, t
+
+    key = "experiments.srm_ok_banner" if result.srm_ok else "experiments.srm_bad_banner"
+    color, border = ("#e8f5e9", "#2e7d32") if result.srm_ok else ("#ffebee", "#c62828")
+    text = html.escape(t(key, lang, p=number(result.srm_p, 3)))
+    return (
+        f'<div class="wb-srm" style="background:{color};border-left:6px solid {border};'
+        f'padding:0.8em 1em;font-size:1.1em;font-weight:bold">{text}</div>'
+    )
+
+
+def campaign_headlines(result: CampaignAnalysis, lang: str, currency: str = "TWD") -> dict[str, str]:
+    """2-4 headline figures: SRM, the verdict, and net profit per member of the targeted arm."""
+    from workbench.i18n import money, number, t
+
+    p = number(result.srm_p, 3)
+    out = {
+        t("experiments.headline.srm", lang): t(
+            f"experiments.headline.srm_{'ok' if result.srm_ok else 'bad'}", lang, p=p
+        )
+    }
+    eco = result.economics
+    if eco is not None and eco.verdict is not None:
+        v = eco.verdict
+        out[t("experiments.headline.verdict", lang)] = t(f"experiments.headline.outcome.{v.outcome}", lang)
+        for arm in (v.targeted, v.blanket):
+            row = eco.economics[
+                (eco.economics["arm"] == arm) & (eco.economics["quantity"] == "net_incremental_profit")
+            ]
+            out[t("experiments.headline.profit", lang, arm=arm_label(arm, lang))] = money(
+                row["estimate"].iloc[0], currency
+            )
+    return out
+
+
+def _formatter(metric: str, kind: str, s_revenue: str, lang: str, currency: str):
+    from workbench.i18n import money, number, pct
+
+    if metric == s_revenue:
+        return lambda v: money(v, currency)
+    if kind == "binary":
+        return lambda v: pct(v, 1)
+    return lambda v: number(v, 3)
+
+
+def effects_display(effects: pd.DataFrame, lang: str, currency: str = "TWD", revenue: str = "revenue"):
+    """The effects table as display strings (per-metric units) and ``table()`` options."""
+    from workbench.i18n import pct, t
+
+    rows = []
+    for r in effects.itertuples(index=False):
+        if isinstance(r.error, str) and r.error:
+            continue
+        level = _formatter(r.metric, r.kind, revenue, lang, currency)
+        diff = (lambda v: points(v, lang)) if r.kind == "binary" and r.metric != revenue else level
+        rows.append(
+            {
+                "arm": arm_label(r.arm, lang),
+                "metric": t(f"experiments.metric.{r.metric}", lang)
+                if r.metric in DEFAULT_METRICS
+                else r.metric,
+                "control": level(r.mean_control),
+                "group": level(r.mean_arm),
+                "lift": f"{diff(r.abs_lift)} ({pct(r.rel_lift, 1, signed=True)})",
+                "ci": _ci(r.abs_ci_low, r.abs_ci_high, diff),
+                "p": p_label(r.p_adjusted),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=["arm", "metric", "control", "group", "lift", "ci", "p"])
+    return frame, {"headers": {c: t(f"experiments.col.{c}", lang) for c in frame.columns}}
+
+
+def economics_display(economics: pd.DataFrame, lang: str, currency: str = "TWD"):
+    """Cost/ROI table as display strings and ``table()`` options."""
+    from workbench.i18n import money, money_compact, pct, t
+
+    rows = []
+    for r in economics.itertuples(index=False):
+        if r.quantity == "roi":
+            fmt = lambda v: pct(v, 0, signed=True)  # noqa: E731
+        elif r.quantity == "cost_per_incremental_revenue":
+            fmt = lambda v: money(v, currency, 2)  # noqa: E731
+        else:
+            fmt = lambda v: money(v, currency)  # noqa: E731
+        rows.append(
+            {
+                "arm": arm_label(r.arm, lang),
+                "quantity": t(f"experiments.quantity.{r.quantity}", lang),
+                "estimate": fmt(r.estimate),
+                "ci": _ci(r.ci_low, r.ci_high, fmt) if np.isfinite(r.ci_low) else "–",
+                "total": money_compact(r.total, currency, lang) if np.isfinite(r.total) else "–",
+            }
+        )
+    frame = pd.DataFrame(rows, columns=["arm", "quantity", "estimate", "ci", "total"])
+    return frame, {"headers": {c: t(f"experiments.col.{c}", lang) for c in frame.columns}}
+
+
+def truth_display(
+    effects: pd.DataFrame, true_effects: Mapping, lang: str, currency: str = "TWD", revenue: str = "revenue"
+):
+    """Estimated vs recorded true effects (demo data) with whether each truth lies inside the CI."""
+    from workbench.i18n import t
+
+    rows = []
+    for r in effects.itertuples(index=False):
+        true = true_effects.get(r.arm, {}).get(r.metric)
+        if true is None or not np.isfinite(r.abs_lift):
+            continue
+        fmt = (
+            (lambda v: points(v, lang))
+            if r.kind == "binary"
+            else _formatter(r.metric, r.kind, revenue, lang, currency)
+        )
+        inside = r.abs_ci_low <= true <= r.abs_ci_high
+        rows.append(
+            {
+                "arm": arm_label(r.arm, lang),
+                "metric": t(f"experiments.metric.{r.metric}", lang)
+                if r.metric in DEFAULT_METRICS
+                else r.metric,
+                "truth": fmt(true),
+                "estimate": fmt(r.abs_lift),
+                "ci": _ci(r.abs_ci_low, r.abs_ci_high, fmt),
+                "covered": t("experiments.yes" if inside else "experiments.no", lang),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=["arm", "metric", "truth", "estimate", "ci", "covered"])
+    return frame, {"headers": {c: t(f"experiments.col.{c}", lang) for c in frame.columns}}
+
+
+def write_policy_audience(
+    frame: pd.DataFrame, result: CampaignAnalysis, audience_dir, month: str, *, id_column: str = "member_id"
+):
+    """CSV of the members the best targeting rule would treat (``audience_dir`` empty: nothing, None)."""
+    from pathlib import Path
+
+    from workbench.experiment_roi import policy_bins
+
+    eco, s = result.economics, result.settings
+    if not audience_dir or eco is None or not s.policy_by or not len(eco.policy):
+        return None
+    best = eco.policy.loc[eco.policy["value_per_1000"].idxmax()]
+    bins = policy_bins(frame[s.policy_by].to_numpy(dtype=float), s.policy_steps)
+    chosen = bins < round(best["share"] * s.policy_steps)
+    out = Path(audience_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"campaign_targets_{month}.csv"
+    tmp = path.with_suffix(".csv.tmp")
+    frame.loc[chosen, [id_column, s.policy_by]].assign(offer=best["arm"]).to_csv(
+        tmp, index=False, encoding="utf-8"
+    )
+    tmp.replace(path)
+    return path

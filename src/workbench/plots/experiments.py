@@ -31,7 +31,7 @@ def _metric_label(metric: str, lang: str) -> str:
 
 def plot_lift(effects: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
     """Relative lift per arm and metric with its 95% CI (horizontal error bars), zero line."""
-    ax = _ax(ax, (7, 0.6 * len(effects) + 1.5))
+    ax = _ax(ax, (9, 0.5 * len(effects) + 1.5))
     ok = effects[effects["rel_lift"].notna()].reset_index(drop=True)
     arms = list(dict.fromkeys(ok["arm"]))
     labels = []
@@ -141,6 +141,7 @@ def plot_policy_curve(
         ax.fill_between(d["share"], d["ci_low"], d["ci_high"], color=color, alpha=0.2, lw=0)
     ax.axhline(0, color="grey", lw=1, ls="--")
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     symbol = CURRENCY_SYMBOLS.get(currency, currency)
     ax.set(
         title=t("experiments.plot.policy_title", lang),
