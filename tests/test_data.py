@@ -297,6 +297,11 @@ def test_empty_input(tmp_path):
         DataValidationError, match=r"(?s)tx\.csv: 1 problem.*no data rows: the source is empty"
     ):
         load_transactions(path)
+    write(tmp_path / "zero.csv", "")
+    with pytest.raises(
+        DataValidationError, match=r"zero\.csv: 1 problem.*\n.*no data rows: the file is empty"
+    ):
+        load_transactions(tmp_path / "zero.csv")
     with pytest.raises(DataValidationError, match=r"(?s)DataFrame: .*no data rows"):
         load_transactions(pd.DataFrame({"member_id": [], "ordered_at": [], "amount": []}))
 

@@ -291,6 +291,10 @@ def _read(source, opts: dict) -> tuple[pd.DataFrame, str, str]:
         name = f"{path} table {opts['table']}" if opts.get("table") else str(path)
         return _read_duckdb(path, opts.get("table"), opts.get("query")), name, positional
     if suffix in _CSV_SUFFIXES:
+        if path.stat().st_size == 0:
+            raise DataValidationError(
+                str(path), [Problem("empty", None, "no data rows: the file is empty (0 bytes)")]
+            )
         sep = opts.get("sep") or ("\t" if suffix == ".tsv" else None)
         frame = _read_csv(path, opts.get("encoding"), sep)
         return (
