@@ -1,0 +1,282 @@
+"""Monthly KPIs (workbench.kpis) against hand-computed values and an independent pandas computation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench import kpis as wk
+from workbench.i18n import LANGUAGES, catalog
+from workbench.schema import finalize_transactions
+
+MONEY_RTOL = 1e-9  # sums of whole-NT$ amounts: DuckDB and pandas may add in a different order
+
+
+def _tx(rows) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        rows, columns=["member_id", "ordered_at", "amount", "order_id", "channel", "discount"]
+    )
+    return finalize_transactions(frame)
+
+
+@pytest.fixture
+def small():
+    """Three members over three months, with an order of two lines, a return and a cross-month order."""
+    return _tx(
+        [
+            # member A: first purchase in January (order of two lines), again in February, return in March
+            ("A", "2026-01-05 10:00", 100.0, "o1", "store", 0.0),
+            ("A", "2026-01-05 10:00", 50.0, "o1", "store", 10.0),
+            ("A", "2026-02-10 12:00", 200.0, "o2", "online", 0.0),
+            ("A", "2026-03-01 09:00", -50.0, "o1-R", "store", 0.0),
+            # member B: first purchase in February, again in March (two orders)
+            ("B", "2026-02-20 15:00", 300.0, "o3", "online", 30.0),
+            ("B", "2026-03-03 11:00", 80.0, "o4", "store", 0.0),
+            ("B", "2026-03-25 18:00", 120.0, "o5", "online", 0.0),
+            # member C: only in March
+            ("C", "2026-03-30 20:00", 400.0, "o6", "store", 0.0),
+            # after the report month: ignored
+            ("A", "2026-04-01 00:00", 999.0, "o7", "store", 0.0),
+        ]
+    )
+
+
+def test_small_log_by_hand(small):
+    k = wk.monthly_kpis(small, month="2026-03")
+    assert list(k.index.astype(str)) == ["2026-01", "2026-02", "2026-03"]
+    jan, feb, mar = (k.loc[m] for m in ("2026-01", "2026-02", "2026-03"))
+    # members by first purchase: A in Jan, B in Feb, C in Mar
+    assert (jan["members"], feb["members"], mar["members"]) == (1, 2, 3)
+    assert (jan["new_members"], feb["new_members"], mar["new_members"]) == (1, 1, 1)
+    assert np.isnan(jan["member_growth_rate"])
+    assert feb["member_growth_rate"] == pytest.approx(1.0)  # 1 new / 1 member at the end of January
+    assert mar["member_growth_rate"] == pytest.approx(0.5)
+    # active members: Jan {A}, Feb {A, B}, Mar {B, C} (A only returned goods in March)
+    assert (jan["active_members"], feb["active_members"], mar["active_members"]) == (1, 2, 2)
+    # orders: the two lines of o1 are one order
+    assert (jan["orders"], feb["orders"], mar["orders"]) == (1, 2, 3)
+    assert jan["gross_revenue"] == 150.0 and feb["gross_revenue"] == 500.0 and mar["gross_revenue"] == 600.0
+    assert mar["returns"] == 50.0 and mar["net_revenue"] == 550.0 and feb["returns"] == 0.0
+    assert mar["returns_rate"] == pytest.approx(50 / 600)
+    assert jan["aov"] == pytest.approx(150.0) and mar["aov"] == pytest.approx(200.0)
+    assert feb["revenue_per_active"] == pytest.approx(250.0)
+    # repurchase: Feb A had bought before (B is new) -> 1/2; Mar B yes, C new -> 1/2
+    assert feb["repurchase_rate"] == pytest.approx(0.5) and mar["repurchase_rate"] == pytest.approx(0.5)
+    assert jan["repurchase_rate"] == 0.0
+    assert feb["returning_revenue_share"] == pytest.approx(200 / 500)
+    assert mar["returning_revenue_share"] == pytest.approx(200 / 600)
+    assert mar["store_revenue"] == 480.0 and mar["online_revenue"] == 120.0
+    assert mar["online_share"] == pytest.approx(0.2)
+    # month-over-month: relative for amounts, difference for rates
+    assert mar["gross_revenue_mom"] == pytest.approx(600 / 500 - 1)
+    assert mar["active_members_mom"] == pytest.approx(0.0)
+    assert feb["online_share"] == 1.0  # both February orders were online
+    assert mar["online_share_mom"] == pytest.approx(0.2 - 1.0)
+    assert np.isnan(jan["orders_mom"])
+
+
+def test_members_table_sets_join_dates(small):
+    members = pd.DataFrame(
+        {
+            "member_id": ["A", "B", "C", "D", "E"],
+            # D joined in December and never bought; E joins after the month; C has no join date
+            "joined_at": pd.to_datetime(["2026-01-01", "2026-01-31", None, "2025-12-15", "2026-04-02"]),
+        }
+    )
+    k = wk.monthly_kpis(small, members, month="2026-03")
+    assert list(k.index.astype(str)) == ["2025-12", "2026-01", "2026-02", "2026-03"]
+    assert list(k["new_members"]) == [1, 2, 0, 1]  # D; A and B; -; C by its first purchase
+    assert list(k["members"]) == [1, 3, 3, 4]
+    assert k.loc["2025-12", "active_members"] == 0 and k.loc["2025-12", "gross_revenue"] == 0.0
+
+
+def _reference(tx: pd.DataFrame, month: str, members: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The KPI definitions computed directly with pandas groupby (no DuckDB, no shared code)."""
+    end = pd.Period(month, freq="M").end_time
+    tx = tx[tx["ordered_at"] <= end]
+    buy = tx[tx["amount"] >= 0].copy()
+    ret = tx[tx["amount"] < 0].copy()
+    buy["m"] = buy["ordered_at"].dt.to_period("M")
+    ret["m"] = ret["ordered_at"].dt.to_period("M")
+    first = buy.groupby("member_id")["m"].min()
+    buy["returning"] = buy["m"] > buy["member_id"].map(first)
+    if "order_id" in buy:
+        orders = buy.groupby(["member_id", "order_id"])["ordered_at"].min().dt.to_period("M").value_counts()
+    else:
+        orders = buy["m"].value_counts()
+    if members is None:
+        joined = first.value_counts()
+    else:
+        j = members.set_index("member_id")["joined_at"].dt.to_period("M")
+        j = j.reindex(j.index.union(first.index))
+        j = j.fillna(first.reindex(j.index))
+        joined = j[j <= pd.Period(month, freq="M")].value_counts()
+    start = min(buy["m"].min(), joined.index.min())
+    idx = pd.period_range(start, month, freq="M", name="month")
+    g = buy.groupby("m")
+    out = pd.DataFrame(index=idx)
+    out["new_members"] = joined.reindex(idx, fill_value=0)
+    out["members"] = out["new_members"].cumsum()
+    out["active_members"] = g["member_id"].nunique().reindex(idx, fill_value=0)
+    out["returning_members"] = (
+        buy[buy["returning"]].groupby("m")["member_id"].nunique().reindex(idx, fill_value=0)
+    )
+    out["orders"] = orders.reindex(idx, fill_value=0)
+    out["gross_revenue"] = g["amount"].sum().reindex(idx, fill_value=0.0)
+    out["returns"] = -ret.groupby("m")["amount"].sum().reindex(idx, fill_value=0.0)
+    out["net_revenue"] = out["gross_revenue"] - out["returns"]
+    out["aov"] = out["gross_revenue"] / out["orders"]
+    out["revenue_per_active"] = out["gross_revenue"] / out["active_members"]
+    out["repurchase_rate"] = out["returning_members"] / out["active_members"]
+    ret_rev = buy[buy["returning"]].groupby("m")["amount"].sum().reindex(idx, fill_value=0.0)
+    out["returning_revenue_share"] = ret_rev / out["gross_revenue"]
+    out["returns_rate"] = out["returns"] / out["gross_revenue"]
+    if "channel" in buy:
+        for ch in ("store", "online"):
+            out[f"{ch}_revenue"] = (
+                buy[buy["channel"] == ch].groupby("m")["amount"].sum().reindex(idx, fill_value=0.0)
+            )
+        out["online_share"] = out["online_revenue"] / out["gross_revenue"]
+    out["member_growth_rate"] = out["new_members"] / out["members"].shift(1)
+    return out
+
+
+def _compare(got: pd.DataFrame, ref: pd.DataFrame) -> None:
+    assert got.index.equals(ref.index)
+    for col in ref.columns:
+        kind = wk.KPI_FORMAT[col]
+        if kind == "count":
+            np.testing.assert_array_equal(got[col].to_numpy(), ref[col].to_numpy(), err_msg=col)
+        else:
+            np.testing.assert_allclose(
+                got[col].to_numpy(dtype=float), ref[col].to_numpy(dtype=float), rtol=MONEY_RTOL, err_msg=col
+            )
+
+
+def test_demo_matches_pandas(demo):
+    month = "2026-10"
+    got = wk.monthly_kpis(demo.transactions, month=month)
+    _compare(got, _reference(demo.transactions, month))
+    with_members = wk.monthly_kpis(demo.transactions, demo.members[["member_id", "joined_at"]], month=month)
+    _compare(with_members, _reference(demo.transactions, month, demo.members))
+    # in the demo every member joined on the day of the first purchase: both member counts agree
+    np.testing.assert_array_equal(got["members"].to_numpy(), with_members["members"].to_numpy())
+
+
+def test_earlier_month_ignores_later_rows(demo):
+    got = wk.monthly_kpis(demo.transactions, month="2025-06")
+    assert str(got.index[-1]) == "2025-06"
+    _compare(got, _reference(demo.transactions, "2025-06"))
+    full = wk.monthly_kpis(demo.transactions, month="2026-10")
+    # cumulative and monthly figures up to June 2025 are unchanged by later data
+    pd.testing.assert_frame_equal(got, full.loc[: pd.Period("2025-06", freq="M")], check_freq=False)
+
+
+def test_order_lines_returns_and_random_log(rng):
+    n = 4000
+    members = np.array([f"{i:05d}" for i in range(300)])
+    who = rng.choice(members, n)
+    when = np.datetime64("2025-01-01T00:00:00") + rng.integers(0, 540 * 24 * 3600, n).astype("timedelta64[s]")
+    amount = np.round(rng.gamma(2.0, 400.0, n))
+    amount[rng.random(n) < 0.05] *= -1  # returns
+    order = np.array([f"T{i}" for i in range(n)])
+    lines = rng.random(n) < 0.3  # 30% of rows are a second line of the previous row's order
+    lines[0] = False
+    for i in np.flatnonzero(lines):  # same order, member and time as the previous row
+        order[i], who[i], when[i] = order[i - 1], who[i - 1], when[i - 1]
+    tx = finalize_transactions(
+        pd.DataFrame(
+            {
+                "member_id": who,
+                "ordered_at": when,
+                "amount": amount,
+                "order_id": order,
+                "channel": rng.choice(["store", "online"], n),
+                "discount": np.where(rng.random(n) < 0.3, 50.0, 0.0),
+            }
+        )
+    )
+    got = wk.monthly_kpis(tx, month="2026-05")
+    _compare(got, _reference(tx, "2026-05"))
+    assert (got["orders"] < tx.groupby(tx["ordered_at"].dt.to_period("M")).size().reindex(got.index)).any()
+    # without order_id every purchase row is an order; without channel the channel columns are missing
+    bare = tx.drop(columns=["order_id", "channel"])
+    got_bare = wk.monthly_kpis(bare, month="2026-05")
+    _compare(got_bare, _reference(bare, "2026-05"))
+    assert got_bare["store_revenue"].isna().all()
+
+
+def test_parquet_path_and_log_equal_frame(demo, tmp_path):
+    path = tmp_path / "tx.parquet"
+    demo.transactions.to_parquet(path, index=False)
+    from_frame = wk.monthly_kpis(demo.transactions, month="2026-10")
+    pd.testing.assert_frame_equal(wk.monthly_kpis(str(path), month="2026-10"), from_frame)
+    with wk.open_log(str(path), "2026-10") as log:
+        assert log.row_count() == len(demo.transactions)
+        pd.testing.assert_frame_equal(wk.monthly_kpis(log), from_frame)
+        with pytest.raises(ValueError, match="differs from the TransactionLog's month"):
+            wk.monthly_kpis(log, month="2026-09")
+    # a month past the end of the data: the default month is the log's last month
+    assert str(wk.monthly_kpis(demo.transactions).index[-1]) == "2026-10"
+
+
+def test_open_log_uses_the_loader_for_non_canonical_input(demo, tmp_path):
+    path = tmp_path / "tx.csv"
+    demo.transactions.head(2000).to_csv(path, index=False)
+    with wk.open_log(str(path), "2024-01") as log:
+        got = wk.monthly_kpis(log)
+    _compare(got, _reference(demo.transactions.head(2000), "2024-01"))
+
+
+def test_open_log_rejects_nulls(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "member_id": pd.array(["1", None], dtype="str"),
+            "ordered_at": pd.to_datetime(["2026-01-01", "2026-01-02"]).astype("datetime64[us]"),
+            "amount": [1.0, 2.0],
+        }
+    )
+    path = tmp_path / "bad.parquet"
+    frame.to_parquet(path, index=False)
+    with pytest.raises(ValueError, match="1 row\\(s\\) without member_id"):
+        wk.open_log(str(path), "2026-01")
+
+
+def test_missing_columns_named():
+    with pytest.raises(ValueError, match="required column\\(s\\) missing from transactions: amount"):
+        wk.monthly_kpis(pd.DataFrame({"member_id": ["1"], "ordered_at": [pd.Timestamp("2026-01-01")]}))
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_kpi_table_and_findings(demo, lang):
+    k = wk.monthly_kpis(demo.transactions, month="2026-10")
+    table = wk.kpi_table(k, "2026-10", lang=lang)
+    assert len(table) == len(wk.KPI_COLUMNS) - 1
+    from workbench.i18n import money, number
+
+    row = k.loc["2026-10"]
+    flat = table.to_numpy().ravel().tolist()
+    assert number(row["active_members"]) in flat and money(row["net_revenue"]) in flat
+    sentences = wk.findings(k, "2026-10", lang=lang)
+    assert 2 <= len(sentences) <= 5
+    assert number(row["active_members"]) in sentences[0] and money(row["net_revenue"]) in sentences[0]
+
+
+def test_findings_follow_the_numbers(small):
+    k = wk.monthly_kpis(small, month="2026-03")
+    # March: active members flat (0%), revenue per active +20% -> revenue driven by spend per buyer
+    sentences = wk.findings(k, "2026-03", lang="en")
+    assert "mainly because revenue per active member changed (+20.0%" in sentences[1]
+    # first month: no comparison sentence
+    first = wk.findings(k, "2026-01", lang="en")
+    assert first[0].startswith("In Jan 2026, 1 members bought and net revenue was NT$150")
+
+
+def test_overview_messages_have_both_languages():
+    keys = [k for k in catalog() if k.startswith("overview.")]
+    assert len(keys) > 50
+    for key in keys:
+        assert set(LANGUAGES) <= set(catalog()[key]), key
+    for col in wk.KPI_COLUMNS:
+        assert f"overview.kpi.{col}" in catalog()
