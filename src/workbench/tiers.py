@@ -50,6 +50,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 Metric = Literal["spend", "orders"]
 Window = Literal["calendar_year", "rolling_12m", "lifetime"]
@@ -390,16 +391,19 @@ def monthly_activity(transactions: pd.DataFrame, as_of, *, start=None) -> Monthl
         ["order_id"] if "order_id" in transactions.columns else []
     )
     table = pa.Table.from_pandas(transactions[cols], preserve_index=False)
-    key = (
-        "coalesce(order_id, 'row' || CAST(rid AS VARCHAR))" if "order_id" in cols else "CAST(rid AS VARCHAR)"
-    )
+    cutoff = f"TIMESTAMP '{end.isoformat(sep=' ')}'"
+    if "order_id" in cols:
+        orders = f"""
+        SELECT member_id, sum(amount) AS value, min(ordered_at) AS first_at
+        FROM tx WHERE ordered_at < {cutoff} AND order_id IS NOT NULL GROUP BY member_id, order_id
+        UNION ALL
+        SELECT member_id, amount, ordered_at FROM tx WHERE ordered_at < {cutoff} AND order_id IS NULL"""
+    else:
+        orders = (
+            f"SELECT member_id, amount AS value, ordered_at AS first_at FROM tx WHERE ordered_at < {cutoff}"
+        )
     sql = f"""
-    WITH rows AS (
-        SELECT *, row_number() OVER () AS rid FROM tx WHERE ordered_at < TIMESTAMP '{end.isoformat(sep=" ")}'
-    ), orders AS (
-        SELECT member_id, {key} AS okey, sum(amount) AS value, min(ordered_at) AS first_at
-        FROM rows GROUP BY member_id, okey
-    )
+    WITH orders AS ({orders})
     SELECT member_id, year(first_at) * 12 + month(first_at) - 1 AS m,
            coalesce(sum(value) FILTER (WHERE value >= 0), 0) AS purchases,
            coalesce(sum(value) FILTER (WHERE value < 0), 0) AS returns,
@@ -410,26 +414,32 @@ def monthly_activity(transactions: pd.DataFrame, as_of, *, start=None) -> Monthl
     con = duckdb.connect()
     try:
         con.register("tx", table)
-        agg = con.sql(sql).to_arrow_table().to_pandas()
+        agg = con.sql(sql).to_arrow_table()
     finally:
         con.close()
     last = end - pd.Timedelta(microseconds=1)
     m_end = last.year * 12 + last.month - 1
-    m0 = int(agg["m"].min()) if len(agg) else m_end
+    m_col = agg.column("m").to_numpy().astype(np.int64)
+    m0 = int(m_col.min()) if len(m_col) else m_end
     if start is not None:
         m0 = min(m0, pd.Timestamp(start).year * 12 + pd.Timestamp(start).month - 1)
     months = pd.period_range(
         pd.Period(year=m0 // 12, month=m0 % 12 + 1, freq="M"), periods=m_end - m0 + 1, freq="M"
     )
-    codes, ids = pd.factorize(agg["member_id"].astype(str), sort=True)
-    col = agg["m"].to_numpy().astype(np.int64) - m0
+    # member codes in sorted id order, computed in Arrow (hashing; no Python strings per row)
+    id_col = pc.cast(agg.column("member_id"), pa.large_string())
+    unique = pc.unique(id_col)
+    ids = unique.take(pc.sort_indices(unique))
+    codes = pc.index_in(id_col, value_set=ids).to_numpy()
+    col = m_col - m0
     shape = (len(ids), len(months))
     mats = {}
     for name in ("purchases", "returns", "orders", "max_order"):
-        mat = np.zeros(shape, dtype=float)
-        mat[codes, col] = agg[name].to_numpy(dtype=float)
+        mat = np.zeros(shape, dtype=float, order="F")  # month columns contiguous: the replay walks months
+        mat[codes, col] = agg.column(name).to_numpy().astype(float)
         mats[name] = mat
-    return MonthlyActivity(member_ids=np.asarray(ids, dtype=object), months=months, **mats)
+    ids = ids.to_numpy(zero_copy_only=False).astype(object)
+    return MonthlyActivity(member_ids=ids, months=months, **mats)
 
 
 def window_sums(values: np.ndarray, months: pd.PeriodIndex, window: Window) -> np.ndarray:
@@ -579,17 +589,19 @@ def replay(transactions: pd.DataFrame, program: TierProgram, as_of) -> Replay:
 
     names = np.asarray(program.names, dtype=object)
     if ev_rows:
-        rows = np.concatenate(ev_rows)
+        rows, month_idx = np.concatenate(ev_rows), np.concatenate(ev_month)
+        order = np.lexsort((month_idx, rows))  # member ids are sorted, so row order is id order
+        rows, month_idx = rows[order], month_idx[order]
+        month_labels = np.asarray(act.months.astype(str), dtype=object)
         events = pd.DataFrame(
             {
                 "member_id": pd.array(act.member_ids[rows], dtype="str"),
-                "month": act.months[np.concatenate(ev_month)].astype(str),
-                "event": pd.Categorical.from_codes(np.concatenate(ev_kind), EVENTS),
-                "from_tier": names[np.concatenate(ev_from)],
-                "to_tier": names[np.concatenate(ev_to)],
+                "month": pd.array(month_labels[month_idx], dtype="str"),
+                "event": pd.Categorical.from_codes(np.concatenate(ev_kind)[order], EVENTS),
+                "from_tier": pd.array(names[np.concatenate(ev_from)[order]], dtype="str"),
+                "to_tier": pd.array(names[np.concatenate(ev_to)[order]], dtype="str"),
             }
         )
-        events = events.sort_values(["member_id", "month"], kind="stable", ignore_index=True)
     else:
         events = pd.DataFrame(columns=["member_id", "month", "event", "from_tier", "to_tier"])
     return Replay(program, act.member_ids, act.months, tiers, final_q, events, act)
