@@ -301,3 +301,23 @@ def test_notebook_setup_sets_display_options_and_local_warning_filters():
             )
             warnings.warn_explicit("ours", FutureWarning, "workbench/x.py", 1, module="workbench.x")
         assert sorted(str(w.message) for w in caught) == ["ours", "real problem"]
+
+
+def test_fingerprint_of_a_non_file_source_hashes_the_canonical_frame(tmp_path, cdnow):
+    from workbench.params import load_plan
+    from workbench.report_index import fingerprint_inputs, frame_sha256
+
+    for sub in ("params", "notebooks"):
+        (tmp_path / sub).mkdir()
+    (tmp_path / "params" / "common.yaml").write_text("data: {transactions: cdnow}\nmonth: '1998-06'\n")
+    (tmp_path / "params" / "report.yaml").write_text("notebooks: []\n")
+    fp = fingerprint_inputs(load_plan(tmp_path / "params"))
+    assert fp["inputs"]["transactions"] == {
+        "source": "cdnow",
+        "rows": len(cdnow),
+        "sha256": frame_sha256(cdnow),
+    }
+    changed = cdnow.copy()
+    changed.loc[changed.index[0], "amount"] += 0.01
+    assert frame_sha256(changed) != frame_sha256(cdnow)
+    assert frame_sha256(cdnow.copy()) == frame_sha256(cdnow)

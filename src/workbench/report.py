@@ -329,7 +329,15 @@ def _run_one(
     result = NotebookResult(run.name, "ok", started, 0.0, dict(run.parameters), params_file)
     try:
         execute(run, executed, cwd=plan.notebooks_dir)
-        result.headlines = headlines_of(json.loads(executed.read_text(encoding="utf-8")))
+        nb = json.loads(executed.read_text(encoding="utf-8"))
+        result.headlines = headlines_of(nb)
+        # papermill recorded the staging path, which is about to disappear: record where it is published
+        nb.setdefault("metadata", {}).setdefault("papermill", {})["output_path"] = str(
+            month_dir / executed.name
+        )
+        executed.write_text(
+            json.dumps(nb, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+        )
         language = str(run.parameters.get("language", plan.language))
         export_html(
             executed,
