@@ -295,8 +295,9 @@ def run_report(plan: RunPlan, out: str | Path, *, log: Callable[[str], None] = _
                     footer=footer,
                 )
                 results.append(result)
-                status = t("report.status.ok", "en") if result.ok else "FAILED"
-                detail = "" if result.ok else f": {result.error['error']}"
+                status = "OK" if result.ok else "FAILED"
+                first_line = "" if result.ok else (result.error["error"].splitlines() or [""])[0][:200]
+                detail = "" if result.ok else f": {first_line}"
                 if not result.ok and result.error.get("cell_index") is not None:
                     detail += f" (cell {result.error['cell_index']}; see {run.name}.error.txt)"
                 log(f"[{i}/{n}] {run.name}: {status} in {result.seconds:.1f} s{detail}")
