@@ -234,11 +234,7 @@ def test_without_configuration_the_default_font_would_draw_tofu():
 def test_missing_cjk_font_is_a_setup_error_naming_the_package(monkeypatch):
     rebuilt = []
     monkeypatch.setattr(i18n, "find_cjk_font", lambda: None)
-    monkeypatch.setattr(
-        font_manager,
-        "_load_fontmanager",
-        lambda try_read_cache: rebuilt.append(try_read_cache) or font_manager.fontManager,
-    )
+    monkeypatch.setattr(i18n, "_rebuild_font_list", lambda: rebuilt.append(False))
     with pytest.raises(i18n.FontSetupError, match=r"fonts-noto-cjk.*apt-get install fonts-noto-cjk"):
         configure_fonts("zh-TW")
     assert rebuilt == [False]  # the stale font cache was rebuilt once before giving up
@@ -248,7 +244,7 @@ def test_a_stale_font_cache_is_rebuilt_once(monkeypatch):
     real = i18n.find_cjk_font
     answers = iter([None])
     monkeypatch.setattr(i18n, "find_cjk_font", lambda: next(answers, None) or real())
-    monkeypatch.setattr(font_manager, "_load_fontmanager", lambda try_read_cache: font_manager.fontManager)
+    monkeypatch.setattr(i18n, "_rebuild_font_list", lambda: None)
     assert configure_fonts("en") in i18n.CJK_FONT_FAMILIES
 
 
@@ -276,3 +272,32 @@ def test_every_report_notebook_sets_up_fonts_before_plotting():
         if resets:
             problems.append(f"{path.name}: resets fonts/style after setup")
     assert not problems, problems
+
+
+def test_a_real_stale_font_cache_is_rebuilt(tmp_path):
+    """A matplotlib font cache written before the CJK package was installed (simulated: a cache without
+    the CJK fonts) is detected and rebuilt by configure_fonts, in a fresh process."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "MPLCONFIGDIR": str(tmp_path), "MPLBACKEND": "Agg"}
+    stale = (
+        "from matplotlib import font_manager as fm\n"
+        "fm.fontManager.ttflist = [f for f in fm.fontManager.ttflist if 'CJK' not in f.name]\n"
+        "fm.json_dump(fm.fontManager, fm.Path(fm.mpl.get_cachedir(), f'fontlist-v{fm.FontManager.__version__}.json'))\n"
+    )
+    subprocess.run([sys.executable, "-c", stale], env=env, check=True, timeout=120)
+    check = (
+        "import warnings\n"
+        "import matplotlib.pyplot as plt\n"
+        "from workbench.i18n import configure_fonts, find_cjk_font\n"
+        "assert find_cjk_font() is None, 'the cache is not stale'\n"
+        "family = configure_fonts('zh-TW')\n"
+        "warnings.simplefilter('error')\n"  # a missing glyph while drawing would raise
+        "fig, ax = plt.subplots(); ax.set_title('會員營收'); fig.canvas.draw()\n"
+        "print(family)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", check], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() in i18n.CJK_FONT_FAMILIES

@@ -215,6 +215,16 @@ def find_cjk_font(families: tuple[str, ...] = CJK_FONT_FAMILIES) -> str | None:
     return None
 
 
+def _rebuild_font_list() -> None:
+    """Rescan the system fonts and rewrite matplotlib's font cache, updating the font manager IN PLACE
+    (the Agg backend and ``font_manager.findfont`` hold references to the existing instance)."""
+    from matplotlib import font_manager
+
+    fresh = font_manager._load_fontmanager(try_read_cache=False)  # also rewrites fontlist-*.json
+    font_manager.fontManager.__dict__.update(fresh.__dict__)
+    font_manager.fontManager._findfont_cached.cache_clear()
+
+
 def configure_fonts(lang: str = "zh-TW") -> str:
     """Make matplotlib draw Chinese with an installed CJK font and return that family's name.
 
@@ -225,19 +235,18 @@ def configure_fonts(lang: str = "zh-TW") -> str:
     """
     check_language(lang)
     import matplotlib as mpl
-    from matplotlib import font_manager
 
     family = find_cjk_font()
     if family is None:  # the cached font list may predate the font package: rebuild it once
-        font_manager.fontManager = font_manager._load_fontmanager(try_read_cache=False)
+        _rebuild_font_list()
         family = find_cjk_font()
     if family is None:
         raise FontSetupError(
             "i18n: no CJK font found for Chinese plot text (tried "
             + ", ".join(CJK_FONT_FAMILIES[:4])
-            + f", ...). Install the Debian package {CJK_FONT_PACKAGE!r} (`make system`, or "
-            f"`sudo apt-get install {CJK_FONT_PACKAGE}`), then remove matplotlib's font cache "
-            f"({mpl.get_cachedir()}/fontlist-*.json)."
+            + f", ...; matplotlib's font list in {mpl.get_cachedir()} was rebuilt). Chinese text would "
+            f"render as empty boxes. Install the Debian package {CJK_FONT_PACKAGE!r}: `make system`, or "
+            f"`sudo apt-get install {CJK_FONT_PACKAGE}`."
         )
     rest = [f for f in mpl.rcParams["font.sans-serif"] if f != family]
     mpl.rcParams["font.family"] = "sans-serif"
