@@ -577,17 +577,23 @@ class CLVModel:
         return unique, codes
 
     def _expected_grid(self, unique: pd.DataFrame, times) -> tuple[np.ndarray, np.ndarray]:
-        """P(alive) and E[X(t)] per pattern for each t in ``times`` (shape patterns x len(times))."""
+        """P(alive) and E[X(t)] per pattern for each t in ``times`` (shape patterns x len(times)).
+
+        E[X(t) | x, t_x, T] = P(alive | x, t_x, T) * m(x) * (1 - g(t; x, T)): recency enters through P(alive)
+        only, so the hypergeometric part g is evaluated once per distinct (x, T), far fewer than patterns.
+        """
         x, tx, T = (unique[c].to_numpy(dtype=float) for c in SUMMARY_COLUMNS)
         with np.errstate(all="ignore"):
             palive, mult = _log_palive_terms(self.purchase_model, self.purchase_params, x, tx, T)
-            out = np.empty((len(x), len(times)))
-            for j, t in enumerate(times):
-                out[:, j] = (
-                    0.0
-                    if t == 0
-                    else palive * mult * (1.0 - _hyp_tail(self.purchase_model, self.purchase_params, t, x, T))
-                )
+            out = np.zeros((len(x), len(times)))
+            if len(times) and np.any(np.asarray(times) != 0):
+                xt, codes = patterns(unique, ("frequency", "T"))
+                xs, Ts = xt["frequency"].to_numpy(), xt["T"].to_numpy()
+                scale = palive * mult
+                for j, t in enumerate(times):
+                    if t != 0:
+                        tail = _hyp_tail(self.purchase_model, self.purchase_params, float(t), xs, Ts)
+                        out[:, j] = scale * (1.0 - tail[codes])
         return np.asarray(palive, dtype=float), out
 
     # ---- per-member predictions ------------------------------------------------------------------
