@@ -219,16 +219,23 @@ def arm_codes(frame: pd.DataFrame, arm: str, control: str) -> tuple[np.ndarray, 
         rows = np.flatnonzero(col.isna().to_numpy())[:5].tolist()
         raise ValueError(f"experiments: arm column {arm!r} has missing values (rows {rows})")
     if isinstance(col.dtype, pd.CategoricalDtype):
-        present = set(col.unique().astype(str))
-        names = [str(c) for c in col.cat.categories if str(c) in present]
+        cats = [str(c) for c in col.cat.categories]
+        raw = col.cat.codes.to_numpy()
+        used = np.bincount(raw, minlength=len(cats)) > 0
+        names = [c for c, u in zip(cats, used, strict=True) if u]
     else:
-        names = sorted(col.astype(str).unique())
+        cat = pd.Categorical(col.astype(str))
+        cats, raw = [str(c) for c in cat.categories], cat.codes
+        names = sorted(cats)
     if control not in names:
         raise ValueError(f"experiments: control arm {control!r} not among the arms {names}")
     ordered = [control] + [a for a in names if a != control]
     if len(ordered) < 2:
         raise ValueError(f"experiments: need at least one arm besides the control {control!r}")
-    codes = pd.Categorical(col.astype(str), categories=ordered).codes.astype(np.int64)
+    lookup = np.full(len(cats), -1, dtype=np.int64)
+    for i, name in enumerate(ordered):
+        lookup[cats.index(name)] = i
+    codes = lookup[raw]
     return codes, ordered
 
 
@@ -300,6 +307,7 @@ def analyze(
     if correction not in CORRECTIONS:
         raise ValueError(f"analyze: correction must be one of {CORRECTIONS}, got {correction!r}")
     codes, names = arm_codes(frame, arm, control)
+    x = _covariate(frame, covariate) if covariate is not None else None
     k = len(names)
     rows = []
     for metric, kind in metrics.items():
@@ -352,7 +360,7 @@ def analyze(
                 None if np.isfinite(row["p_value"]) else "zero_variance: no variation in either arm"
             )
             if covariate is not None:
-                row.update(_adjusted_row(frame, covariate, values, codes, j + 1, row, alpha))
+                row.update(_adjusted_row(x, covariate, values, codes, j + 1, row, alpha))
             rows.append(row)
     out = pd.DataFrame(rows)
     for c in RESULT_COLUMNS:
@@ -377,8 +385,7 @@ def _covariate(frame: pd.DataFrame, covariate: str) -> np.ndarray:
     return x
 
 
-def _adjusted_row(frame, covariate, values, codes, arm_code, row, alpha) -> dict:
-    x = _covariate(frame, covariate)
+def _adjusted_row(x, covariate, values, codes, arm_code, row, alpha) -> dict:
     sel = (codes == 0) | (codes == arm_code)
     adj = regression_adjusted(values[sel], (codes[sel] == arm_code).astype(float), x[sel], alpha=alpha)
     return {
@@ -406,13 +413,13 @@ def regression_adjusted(y: np.ndarray, treated: np.ndarray, x: np.ndarray, *, al
     lift uses the full covariance in the delta method. ``variance_reduction`` = 1 - Var(adjusted effect) /
     Var(unadjusted Welch effect).
     """
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import OLS
 
     y = np.asarray(y, float)
     t = np.asarray(treated, float)
     xc = np.asarray(x, float) - np.mean(x)
     design = np.column_stack([1.0 - t, t, xc])
-    fit = sm.OLS(y, design).fit(cov_type="HC1")
+    fit = OLS(y, design, missing="none", hasconst=True).fit(cov_type="HC1")
     b, v = fit.params, fit.cov_params()
     diff = b[1] - b[0]
     se = float(np.sqrt(v[0, 0] + v[1, 1] - 2 * v[0, 1]))
