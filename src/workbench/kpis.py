@@ -137,7 +137,7 @@ class TransactionLog:
     def __init__(self, transactions, month):
         self.month = pd.Period(month, freq="M")
         self.start, self.end = month_bounds(self.month)
-        self.con = duckdb.connect()
+        self.con = duckdb.connect(config={"preserve_insertion_order": False})
         try:
             self._build(transactions)
         except Exception:
