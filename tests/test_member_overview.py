@@ -218,6 +218,9 @@ def test_notebook_headlines_equal_pandas(demo, tmp_path, language):
     text = _text(nb)
     assert t("overview.title", language, month="2026年10月" if language == "zh-TW" else "Oct 2026") in text
     assert 'class="wb-findings"' in text and text.count("<li>") >= 3
+    # the small params reached the notebook
+    assert t("overview.rfm.title", language, bins=4) in text
+    assert t("overview.nes.title", language, days="200") in text
     assert "Traceback" not in text and "Warning" not in text
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) == 6 and all(o["metadata"]["image/png"].get("alt") for o in images)

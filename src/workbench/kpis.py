@@ -6,8 +6,9 @@ transaction currency, after discounts):
 
 * a *purchase row* has ``amount >= 0``; a *return row* ``amount < 0`` and counts in the month it was
   booked (not the month of the original order);
-* an *order* is a distinct ``order_id`` among purchase rows (each purchase row when there is no
-  ``order_id``), dated by its first row;
+* an *order* is a distinct ``(member_id, order_id)`` among purchase rows (each purchase row when there is
+  no ``order_id`` or it is empty), counted in the month of its first row; amounts count in the month of
+  their row;
 * ``members``: members who joined up to the end of the month (cumulative). The join date is the members
   table's ``joined_at`` when ``members`` is given (members without one fall back to their first purchase),
   otherwise the first purchase in the log; ``new_members`` joined in the month; ``member_growth_rate`` =
@@ -19,7 +20,8 @@ transaction currency, after discounts):
   (ratios use gross revenue, because this month's returns mostly belong to earlier months' orders);
 * ``repurchase_rate``: share of the month's active members who had bought before the month (first
   purchase in the log in an earlier month); ``returning_members`` is their number and
-  ``returning_revenue_share`` their share of the month's gross revenue;
+  ``returning_revenue_share`` their share of the month's gross revenue. Only the log is known: in its
+  first months, members who bought before it started count as first-time buyers (rates start low);
 * ``store_revenue`` / ``online_revenue``: gross revenue by ``channel``; ``online_share`` = online /
   gross revenue.
 
