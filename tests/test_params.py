@@ -251,3 +251,42 @@ def test_common_data_block_is_what_workbench_validate_reads():
         pytest.skip("workbench.data.DataParams not available")
     params = data.DataParams.from_yaml(REPO / "params" / "common.yaml")
     assert Path(params.transactions).resolve() == (REPO / "data" / "demo" / "transactions.parquet").resolve()
+
+
+def test_checks_validate_structured_params_before_running(tmp_path):
+    """report.yaml ``checks``: the tier programme of the real tier notebook, with a misspelt inner key."""
+    import yaml
+
+    params = tmp_path / "params"
+    shutil.copytree(REPO / "params", params)
+    report = yaml.safe_load((params / "report.yaml").read_text(encoding="utf-8"))
+    if "tier_simulation" not in [nb["name"] for nb in report["notebooks"]]:
+        pytest.skip("tier_simulation not listed in params/report.yaml")
+    report["notebooks_dir"] = str(REPO / "notebooks")
+    (params / "report.yaml").write_text(yaml.safe_dump(report), encoding="utf-8")
+    common = yaml.safe_load((params / "common.yaml").read_text(encoding="utf-8"))
+    for key in ("transactions", "members", "campaign", "truth"):
+        common["data"][key] = str((REPO / "params" / common["data"][key]).resolve())
+    (params / "common.yaml").write_text(yaml.safe_dump(common), encoding="utf-8")
+    if not Path(common["data"]["transactions"]).is_file():
+        pytest.skip("demo data not generated (make demo)")
+    tiers = yaml.safe_load((params / "tier_simulation.yaml").read_text(encoding="utf-8"))
+    tiers["program"]["tiers"][1]["upgarde"] = tiers["program"]["tiers"][1].pop("upgrade")
+    (params / "tier_simulation.yaml").write_text(yaml.safe_dump(tiers), encoding="utf-8")
+    with pytest.raises(ParamsError, match=r"tier_simulation\.yaml: program: .*unknown field\(s\) 'upgarde'"):
+        load_plan(params, month="2026-10")
+
+
+def test_checks_must_name_a_workbench_callable(project):
+    write(project, "report.yaml", "notebooks:\n  - {name: counts, checks: {fail: 'os:system'}}\n")
+    with pytest.raises(
+        ParamsError, match=r"checks\['fail'\] must be 'workbench\.module:callable', got 'os:system'"
+    ):
+        load_plan(project / "params")
+    write(
+        project,
+        "report.yaml",
+        "notebooks:\n  - {name: counts, checks: {fail: 'workbench.i18n:check_language'}}\n",
+    )
+    with pytest.raises(ParamsError, match=r"counts\.ipynb \(default\): fail: language must be one of"):
+        load_plan(project / "params")

@@ -147,12 +147,21 @@ class CommonParams:
 
 @dataclass(frozen=True)
 class NotebookSpec:
-    """One entry of ``report.yaml``'s ``notebooks`` list: notebooks/<name>.ipynb, wall-time limit (s)."""
+    """One entry of ``report.yaml``'s ``notebooks`` list: notebooks/<name>.ipynb, wall-time limit (s), and
+    ``checks``: parameter -> ``"module:Class.from_dict"``, a package validator called on that parameter's
+    value before anything runs (for structured params, e.g. a tier programme, whose inner keys the
+    parameters cell cannot describe)."""
 
     name: str
     timeout: int = 600
+    checks: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
+        for key, target in self.checks.items():
+            if not re.match(r"^workbench(\.\w+)*:\w+(\.\w+)*$", target):
+                raise ParamsError(
+                    f"NotebookSpec.checks[{key!r}] must be 'workbench.module:callable', got {target!r}"
+                )
         if not NAME_RE.match(self.name):
             raise ParamsError(
                 f"NotebookSpec.name must be a file stem (letters, digits, _ -), got {self.name!r}"
@@ -387,6 +396,29 @@ def latest_complete_month(common: CommonParams, base: Path) -> str:
     return str(period)
 
 
+def _run_check(spec, key, target, own, declared, own_path: Path, report_path: Path) -> None:
+    """Call the validator named in ``checks`` on the parameter's value (the YAML value, else the
+    notebook's literal default); its exception becomes a ``ParamsError`` naming file and key."""
+    import importlib
+
+    if key not in declared:
+        raise ParamsError(
+            f"{report_path}: checks of {spec.name!r} name {key!r}, which the notebook does not declare"
+        )
+    module_name, _, attr = target.partition(":")
+    func = importlib.import_module(module_name)
+    for part in attr.split("."):
+        func = getattr(func, part)
+    where = own_path if key in own else f"{spec.name}.ipynb (default)"
+    value = own[key] if key in own else declared[key].default
+    if value is ...:
+        return
+    try:
+        func(value)
+    except Exception as exc:  # the package's validators raise ValueError/TypeError subclasses
+        raise ParamsError(f"{where}: {key}: {exc}") from exc
+
+
 def load_plan(
     params_dir: str | Path,
     *,
@@ -466,6 +498,8 @@ def load_plan(
                     f"{common_path}: {key!r} = {value!r} does not match the type of the default "
                     f"{declared[key].default!r} in {nb_path.name}"
                 )
+        for key, target in spec.checks.items():
+            _run_check(spec, key, target, own, declared, own_path, report_path)
         checked.append((spec, nb_path, declared, own, own_path if own_path.is_file() else None))
 
     month = month or common.month or latest_complete_month(common, params_dir)
