@@ -171,7 +171,43 @@ def test_reports_print_to_pdf(demo_run, browser):
         _artifact(demo_run.language, f"{r['name']}.pdf").write_bytes(pdf)
 
 
+_FIGURE = re.compile(r"([+\-−]?)\s*(NT\$|HK\$|US\$)?\s*([+\-−]?)(\d[\d,]*(?:\.\d+)?)\s*(萬|億|K|M|B|%)?")
+_UNIT = {"萬": 1e4, "億": 1e8, "K": 1e3, "M": 1e6, "B": 1e9, "%": 1.0, None: 1.0}
+
+
+def _figures(text: str):
+    """(value, half a unit of its last shown digit, is_percent) for every number written in ``text``."""
+    for m in _FIGURE.finditer(text):
+        sign = -1 if (m.group(1) or m.group(3)) in ("-", "−") else 1
+        digits, unit = m.group(4).replace(",", ""), m.group(5)
+        decimals = len(digits.split(".")[1]) if "." in digits else 0
+        scale = _UNIT[unit]
+        yield sign * float(digits) * scale, 0.5 * 10**-decimals * scale, unit == "%"
+
+
+def figure_in_text(value: str, text: str) -> bool | None:
+    """Whether the headline figure ``value`` is stated in ``text``: verbatim, or the same number written
+    with more precision (``NT$8.2M`` in the index, ``NT$8,237,630`` in the report). None: not a figure."""
+    if value in text:
+        return True
+    wanted = list(_figures(value))
+    if len(wanted) != 1:
+        return None
+    x, tol, percent = wanted[0]
+    return any(abs(y - x) <= tol + 1e-9 and p == percent for y, _, p in _figures(text))
+
+
+def test_figure_matching_is_strict_enough():
+    assert figure_in_text("NT$8.2M", "profit NT$8,237,630 next year")
+    assert figure_in_text("NT$823.8萬", "毛利 NT$8,237,630")
+    assert not figure_in_text("NT$8.2M", "profit NT$8,337,630")
+    assert not figure_in_text("55.8%", "55.8 members")
+    assert figure_in_text("-0.4%", "actual (-0.4%)")
+    assert figure_in_text("精準勝出", "no verdict here") is None
+
+
 def test_headline_figures_appear_in_the_report_and_the_index(demo_run, browser):
+    """Every headline figure the index lists is stated in its report (verbatim or more precisely)."""
     _, context, page = PageCheck.open(browser, demo_run.month_dir / "index.html")
     index_text = page.inner_text("body")
     context.close()
@@ -182,7 +218,7 @@ def test_headline_figures_appear_in_the_report_and_the_index(demo_run, browser):
         text = page.inner_text("body")
         context.close()
         for label, value in r["headlines"].items():
-            if value not in text:
+            if figure_in_text(value, text) is False:
                 missing.append(f"{r['name']}: {label} = {value} not in the report")
             if value not in index_text or label not in index_text:
                 missing.append(f"{r['name']}: {label} = {value} not in the month index")
