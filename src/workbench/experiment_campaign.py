@@ -459,3 +459,10 @@ def write_policy_audience(
     )
     tmp.replace(path)
     return path
+
+
+def verdict_html(eco: CampaignEconomics, lang: str, currency: str = "TWD") -> str:
+    """The verdict sentence as escaped, emphasised HTML (arm names are data text)."""
+    import html
+
+    return f'<p class="wb-verdict"><strong>{html.escape(verdict_sentence(eco, lang, currency))}</strong></p>'
