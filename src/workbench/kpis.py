@@ -428,6 +428,8 @@ def format_change(change: float, kind: str, lang: str = "zh-TW") -> str:
     """``+5.0%`` for a relative change, ``+1.2 pp`` (``+1.2 個百分點``) for a change of a rate."""
     if change is None or pd.isna(change):
         return "–"
+    if abs(change) < 0.0005:  # shown as 0.0: no "-0.0"
+        change = 0.0
     if kind == "points":
         return pct_points(change, lang)
     return pct(change, signed=True)

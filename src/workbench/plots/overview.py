@@ -33,9 +33,10 @@ def _formatter(kind: str, currency: str, lang: str) -> FuncFormatter:
 
 
 def _month_ticks(ax, index: pd.PeriodIndex, lang: str, step: int | None = None) -> None:
-    step = step or max(1, int(np.ceil(len(index) / 7)))
-    pos = np.arange(len(index))
-    ax.set_xticks(pos[::step], [month_label(p, lang) for p in index[::step]], rotation=30, ha="right")
+    """Month labels every ``step`` months, counted back from the latest month (always labelled)."""
+    step = step or max(1, int(np.ceil(len(index) / 5)))
+    pos = np.arange(len(index))[::-1][::step][::-1]
+    ax.set_xticks(pos, [month_label(index[i], lang) for i in pos], rotation=30, ha="right")
 
 
 def kpi_trend(
