@@ -354,10 +354,11 @@ class MonthlyActivity:
 
     member_ids: np.ndarray
     months: pd.PeriodIndex
-    purchases: np.ndarray  # spend of purchase orders (>= 0)
-    returns: np.ndarray  # returns (<= 0)
-    orders: np.ndarray  # purchase orders
-    max_order: np.ndarray  # largest single order of the month
+    purchases: np.ndarray | None  # spend of purchase orders (>= 0)
+    returns: np.ndarray | None  # returns (<= 0)
+    orders: np.ndarray | None  # purchase orders
+    max_order: np.ndarray | None  # largest single order of the month
+    # (a matrix not asked for in ``monthly_activity(..., matrices=...)`` is None)
 
     def metric(self, program: TierProgram) -> np.ndarray:
         if program.metric == "orders":
@@ -377,7 +378,22 @@ def _as_of_bounds(as_of) -> tuple[pd.Timestamp, bool]:
     return end, bool(complete)
 
 
-def monthly_activity(transactions: pd.DataFrame, as_of, *, start=None) -> MonthlyActivity:
+ACTIVITY_MATRICES = ("purchases", "returns", "orders", "max_order")
+
+
+def needed_matrices(program: TierProgram) -> tuple[str, ...]:
+    """The member x month matrices a programme's replay reads."""
+    need = ["orders"] if program.metric == "orders" else ["purchases"]
+    if program.metric == "spend" and program.returns_deducted:
+        need.append("returns")
+    if any(t.fast_upgrade is not None for t in program.tiers):
+        need.append("max_order")
+    return tuple(need)
+
+
+def monthly_activity(
+    transactions: pd.DataFrame, as_of, *, start=None, matrices: tuple[str, ...] = ACTIVITY_MATRICES
+) -> MonthlyActivity:
     """Aggregate the log per member and calendar month up to ``as_of`` (a date: the whole day counts), in DuckDB.
 
     Rows sharing an ``order_id`` are one order (its value is their sum); without ``order_id`` each row is an
@@ -434,7 +450,10 @@ def monthly_activity(transactions: pd.DataFrame, as_of, *, start=None) -> Monthl
     col = m_col - m0
     shape = (len(ids), len(months))
     mats = {}
-    for name in ("purchases", "returns", "orders", "max_order"):
+    for name in ACTIVITY_MATRICES:
+        if name not in matrices:
+            mats[name] = None
+            continue
         mat = np.zeros(shape, dtype=float, order="F")  # month columns contiguous: the replay walks months
         mat[codes, col] = agg.column(name).to_numpy().astype(float)
         mats[name] = mat
@@ -497,9 +516,9 @@ class Replay:
 
 def replay(transactions: pd.DataFrame, program: TierProgram, as_of) -> Replay:
     """Apply ``program`` month by month to the history up to ``as_of``; vectorised over members."""
-    act = monthly_activity(transactions, as_of)
+    act = monthly_activity(transactions, as_of, matrices=needed_matrices(program))
     _, complete = _as_of_bounds(as_of)
-    n, n_months = act.purchases.shape
+    n, n_months = len(act.member_ids), len(act.months)
     x = act.metric(program)
     q_window = window_sums(x, act.months, program.window)
     ups, rens = program.upgrades, program.renewals
