@@ -290,3 +290,14 @@ def test_checks_must_name_a_workbench_callable(project):
     )
     with pytest.raises(ParamsError, match=r"counts\.ipynb \(default\): fail: language must be one of"):
         load_plan(project / "params")
+
+
+def test_data_block_keys_match_workbench_validate():
+    """Both readers of the ``data:`` block accept the same keys (so a block valid for one is for the other)."""
+    import dataclasses
+
+    from workbench.data import DataParams
+
+    ours = {f.name for f in dataclasses.fields(DataSource)}
+    theirs = {f.name for f in dataclasses.fields(DataParams) if not f.name.startswith("_")}
+    assert ours == theirs
