@@ -466,3 +466,46 @@ def verdict_html(eco: CampaignEconomics, lang: str, currency: str = "TWD") -> st
     import html
 
     return f'<p class="wb-verdict"><strong>{html.escape(verdict_sentence(eco, lang, currency))}</strong></p>'
+
+
+def design_sentence(frame: pd.DataFrame, result: CampaignAnalysis, lang: str, currency: str = "TWD") -> str:
+    """How big an effect on revenue per member this experiment could detect (80% power, its own split)."""
+    from workbench.experiment_design import minimum_detectable_effect
+    from workbench.i18n import money, number, pct, t
+
+    s = result.settings
+    codes, _ = arm_codes(frame, s.arm, s.control)
+    y = pd.to_numeric(frame[s.revenue], errors="coerce").to_numpy(dtype=float)[codes == 0]
+    shares = result.arm_counts["share"].to_numpy()
+    mde = minimum_detectable_effect(
+        len(frame),
+        kind="continuous",
+        baseline=float(np.nanmean(y)),
+        sd=float(np.nanstd(y, ddof=1)),
+        shares=shares,
+        alpha=s.alpha,
+    )
+    row = mde.iloc[0]
+    return t(
+        "experiments.design_sentence",
+        lang,
+        members=number(len(frame)),
+        mde=money(row["mde"], currency),
+        rel=pct(row["mde_relative"], 1),
+        arms=len(shares) - 1,
+    )
+
+
+def balance_display(balance: pd.DataFrame, lang: str):
+    """Covariate balance (standardised mean differences) as display strings and ``table()`` options."""
+    from workbench.i18n import number, t
+
+    frame = pd.DataFrame(
+        {
+            "arm": [arm_label(a, lang) for a in balance["arm"]],
+            "covariate": [column_label(c, lang) for c in balance["covariate"]],
+            "smd": [number(v, 3) for v in balance["smd"]],
+            "balanced": [t("experiments.yes" if b else "experiments.no", lang) for b in balance["balanced"]],
+        }
+    )
+    return frame, {"headers": {c: t(f"experiments.col.{c}", lang) for c in frame.columns}}
