@@ -18,12 +18,14 @@ How lifetimes 0.11.3 is tamed on this stack:
   is retried with looser tolerances, then with a small penalizer grid; the attempt that was used is in
   ``CLVModel.diagnostics`` and the notebook reports it. All attempts failing raises :class:`CLVFitError`.
 
-Standard errors come from the Hessian of the mean negative log-likelihood in log-parameters: central
-differences of lifetimes' autograd gradient (the fitters' own optimizer call is kept, only autograd's
-nested Hessian, 40% of a large fit, is replaced), and of the likelihood for Pareto/NBD, which lifetimes
-fits without one. CIs are Wald intervals on the log scale (``estimate * exp(+-z * se_log)``), so they
-stay positive. Pareto/NBD uses a sign-aware A_0 (lifetimes' returns NaN when recency = T for frequent
-buyers).
+Large fits are warm-started: a fit on a binomial thinning of the patterns to ~20k gives the start values
+and BFGS's initial inverse Hessian, so the full fit takes a few iterations instead of ~20 (same gradient
+tolerance, same estimates to ~1e-6). Standard errors come from the Hessian of the mean negative
+log-likelihood in log-parameters: forward differences of lifetimes' autograd gradient (the fitters' own
+optimizer call is kept, only autograd's nested Hessian, ~40% of a large fit, is replaced), and of the
+likelihood for Pareto/NBD, which lifetimes fits without one. CIs are Wald intervals on the log scale
+(``estimate * exp(+-z * se_log)``), so they stay positive. Pareto/NBD uses a sign-aware A_0 (lifetimes'
+returns NaN when recency = T for frequent buyers).
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ SUMMARY_COLUMNS = ("frequency", "recency", "T")
 TOLERANCES: tuple[float, ...] = (1e-7, 1e-6, 1e-5)
 PENALIZERS: tuple[float, ...] = (1e-4, 1e-3, 1e-2)
 PARETO_TOLERANCES: tuple[float, ...] = (1e-5, 1e-4, 1e-3)
+WARM_START_PATTERNS = 20_000  # BFGS fitters; Nelder-Mead (Pareto/NBD) gains from a start already at 2,000
+WARM_START_PATTERNS_PARETO = 2_000
 
 
 class CLVFitError(RuntimeError):
@@ -232,7 +236,7 @@ def _fit_numerical_hessian(
     self, minimizing_function_args, initial_params, params_size, disp, tol=1e-7, bounds=None, **kwargs
 ):
     """lifetimes' ``BaseFitter._fit`` (same optimizer call, so the same estimates), with the Hessian at the
-    optimum by central differences of the autograd gradient: 8 gradient passes instead of autograd's
+    optimum by forward differences of the autograd gradient: 4 gradient passes instead of autograd's
     nested ``hessian``, which took about 40% of a fit on a million members. No ``print`` on failure."""
     from autograd import grad, value_and_grad
     from scipy.optimize import minimize
@@ -253,15 +257,12 @@ def _fit_numerical_hessian(
     if not output.success:
         raise _lifetimes().utils.ConvergenceError(f"The model did not converge: {output.message}")
     gradient = grad(objective)
-    k, h = len(output.x), 1e-5
+    k, h = len(output.x), 1e-6
     hess = np.empty((k, k))
     for i in range(k):
         step = np.zeros(k)
         step[i] = h
-        hess[i] = (
-            gradient(output.x + step, *minimizing_function_args)
-            - gradient(output.x - step, *minimizing_function_args)
-        ) / (2 * h)
+        hess[i] = (gradient(output.x + step, *minimizing_function_args) - output.jac) / h
     return output.x, output.fun, (hess + hess.T) / 2
 
 
@@ -291,15 +292,61 @@ def _attempt_grid(tolerances, penalizer: float, penalizers) -> list[tuple[float,
     return grid
 
 
+def _warm_start(model: str, data: dict, penalizer: float, extra: dict) -> dict:
+    """Start values from a fit on a binomial thinning of the patterns to about ``WARM_START_PATTERNS``.
+
+    Returns lifetimes ``fit`` keyword arguments: ``initial_params`` (its parametrisation: log-parameters
+    with time scaled to max(T) = 1; raw scaled parameters for Pareto/NBD) and, for the BFGS fitters, the
+    inverse Hessian of that fit as BFGS's starting ``hess_inv0``. The full fit then needs a few iterations
+    instead of about twenty, and still stops on the same gradient tolerance. Empty for small data or when
+    the thinned fit fails.
+    """
+    weights = np.asarray(data["weights"])
+    target = WARM_START_PATTERNS_PARETO if model == "pareto_nbd" else WARM_START_PATTERNS
+    if len(weights) <= target:
+        return {}
+    rng = np.random.default_rng(0)
+    thinned = rng.binomial(weights, target / len(weights))
+    keep = thinned > 0
+    sub = {k: (thinned[keep] if k == "weights" else np.asarray(v)[keep]) for k, v in data.items()}
+    try:
+        with _quiet():
+            fitter = _fitter_class(model)(penalizer_coef=penalizer).fit(**sub, **extra)
+    except (_lifetimes().utils.ConvergenceError, np.linalg.LinAlgError, ValueError, FloatingPointError):
+        return {}
+    params = fitter.params_.to_numpy(dtype=float)
+    if not (np.all(np.isfinite(params)) and np.all(params > 0)):
+        return {}
+    if model == "gamma_gamma":
+        scaled = params
+    else:
+        scale = 1.0 / np.max(data["T"])
+        scaled = params * np.array([1.0, scale, 1.0, scale if model == "pareto_nbd" else 1.0])
+    if model == "pareto_nbd":
+        return {"initial_params": scaled}
+    hess_inv = np.linalg.inv(fitter._hessian_)
+    hess_inv = (hess_inv + hess_inv.T) / 2
+    try:
+        np.linalg.cholesky(hess_inv)
+    except np.linalg.LinAlgError:
+        return {"initial_params": np.log(scaled)}
+    return {"initial_params": np.log(scaled), "hess_inv0": hess_inv}
+
+
 def _fit_with_retries(model: str, data: dict, tolerances, penalizer: float, penalizers, extra: dict):
-    """Fit ``model`` with lifetimes; on failure retry looser tolerances, then the penalizer grid."""
+    """Fit ``model`` with lifetimes (warm-started on large data); on failure retry looser tolerances, then the
+    penalizer grid, from lifetimes' own start values."""
     cls = _fitter_class(model)
     convergence_error = _lifetimes().utils.ConvergenceError
+    warm = _warm_start(model, data, penalizer, extra)
+    grid = [(tol, pen, {}) for tol, pen in _attempt_grid(tolerances, penalizer, penalizers)]
+    if warm:
+        grid.insert(0, (tolerances[0], penalizer, warm))
     attempts: list[dict] = []
-    for tol, pen in _attempt_grid(tolerances, penalizer, penalizers):
+    for tol, pen, start in grid:
         with _quiet() as (out, caught):
             try:
-                fitter = cls(penalizer_coef=pen).fit(**data, tol=tol, **extra)
+                fitter = cls(penalizer_coef=pen).fit(**data, tol=tol, **{**extra, **start})
                 params = fitter.params_.to_numpy(dtype=float)
                 ok = bool(np.all(np.isfinite(params)) and np.all(params > 0))
                 error = "" if ok else f"non-finite or non-positive parameters {params.tolist()}"
@@ -308,7 +355,9 @@ def _fit_with_retries(model: str, data: dict, tolerances, penalizer: float, pena
                     ln.split(":", 1)[1].strip() for ln in out.getvalue().splitlines() if "message:" in ln
                 ]
                 fitter, error = None, "; ".join([*printed, " ".join(str(exc).split())])
-        attempts.append({"tol": tol, "penalizer": pen, "ok": not error, "error": error})
+        attempts.append(
+            {"tol": tol, "penalizer": pen, "warm_start": bool(start), "ok": not error, "error": error}
+        )
         if not error:
             messages = tuple(sorted({f"{w.category.__name__}: {w.message}" for w in caught}))
             return fitter, attempts, messages
