@@ -415,6 +415,27 @@ def test_demo_truth_recovered_within_cis(demo30k):
         assert row["ci_low"] <= truth[name] <= row["ci_high"], (name, truth[name], row.to_dict())
 
 
+def test_warm_started_fit_equals_plain_lifetimes(demo30k):
+    """Above 20k patterns the fit starts from a thinned-data fit; it must land where plain lifetimes does."""
+    s = _order_level_summary(demo30k.transactions, "2026-09-01")
+    model = wc.fit_clv(s)
+    diag = model.diagnostics["purchase"]
+    assert diag.patterns > wc.WARM_START_PATTERNS and diag.attempts[0]["warm_start"]
+    lt = _lifetimes()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bg = lt.BetaGeoFitter().fit(s["frequency"], s["recency"], s["T"])
+        rep = s[s["frequency"] > 0]
+        gg = lt.GammaGammaFitter().fit(rep["frequency"], rep["monetary_value"])
+    for name, value in bg.params_.items():
+        assert model.purchase_params[name] == pytest.approx(value, rel=2e-5), name
+    for name, value in gg.params_.items():
+        assert model.spend_params[name] == pytest.approx(value, rel=2e-5), name
+    se = model.params.set_index("param")["se"]
+    for name, value in bg.standard_errors_.items():
+        assert se[name] == pytest.approx(value, rel=1e-3), name
+
+
 @pytest.mark.xfail(
     strict=True,
     reason=(
