@@ -328,16 +328,21 @@ def campaign_headlines(result: CampaignAnalysis, lang: str, currency: str = "TWD
         )
     }
     eco = result.economics
-    if eco is not None and eco.verdict is not None:
+    if eco is None:
+        return out
+    if eco.verdict is not None:
         v = eco.verdict
         out[t("experiments.headline.verdict", lang)] = t(f"experiments.headline.outcome.{v.outcome}", lang)
-        for arm in (v.targeted, v.blanket):
-            row = eco.economics[
-                (eco.economics["arm"] == arm) & (eco.economics["quantity"] == "net_incremental_profit")
-            ]
-            out[t("experiments.headline.profit", lang, arm=arm_label(arm, lang))] = money(
-                row["estimate"].iloc[0], currency
-            )
+        arms = [v.targeted, v.blanket]
+    else:
+        arms = list(dict.fromkeys(eco.economics["arm"]))[:2]
+    for arm in arms:
+        row = eco.economics[
+            (eco.economics["arm"] == arm) & (eco.economics["quantity"] == "net_incremental_profit")
+        ]
+        out[t("experiments.headline.profit", lang, arm=arm_label(arm, lang))] = money(
+            row["estimate"].iloc[0], currency
+        )
     return out
 
 
