@@ -619,6 +619,13 @@ def test_plots_draw_thresholds_heatmaps_migration_and_pareto(rng):
     x, y = ax.lines[2].get_data()  # the Silver point
     assert x[0] == pytest.approx((spend >= 10000).mean())
     assert y[0] == pytest.approx(spend[spend >= 10000].sum() / spend.sum())
+    table = pd.DataFrame(
+        {"Member": [5, 4, 3], "Silver": [1, 2, 3], "Gold": [0, 1, 1]}, index=["2026-08", "2026-09", "2026-10"]
+    )
+    ax = plots.tier_history(table, lang="en")
+    top = ax.collections[1].get_paths()[0].vertices[:, 1].max()
+    assert top == 4  # Silver + Gold in the last month, entry tier left out
+    assert [tx.get_text() for tx in ax.get_legend().get_texts()] == ["Silver", "Gold"]
     ax = plots.tier_shares(sim.summary, lang="en")
     assert [p.get_height() for p in ax.patches[:3]] == pytest.approx(sim.summary["share"].iloc[:3].tolist())
 
@@ -694,6 +701,6 @@ def test_notebook_runs_on_small_demo(tmp_path):
     assert not [o for o in outputs if o["output_type"] in ("error", "stream")]  # no errors, warnings, prints
     heads = [o["data"][HEADLINES_MIME] for o in outputs if HEADLINES_MIME in o.get("data", {})]
     assert len(heads) == 1 and len(heads[0]) == 4
-    assert sum("image/png" in o.get("data", {}) for o in outputs) == 5
+    assert sum("image/png" in o.get("data", {}) for o in outputs) == 6
     text = json.dumps([{k: v for k, v in o.get("data", {}).items() if k != "image/png"} for o in outputs])
     assert "0000001" not in text and "0002999" not in text  # aggregates only: no member ids

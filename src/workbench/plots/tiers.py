@@ -191,3 +191,22 @@ def tier_shares(summary: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
     ax.set(title=t("tiers.plot.shares_title", lang), ylabel="")
     ax.legend(frameon=False)
     return ax
+
+
+def tier_history(table: pd.DataFrame, *, lang: str = "zh-TW", months: int = 24, ax=None):
+    """Members per tier at each month end (``Replay.tier_table()``), stacked, for the last ``months`` months;
+    the entry tier is left out so that the upper tiers stay readable."""
+    from workbench.i18n import month_label
+
+    check_language(lang)
+    data = table.iloc[-months:, 1:]
+    ax = _axes(ax, figsize=(7.5, 3.8))
+    x = np.arange(len(data))
+    colors = [TIER_COLORS[k % len(TIER_COLORS)] for k in range(1, table.shape[1])]
+    ax.stackplot(x, data.to_numpy().T, labels=list(data.columns), colors=colors, alpha=0.85)
+    step = max(1, int(np.ceil(len(data) / 8)))
+    ax.set_xticks(x[::step], [month_label(m, lang) for m in data.index[::step]], rotation=30, ha="right")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.set(title=t("tiers.plot.history_title", lang), xlabel="", ylabel=t("tiers.plot.members_axis", lang))
+    ax.legend(loc="upper left", frameon=False)
+    return ax
