@@ -126,6 +126,18 @@ def test_regression_adjusted_matches_statsmodels_ols_hc1(hillstrom):
             assert row["variance_reduction"] == pytest.approx(vr, abs=2e-4)
             assert row["unadjusted_lift"] == pytest.approx(raw.params["treat"], rel=1e-9)
             assert row["method"] == "OLS HC1 adjusted for history"
+            # relative lift: adjusted arm mean / adjusted control mean - 1, delta method with their covariance
+            cell = sub.assign(ctrl=1 - sub["treat"], hc=sub["history"] - sub["history"].mean())
+            means = smf.ols(f"{metric} ~ 0 + ctrl + treat + hc", data=cell).fit(cov_type="HC1")
+            b0, b1 = means.params["ctrl"], means.params["treat"]
+            v = means.cov_params()
+            grad = np.array([-b1 / b0**2, 1 / b0])
+            se = np.sqrt(grad @ v.loc[["ctrl", "treat"], ["ctrl", "treat"]].to_numpy() @ grad)
+            z = stats.norm.ppf(0.975)
+            assert row["rel_lift"] == pytest.approx(b1 / b0 - 1, rel=1e-9)
+            assert (row["rel_ci_low"], row["rel_ci_high"]) == pytest.approx(
+                (b1 / b0 - 1 - z * se, b1 / b0 - 1 + z * se), rel=1e-9
+            )
 
 
 def test_segment_effects_and_interaction_match_saturated_ols(hillstrom):
