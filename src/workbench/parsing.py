@@ -52,7 +52,7 @@ _CURRENCY_TOKENS = {
 _CUR = r"NT\$|HK\$|US\$|NTD|TWD|HKD|USD|\$"
 _AMOUNT_RE = (
     r"(?i)^\s*(?P<po>\()?\s*(?P<n1>[-+])?\s*(?P<c1>" + _CUR + r")?\s*(?P<n2>[-+])?\s*"
-    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d+(?:\.\d*)?|\.\d+)"
+    r"(?P<num>(?:\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)"
     r"\s*(?P<c2>元|NTD|TWD|HKD|USD)?\s*(?P<n3>-)?\s*(?P<pc>\))?\s*$"
 )
 
@@ -89,6 +89,27 @@ def _joined(struct: pa.StructArray, *names: str) -> pa.Array:
     return _concat(*(struct.field(n) for n in names))
 
 
+def _fast_iso(text: pa.Array) -> np.ndarray | None:
+    """The common case in one C++ pass: every value ``YYYY-MM-DD HH:MM:SS`` (or every value ``YYYY-MM-DD``).
+
+    Arrow's strptime rolls impossible dates over (Feb 30 -> Mar 1), so day and month are compared with
+    the text; any deviation returns None and the general parser handles the column.
+    """
+    lengths = pc.utf8_length(text)
+    for width, fmt in ((19, "%Y-%m-%d %H:%M:%S"), (10, "%Y-%m-%d")):
+        if not pc.all(pc.equal(lengths, width)).as_py():
+            continue
+        ts = pc.strptime(text, format=fmt, unit="us", error_is_null=True)
+        if ts.null_count:
+            return None
+        month = pc.cast(pc.utf8_slice_codeunits(text, 5, 7), pa.int64(), safe=False)
+        day = pc.cast(pc.utf8_slice_codeunits(text, 8, 10), pa.int64(), safe=False)
+        if not (pc.all(pc.equal(pc.month(ts), month)).as_py() and pc.all(pc.equal(pc.day(ts), day)).as_py()):
+            return None
+        return ts.to_numpy(zero_copy_only=False).astype("datetime64[us]")
+    return None
+
+
 def parse_dates(
     values: pd.Series, date_format: str = "auto", timezone: str | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -107,6 +128,10 @@ def parse_dates(
         bad = np.isnat(out) & ~missing
         return out, bad, missing
 
+    if date_format == "auto" and len(text):
+        fast = _fast_iso(text)
+        if fast is not None:
+            return fast, np.zeros(len(fast), dtype=bool), missing
     m = pc.extract_regex(text, _DATE_RE)
     matched = pc.fill_null(m.is_valid(), False).to_numpy(zero_copy_only=False)
     ytxt = _joined(m, "y1", "y2", "y3")
@@ -170,7 +195,7 @@ def parse_amounts(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
     Returns ``(amounts, bad, missing, currencies)``: float64 (NaN where not parsed), a mask of rows with a
     value that could not be parsed, a mask of empty rows, and the currency code each text value names
-    (``TWD``/``HKD``/``USD``, ``""`` for none or a bare ``$``; ``None`` for a numeric column).
+    (``TWD``/``HKD``/``USD``, ``""`` for none or a bare ``$``; ``None`` when the column holds plain numbers).
     """
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
         out = values.to_numpy(dtype="float64", na_value=np.nan)
@@ -186,6 +211,13 @@ def parse_amounts(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray
         values = values.astype("str")
     text = to_arrow_text(values)
     missing = pc.fill_null(pc.equal(text, ""), True).to_numpy(zero_copy_only=False)
+    if text.null_count == 0 and len(text):
+        try:  # the common case: plain numbers, one C++ cast
+            out = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
+            if np.isfinite(out).all():
+                return out, np.zeros(len(out), dtype=bool), missing, None
+        except pa.ArrowInvalid:
+            pass
     m = pc.extract_regex(text, _AMOUNT_RE)
     ok = pc.fill_null(m.is_valid(), False).to_numpy(zero_copy_only=False)
     po = pc.fill_null(pc.equal(m.field("po"), "("), False).to_numpy(zero_copy_only=False)
