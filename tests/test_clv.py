@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import warnings
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,7 @@ import pytest
 
 from workbench import clv as wc
 from workbench import clv_validation as wv
-from workbench.demo import DEMO_START, generate_demo
+from workbench.demo import DEMO_START, generate_demo, lifetimes_data_file
 from workbench.schema import finalize_transactions
 from workbench.summary import calibration_and_holdout, member_summary
 
@@ -36,16 +35,13 @@ def _lifetimes():
 def cdnow_sample_tx() -> pd.DataFrame:
     """The 2,357-customer CDNOW sample of the BG/NBD paper (lifetimes' CDNOW_sample.txt: master id,
     sample id, date, CDs, dollars)."""
-    _lifetimes()  # import it with its warning side effects contained
-    path = resources.files("lifetimes") / "datasets" / "CDNOW_sample.txt"
-    with resources.as_file(path) as p:
-        raw = pd.read_csv(
-            p,
-            sep=r"\s+",
-            header=None,
-            names=["master_id", "customer_id", "date", "cds", "amount"],
-            dtype={"master_id": str, "customer_id": str, "date": str},
-        )
+    raw = pd.read_csv(
+        lifetimes_data_file("CDNOW_sample.txt"),
+        sep=r"\s+",
+        header=None,
+        names=["master_id", "customer_id", "date", "cds", "amount"],
+        dtype={"master_id": str, "customer_id": str, "date": str},
+    )
     return finalize_transactions(
         pd.DataFrame(
             {
