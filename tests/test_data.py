@@ -564,3 +564,11 @@ def test_validate_cli_bad_params(tmp_path, capsys):
     path = _params(tmp_path, "nodata: 1\n")
     assert cli_main(["validate", "--params", str(path)]) == 1
     assert "expected a top-level 'data:' mapping" in capsys.readouterr().err
+
+
+def test_iso_fast_path_keeps_missing_and_rejects_impossible_dates():
+    out, bad, missing = parse_dates(pd.Series(["2024-01-01 10:00:00.5", "", "2024-01-02"], dtype="str"))
+    assert list(missing) == [False, True, False] and not bad.any()
+    assert out[0] == np.datetime64("2024-01-01T10:00:00.5", "us") and np.isnat(out[1])
+    out, bad, _ = parse_dates(pd.Series(["2024-01-01", "2023-02-29"], dtype="str"))
+    assert list(bad) == [False, True] and out[0] == np.datetime64("2024-01-01", "us")

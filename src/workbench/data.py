@@ -379,14 +379,21 @@ def _as_str(arr: pa.Array) -> pd.Series:
 
 
 def _category(values: pd.Series) -> pd.Categorical:
-    """Categorical column; already-categorical input is kept, store/online channels get that order."""
+    """Categorical column (sorted categories; store/online channels in that order; empty -> missing).
+
+    Already-categorical input is kept. Codes come from Arrow's hash kernels, not Python strings.
+    """
     if isinstance(values.dtype, pd.CategoricalDtype):
         return values.array
-    text = _as_str(_text_array(values))
-    cats = pd.unique(text.dropna())
-    if set(cats) <= set(CHANNELS):
-        return pd.Categorical(text, categories=pd.Index(list(CHANNELS), dtype="str"))
-    return pd.Categorical(text)
+    text = _text_array(values)
+    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
+    cats = pc.unique(text).drop_null()
+    if set(cats.to_pylist()) <= set(CHANNELS):
+        cats = pa.array(CHANNELS, text.type)
+    else:
+        cats = pc.take(cats, pc.array_sort_indices(cats))
+    codes = pc.fill_null(pc.index_in(text, cats), -1).to_numpy(zero_copy_only=False)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(cats.to_pylist(), dtype="str"))
 
 
 def _np(arr: pa.Array) -> np.ndarray:

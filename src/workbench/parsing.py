@@ -90,24 +90,14 @@ def _joined(struct: pa.StructArray, *names: str) -> pa.Array:
 
 
 def _fast_iso(text: pa.Array) -> np.ndarray | None:
-    """The common case in one C++ pass: every value ``YYYY-MM-DD HH:MM:SS`` (or every value ``YYYY-MM-DD``).
-
-    Arrow's strptime rolls impossible dates over (Feb 30 -> Mar 1), so day and month are compared with
-    the text; any deviation returns None and the general parser handles the column.
-    """
-    lengths = pc.utf8_length(text)
-    for width, fmt in ((19, "%Y-%m-%d %H:%M:%S"), (10, "%Y-%m-%d")):
-        if not pc.all(pc.equal(lengths, width)).as_py():
-            continue
-        ts = pc.strptime(text, format=fmt, unit="us", error_is_null=True)
-        if ts.null_count:
-            return None
-        month = pc.cast(pc.utf8_slice_codeunits(text, 5, 7), pa.int64(), safe=False)
-        day = pc.cast(pc.utf8_slice_codeunits(text, 8, 10), pa.int64(), safe=False)
-        if not (pc.all(pc.equal(pc.month(ts), month)).as_py() and pc.all(pc.equal(pc.day(ts), day)).as_py()):
-            return None
-        return ts.to_numpy(zero_copy_only=False).astype("datetime64[us]")
-    return None
+    """The common case in one strict C++ pass: every non-empty value is ISO 8601 without an offset
+    (``2024-03-05``, ``2024-03-05 14:30[:15[.123456]]``, ``T`` or space). None when any value is not."""
+    empty = pc.equal(text, "")
+    try:
+        ts = pc.cast(pc.if_else(empty, pa.scalar(None, text.type), text), pa.timestamp("us"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return ts.to_numpy(zero_copy_only=False).astype("datetime64[us]")
 
 
 def parse_dates(
