@@ -666,3 +666,14 @@ def test_notebook_runs_on_small_demo(tmp_path, language):
         assert len(written) > 0 and (written["clv_decile"] == 1).all()
     else:
         assert not (tmp_path / "audience").exists()
+
+
+def test_predict_refuses_non_finite_results(demo_model, demo_summary):
+    broken = wc.CLVModel(
+        **{**demo_model.__dict__, "purchase_params": {**demo_model.purchase_params, "a": 1.0}}
+    )
+    # a = 1 makes BG/NBD's (a + b + x - 1) / (a - 1) infinite: an error, not NaN CLVs
+    with pytest.raises(
+        FloatingPointError, match=r"member\(s\) got non-finite predictions from the bgnbd model"
+    ):
+        broken.predict(demo_summary, 12)

@@ -755,8 +755,9 @@ class CLVModel:
         step = periods_per_month or PERIODS_PER_MONTH[self.time_unit]
         times = step * np.arange(int(months) + 1)
         palive, grid = self._expected_grid(unique, times)
-        monthly = np.diff(grid, axis=1)
-        discounted = monthly @ (1.0 + discount_rate_monthly) ** -np.arange(1, int(months) + 1)
+        with np.errstate(all="ignore"):  # non-finite results are reported below
+            monthly = np.diff(grid, axis=1)
+            discounted = monthly @ (1.0 + discount_rate_monthly) ** -np.arange(1, int(months) + 1)
         out = pd.DataFrame(
             {"prob_alive": palive[codes], "expected_purchases": grid[codes, -1]}, index=frame.index
         )
@@ -764,6 +765,13 @@ class CLVModel:
             eov = self.expected_order_value(frame).to_numpy()
             out["expected_order_value"] = eov
             out["clv"] = gross_margin * eov * discounted[codes]
+        bad = ~np.isfinite(out.to_numpy(dtype=float)).all(axis=1)
+        if bad.any():  # never hand on a silent NaN
+            rows = np.flatnonzero(bad)[:5].tolist()
+            raise FloatingPointError(
+                f"CLVModel.predict: {int(bad.sum())} member(s) got non-finite predictions from the "
+                f"{self.purchase_model} model (rows {rows}; params {self.purchase_params})"
+            )
         return out
 
     def clv(self, frame: pd.DataFrame, months: int = 12, **kwargs) -> pd.Series:
