@@ -436,7 +436,7 @@ def test_warm_started_fit_equals_plain_lifetimes(demo30k):
     strict=True,
     reason=(
         "the demo places ~3% of member-days with 2+ orders; the daily summary merges them (lifetimes' "
-        "definition), so alpha comes out ~9% high (7+ SE at 30k members). Remove this mark when "
+        "definition), so alpha comes out ~9% high (about 6 standard errors at 30k members). Remove this mark when "
         "workbench.demo generates at most one order per member-day."
     ),
 )
