@@ -572,3 +572,22 @@ def test_iso_fast_path_keeps_missing_and_rejects_impossible_dates():
     assert out[0] == np.datetime64("2024-01-01T10:00:00.5", "us") and np.isnat(out[1])
     out, bad, _ = parse_dates(pd.Series(["2024-01-01", "2023-02-29"], dtype="str"))
     assert list(bad) == [False, True] and out[0] == np.datetime64("2024-01-01", "us")
+
+
+def test_database_url_sqlite(small_csv, tmp_path):
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "shop.db") as con:
+        con.execute("CREATE TABLE sales (member_id TEXT, ordered_at TEXT, amount REAL, order_id TEXT)")
+        con.executemany(
+            "INSERT INTO sales VALUES (?, ?, ?, ?)",
+            [
+                ("0001", "2024-03-05 10:00:00", 100, "A1"),
+                ("0002", "2024-03-06", 250.5, "A2"),
+                ("0001", "2024-03-07", -40, "A3"),
+            ],
+        )
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    pd.testing.assert_frame_equal(load_transactions(url, table="sales"), load_transactions(small_csv))
+    with pytest.raises(ValueError, match=r"needs table= or query="):
+        load_transactions(url)

@@ -236,7 +236,8 @@ def _read_sql(url: str, table: str | None, query: str | None) -> tuple[pd.DataFr
         if url.startswith(prefix):
             url = "postgresql+psycopg://" + url[len(prefix) :]
     if (table is None) == (query is None):
-        raise ValueError(f"load_transactions: a database source needs table= or query= (exactly one): {url}")
+        safe = sa.engine.make_url(url).render_as_string(hide_password=True)
+        raise ValueError(f"load_transactions: a database source needs table= or query= (exactly one): {safe}")
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
