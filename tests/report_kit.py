@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -57,12 +58,31 @@ def report_notebooks() -> list[dict]:
     return [{"name": p.stem, "timeout": 600} for p in sorted((REPO / "notebooks").glob("*.ipynb"))]
 
 
+# Cheaper settings for the browser checks (the pages, not the statistics, are under test): applied only to
+# keys the project's params files have, so a renamed key is simply left alone.
+SMALL_SETTINGS = {
+    "clv": {"compare_models": ["bgnbd"]},
+    "campaign_ab": {"resamples": 1000, "policy_resamples": 200},
+}
+
+
 def write_params(
-    params_dir: Path, data_dir: Path, language: str, *, notebooks: list[dict] | None = None
+    params_dir: Path,
+    data_dir: Path,
+    language: str,
+    *,
+    notebooks: list[dict] | None = None,
+    small: bool = True,
 ) -> Path:
     params_dir.mkdir(parents=True, exist_ok=True)
     for src in (REPO / "params").glob("*.yaml"):
         shutil.copy(src, params_dir / src.name)
+    for name, settings in SMALL_SETTINGS.items() if small else ():
+        path = params_dir / f"{name}.yaml"
+        if path.is_file():
+            values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            values.update({k: v for k, v in settings.items() if k in values})
+            path.write_text(yaml.safe_dump(values, allow_unicode=True, sort_keys=False), encoding="utf-8")
     common = yaml.safe_load((params_dir / "common.yaml").read_text(encoding="utf-8"))
     for key in ("transactions", "members", "campaign", "truth"):
         if common["data"].get(key):
@@ -78,7 +98,13 @@ def write_params(
 
 def run_report(params_dir: Path, out_dir: Path, *, month: str | None = None) -> subprocess.CompletedProcess:
     """``workbench report`` in a subprocess (the command ``make report`` runs), output captured."""
-    cmd = [
+    cmd = report_command(params_dir, out_dir) + (["--month", month] if month else [])
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, timeout=1200)
+
+
+def report_command(params_dir: Path, out_dir: Path) -> list[str]:
+    return [
         sys.executable,
         "-m",
         "workbench.cli",
@@ -88,10 +114,146 @@ def run_report(params_dir: Path, out_dir: Path, *, month: str | None = None) -> 
         "--out",
         str(out_dir),
     ]
-    if month:
-        cmd += ["--month", month]
-    env = {k: v for k, v in __import__("os").environ.items() if k != "MPLBACKEND"}
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, timeout=1200)
+
+
+IMG_XSS = "<img src=x onerror=alert(2)>"
+POISONED_ARM = "vip_gift"
+
+
+def poison(demo) -> None:
+    """Markup in data text: two store names (transactions and members) and a campaign arm (table, truth)."""
+    tx = demo.transactions
+    stores = list(tx["store"].cat.categories)
+    renamed = {stores[0]: XSS, stores[1]: IMG_XSS}
+    tx["store"] = tx["store"].cat.rename_categories(renamed)
+    if "home_store" in demo.members:
+        demo.members["home_store"] = demo.members["home_store"].cat.rename_categories(renamed)
+    campaign = demo.campaign
+    if POISONED_ARM in list(campaign["arm"].cat.categories):
+        campaign["arm"] = campaign["arm"].cat.rename_categories({POISONED_ARM: XSS})
+
+        def swap(value):
+            if isinstance(value, dict):
+                return {(XSS if k == POISONED_ARM else k): swap(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [swap(v) for v in value]
+            return XSS if value == POISONED_ARM else value
+
+        demo.truth.update(swap(dict(demo.truth)))
+
+
+def poison_params(params_dir: Path) -> None:
+    """Notebook params that name the renamed arm name the new one."""
+    for path in params_dir.glob("*.yaml"):
+        values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        swapped = {k: (XSS if v == POISONED_ARM else v) for k, v in values.items()}
+        if swapped != values:
+            path.write_text(yaml.safe_dump(swapped, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+@dataclass
+class DemoRun:
+    """A finished ``workbench report`` run: where it published, its run.json, its input data."""
+
+    kind: str
+    language: str
+    out: Path
+    month_dir: Path | None
+    run: dict
+    data_dir: Path
+    demo: object
+    log: str
+    returncode: int
+
+    def report_html(self, name: str) -> Path:
+        return self.month_dir / f"{name}.html"
+
+
+class BackgroundRuns:
+    """The monthly runs the collected tests need, started together in the background (each is one
+    sequential ``workbench report`` process; two cores run two of them at once) and awaited on first use.
+
+    kinds: ``zh-TW`` and ``en`` on the clean demo (DEMO_MEMBERS), ``poisoned`` (zh-TW, markup in names)."""
+
+    DEMO_MEMBERS = 4000
+    POISONED_MEMBERS = 3000
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.started: dict[str, tuple] = {}
+        self.done: dict[str, DemoRun] = {}
+        self._clean = None
+
+    def start(self, kind: str) -> None:
+        if kind in self.started:
+            return
+        if kind == "poisoned":
+            data_dir = self.root / "data-poisoned"
+            demo = write_demo(data_dir, self.POISONED_MEMBERS, mutate=poison)
+            language = "zh-TW"
+        else:
+            data_dir = self.root / "data"
+            if self._clean is None:
+                self._clean = write_demo(data_dir, self.DEMO_MEMBERS)
+            demo, language = self._clean, kind
+        params = write_params(self.root / f"params-{kind}", data_dir, language)
+        if kind == "poisoned":
+            poison_params(params)
+        out = self.root / f"reports-{kind}"
+        log = (self.root / f"{kind}.log").open("w", encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+        proc = subprocess.Popen(
+            report_command(params, out), stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO, text=True
+        )
+        self.started[kind] = (proc, log, out, data_dir, demo, language)
+
+    def result(self, kind: str, timeout: float = 1200) -> DemoRun:
+        if kind not in self.done:
+            self.start(kind)
+            proc, log, out, data_dir, demo, language = self.started[kind]
+            returncode = proc.wait(timeout=timeout)
+            log.close()
+            text = (self.root / f"{kind}.log").read_text(encoding="utf-8")
+            months = month_dirs(out) if out.is_dir() else []
+            run = read_run(months[-1]) if months and (months[-1] / "run.json").is_file() else {}
+            self.done[kind] = DemoRun(
+                kind, language, out, months[-1] if months else None, run, data_dir, demo, text, returncode
+            )
+        return self.done[kind]
+
+    def stop(self) -> None:
+        for proc, log, *_ in self.started.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            log.close()
+
+
+_RUNS: BackgroundRuns | None = None
+
+
+def background_runs(request, tmp_path_factory) -> BackgroundRuns:
+    """The session's runs; on first call, starts every run some collected test needs (fixtures
+    ``demo_run`` -> zh-TW and en, ``poisoned_run`` -> poisoned)."""
+    global _RUNS
+    if _RUNS is None:
+        _RUNS = BackgroundRuns(tmp_path_factory.mktemp("report-runs"))
+        request.session.config.add_cleanup(_RUNS.stop)
+        kinds = []
+        for item in request.session.items:
+            names = getattr(item, "fixturenames", ())
+            if "demo_run" in names:
+                callspec = getattr(item, "callspec", None)
+                kinds += (
+                    [callspec.params["demo_run"]]
+                    if callspec and "demo_run" in callspec.params
+                    else ["zh-TW", "en"]
+                )
+            if "poisoned_run" in names:
+                kinds.append("poisoned")
+        for kind in dict.fromkeys(kinds):
+            _RUNS.start(kind)
+    return _RUNS
 
 
 def month_dirs(out_dir: Path) -> list[Path]:

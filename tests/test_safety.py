@@ -17,21 +17,11 @@ import nbformat
 import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
-from report_kit import (
-    XSS,
-    PageCheck,
-    month_dirs,
-    open_browser,
-    read_run,
-    report_pages,
-    run_report,
-    write_demo,
-)
+from report_kit import IMG_XSS, XSS, DemoRun, PageCheck, background_runs, open_browser, report_pages
 
 from workbench.notebook import kpi_cards_html, table_html
 from workbench.templates import export_html, has_active_content, neutralize_html
 
-IMG_XSS = "<img src=x onerror=alert(2)>"
 # markup that would run: a script tag, an event handler inside a tag, a javascript: URL in an attribute
 ACTIVE = re.compile(r"<script|<[a-z][^<>]*\son\w+\s*=|<[a-z][^<>]*=\s*[\"']?\s*javascript:", re.I)
 PNG_1PX = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
@@ -166,60 +156,18 @@ def test_exported_page_runs_nothing_in_a_browser(tmp_path):
 # --- end to end: a monthly run on data with markup in its names ------------------------------------
 
 
-def _poison(demo) -> None:
-    """Markup in store names (transactions and members) and in a campaign arm (table, truth)."""
-    tx = demo.transactions
-    stores = list(tx["store"].cat.categories)
-    renamed = {stores[0]: XSS, stores[1]: IMG_XSS}
-    tx["store"] = tx["store"].cat.rename_categories(renamed)
-    if "home_store" in demo.members:
-        demo.members["home_store"] = demo.members["home_store"].cat.rename_categories(renamed)
-    arm = "vip_gift"
-    campaign = demo.campaign
-    if arm in list(campaign["arm"].cat.categories):
-        campaign["arm"] = campaign["arm"].cat.rename_categories({arm: XSS})
-
-        def swap(value):
-            if isinstance(value, dict):
-                return {(XSS if k == arm else k): swap(v) for k, v in value.items()}
-            if isinstance(value, list):
-                return [swap(v) for v in value]
-            return XSS if value == arm else value
-
-        demo.truth.update(swap(dict(demo.truth)))
-
-
 @pytest.fixture(scope="module")
-def poisoned_run(tmp_path_factory):
-    import yaml
-    from report_kit import write_params
-
-    root = tmp_path_factory.mktemp("poisoned")
-    demo = write_demo(root / "data", 3000, mutate=_poison)
-    params = write_params(root / "params", root / "data", "zh-TW")
-    for path in params.glob("*.yaml"):  # notebook params naming the renamed arm
-        text = path.read_text(encoding="utf-8")
-        if "vip_gift" in text:
-            data = yaml.safe_load(text)
-            dumped = yaml.safe_dump(data, allow_unicode=True).replace("vip_gift", XSS.replace("'", "''"))
-            path.write_text(dumped, encoding="utf-8")
-    done = run_report(params, root / "reports")
-    months = month_dirs(root / "reports")
-    assert months, done.stdout + done.stderr
-    return {
-        "out": root / "reports",
-        "run": read_run(months[-1]),
-        "demo": demo,
-        "log": done.stdout + done.stderr,
-    }
+def poisoned_run(request, tmp_path_factory) -> DemoRun:
+    """zh-TW run on a demo whose store names and a campaign arm are markup (``report_kit.poison``)."""
+    done = background_runs(request, tmp_path_factory).result("poisoned")
+    assert done.month_dir is not None, done.log
+    return done
 
 
 @pytest.mark.browser
 def test_markup_from_data_is_escaped_and_never_runs(poisoned_run):
-    assert [r["name"] for r in poisoned_run["run"]["reports"] if r["status"] != "ok"] == [], poisoned_run[
-        "log"
-    ]
-    pages = report_pages(poisoned_run["out"])
+    assert [r["name"] for r in poisoned_run.run["reports"] if r["status"] != "ok"] == [], poisoned_run.log
+    pages = report_pages(poisoned_run.out)
     for path in pages:
         assert not ACTIVE.search(path.read_text(encoding="utf-8")), f"{path.name}: unescaped markup"
     shown = []
@@ -232,7 +180,7 @@ def test_markup_from_data_is_escaped_and_never_runs(poisoned_run):
             if "alert(" in text:
                 shown.append(path.name)
                 assert XSS in text or IMG_XSS in text, f"{path.name}: the markup was altered, not escaped"
-    names = {r["name"] for r in poisoned_run["run"]["reports"]}
+    names = {r["name"] for r in poisoned_run.run["reports"]}
     if names & {"campaign_ab"}:
         assert shown, "the campaign report should show the arm names as text"
 
@@ -242,7 +190,7 @@ def test_reports_keep_data_text_escaped_without_the_safety_net(poisoned_run):
     """The notebooks escape data text themselves: no HTML/Markdown output of an executed notebook carries
     the injected markup raw (the exporter's ScriptGuardPreprocessor is only a net)."""
     raw = {}
-    month_dir = month_dirs(poisoned_run["out"])[-1]
+    month_dir = poisoned_run.month_dir
     for nb_path in sorted(month_dir.glob("*.ipynb")):
         nb = nbformat.read(nb_path, as_version=4)
         for i, cell in enumerate(nb.cells):
@@ -256,12 +204,12 @@ def test_reports_keep_data_text_escaped_without_the_safety_net(poisoned_run):
 
 @pytest.mark.browser
 def test_no_member_id_in_any_management_page(poisoned_run):
-    ids = set(poisoned_run["demo"].transactions["member_id"].astype(str))
-    ids |= set(poisoned_run["demo"].members["member_id"].astype(str))
+    ids = set(poisoned_run.demo.transactions["member_id"].astype(str))
+    ids |= set(poisoned_run.demo.members["member_id"].astype(str))
     assert len(ids) > 1000
     token = re.compile(r"[0-9A-Za-z_\-]+")
     leaks = {}
-    pages = report_pages(poisoned_run["out"])
+    pages = report_pages(poisoned_run.out)
     assert pages
     for path in pages:
         text = re.sub(r"data:[^\"'\s)]+", " ", path.read_text(encoding="utf-8"))  # embedded images
@@ -270,7 +218,7 @@ def test_no_member_id_in_any_management_page(poisoned_run):
             leaks[path.name] = sorted(found)[:5]
     assert not leaks, f"member ids in management pages: {leaks}"
     # audience files (member ids) are written only when audience_dir asks for them
-    assert not list(Path(poisoned_run["out"]).rglob("*.csv"))
+    assert not list(Path(poisoned_run.out).rglob("*.csv"))
 
 
 def test_the_id_scan_would_catch_a_leak(tmp_path):
