@@ -1,0 +1,189 @@
+"""Benchmark: the 50 x 50 Silver/Gold threshold sweep on 1,000,000 members, workbench.tier_sim.sweep (sort
+once, searchsorted + cumulative sums) vs a naive per-threshold-pair pandas implementation (pd.cut + groupby
+for every pair), same spend vector, same run, results asserted equal. Also times the monthly replay of the
+programme over the 1M-member log, the inverse (thresholds for target shares) and the projection draw.
+
+    .venv/bin/python benchmarks/bench_tiers.py            # full run (the naive sweep takes a few minutes)
+    .venv/bin/python benchmarks/bench_tiers.py --quick    # 50,000 members, 10 x 10 grid (smoke run)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "_data"
+RESULTS = HERE / "results" / "tiers.md"
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from workbench.demo import generate_demo  # noqa: E402
+from workbench.summary import member_summary  # noqa: E402
+from workbench.tier_sim import (  # noqa: E402
+    project_spend,
+    sweep,
+    threshold_grid,
+    thresholds_for_shares,
+)
+from workbench.tiers import TierProgram, replay  # noqa: E402
+
+AS_OF = "2026-10-31"
+PROGRAM = {
+    "tiers": [
+        {"name": "Member", "upgrade": 0},
+        {
+            "name": "Silver",
+            "upgrade": 10000,
+            "renewal": 8000,
+            "benefits": {"birthday_voucher": 200, "member_day_multiplier": 2, "discount": 0.03},
+        },
+        {
+            "name": "Gold",
+            "upgrade": 30000,
+            "renewal": 24000,
+            "fast_upgrade": 20000,
+            "benefits": {"birthday_voucher": 500, "member_day_multiplier": 3, "gift": 300, "discount": 0.05},
+        },
+    ],
+    "window": "calendar_year",
+}
+
+
+def naive_sweep(spend: pd.Series, program: TierProgram, x, y) -> pd.DataFrame:
+    """Reference: for every threshold pair, bin all members with pd.cut and aggregate with groupby."""
+    names = program.names
+    rows = []
+    for xv in x[1]:
+        for yv in y[1]:
+            row = {"x_threshold": xv, "y_threshold": yv}
+            try:
+                prog = program.with_thresholds({x[0]: xv, y[0]: yv}, keep_renewal_ratio=False)
+            except ValueError:
+                row["valid"] = False
+                rows.append(row)
+                continue
+            row["valid"] = True
+            tier = pd.cut(spend, [-np.inf, *prog.upgrades[1:], np.inf], right=False, labels=False)
+            frame = pd.DataFrame({"tier": tier, "spend": spend, "cost": prog.member_cost(tier, spend)})
+            g = frame.groupby("tier").agg(
+                members=("spend", "size"), revenue=("spend", "sum"), cost=("cost", "sum")
+            )
+            g = g.reindex(range(len(names)), fill_value=0)
+            for k, name in enumerate(names):
+                row[f"members_{name}"] = g.loc[k, "members"]
+                row[f"revenue_{name}"] = g.loc[k, "revenue"]
+                row[f"cost_{name}"] = g.loc[k, "cost"]
+            row["cost"] = g["cost"].sum()
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def check_equal(fast: pd.DataFrame, naive: pd.DataFrame, names: list[str]) -> None:
+    assert (fast["valid"].to_numpy() == naive["valid"].to_numpy()).all()
+    ok = fast["valid"].to_numpy()
+    for name in names:
+        np.testing.assert_array_equal(fast.loc[ok, f"members_{name}"], naive.loc[ok, f"members_{name}"])
+        np.testing.assert_allclose(
+            fast.loc[ok, f"revenue_{name}"], naive.loc[ok, f"revenue_{name}"], rtol=1e-9
+        )
+        np.testing.assert_allclose(fast.loc[ok, f"cost_{name}"], naive.loc[ok, f"cost_{name}"], rtol=1e-9)
+    np.testing.assert_allclose(fast.loc[ok, "cost"], naive.loc[ok, "cost"], rtol=1e-9)
+
+
+def load_log(members: int) -> pd.DataFrame:
+    DATA.mkdir(exist_ok=True)
+    path = DATA / f"tiers_demo_{members}_transactions.parquet"
+    if path.exists():
+        return pd.read_parquet(path)
+    t0 = time.perf_counter()
+    tx = generate_demo(members, seed=42).transactions
+    tx.to_parquet(path, index=False)
+    print(f"generated demo log: {members:,} members, {len(tx):,} rows in {time.perf_counter() - t0:.1f} s")
+    return tx
+
+
+class Timer:
+    """Wall and CPU time of a block (CPU time of this process, all threads: less sensitive to other load)."""
+
+    def __enter__(self):
+        self.wall0, self.cpu0 = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall = time.perf_counter() - self.wall0
+        self.cpu = time.process_time() - self.cpu0
+
+
+def main(argv: list[str]) -> int:
+    quick = "--quick" in argv
+    load_before = os.getloadavg()[0]
+    members, size = (50_000, 10) if quick else (1_000_000, 50)
+    tx = load_log(members)
+    program = TierProgram.from_dict(PROGRAM)
+
+    with Timer() as t_replay:
+        history = replay(tx, program, AS_OF)
+    n_months = len(history.months)
+    spend = history.trailing(12)
+    print(
+        f"replay: {len(spend):,} members x {n_months} months in {t_replay.wall:.2f} s (CPU {t_replay.cpu:.1f} s)"
+    )
+
+    x = ("Silver", threshold_grid(spend, 0.5, 0.97, size))
+    y = ("Gold", threshold_grid(spend, 0.8, 0.995, size))
+    with Timer() as t_fast:
+        fast = sweep(spend, program, x=x, y=y)
+    print(f"sweep {size}x{size} (workbench): {t_fast.wall:.3f} s (CPU {t_fast.cpu:.3f} s)", flush=True)
+    with Timer() as t_naive:
+        naive = naive_sweep(spend, program, x, y)
+    print(f"sweep {size}x{size} (naive pandas per pair): {t_naive.wall:.1f} s (CPU {t_naive.cpu:.1f} s)")
+    check_equal(fast, naive, program.names)
+    ratio, cpu_ratio = t_naive.wall / t_fast.wall, t_naive.cpu / t_fast.cpu
+    print(
+        f"results equal ({int(fast['valid'].sum())} valid pairs); workbench is {ratio:,.0f}x faster "
+        f"(CPU time: {cpu_ratio:,.0f}x)"
+    )
+
+    with Timer() as t_inverse:
+        thresholds_for_shares(spend, program, {"Gold": 0.05, "Silver": 0.15})
+    summary = member_summary(tx, AS_OF, freq="D")
+    with Timer() as t_project:
+        project_spend(
+            summary, {"r": 0.75, "alpha": 20.0, "a": 0.8, "b": 6.0}, {"p": 6.0, "q": 4.0, "v": 750.0}, seed=42
+        )
+    print(f"thresholds for target shares: {t_inverse.wall:.3f} s; projection draw: {t_project.wall:.2f} s")
+    load_after = os.getloadavg()[0]
+
+    if quick:
+        return 0
+    lines = [
+        f"### Tier simulation ({len(spend):,} members, {len(tx):,} rows, {size} x {size} threshold sweep)",
+        "",
+        "| step | workbench wall (CPU) | reference wall (CPU) | ratio wall (CPU) |",
+        "|---|---:|---:|---:|",
+        f"| Silver x Gold sweep, {size * size:,} pairs | {t_fast.wall:.2f} s ({t_fast.cpu:.2f} s) | "
+        f"{t_naive.wall:.1f} s ({t_naive.cpu:.1f} s), pandas `pd.cut` + `groupby` per pair | "
+        f"{ratio:,.0f}x ({cpu_ratio:,.0f}x) |",
+        f"| replay: monthly tiers, {n_months} months | {t_replay.wall:.1f} s ({t_replay.cpu:.1f} s) | – | – |",
+        f"| thresholds for target shares (Gold 5%, Silver 15%) | {t_inverse.wall:.2f} s | – | – |",
+        f"| BG/NBD + Gamma-Gamma projection draw | {t_project.wall:.2f} s | – | – |",
+        "",
+        "Same spend vector (last 12 months, net of returns) and same results (member counts equal, revenue and "
+        f"cost to 1e-9) in the same run; 1-minute load average {load_before:.1f} at the start and "
+        f"{load_after:.1f} at the end on {os.cpu_count()} cores (CPU time counts all of this process's threads). "
+        "Command: `.venv/bin/python benchmarks/bench_tiers.py`.",
+    ]
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
