@@ -107,6 +107,32 @@ def test_every_page_renders_offline_with_plots_and_no_code(demo_run, browser):
     assert not problems, problems
 
 
+SUMMARY_JS = """() => {
+    const box = document.querySelector('.wb-findings');
+    if (!box) return null;
+    const firstImage = document.querySelector('img');
+    const before = !firstImage || (box.compareDocumentPosition(firstImage) & Node.DOCUMENT_POSITION_FOLLOWING) > 0;
+    const items = Array.from(box.querySelectorAll(':scope > ul > li')).map(li => li.innerText.trim());
+    return {before, items};
+}"""
+
+
+def test_every_report_opens_with_a_summary_of_three_to_five_findings(demo_run, browser):
+    """Management reads a summary first: 3-5 plain sentences generated from the numbers, above the plots."""
+    problems = {}
+    for r in demo_run.run["reports"]:
+        _, context, page = PageCheck.open(browser, demo_run.report_html(r["name"]))
+        summary = page.evaluate(SUMMARY_JS)
+        context.close()
+        if summary is None:
+            problems[r["name"]] = "no findings section"
+        elif not 3 <= len(summary["items"]) <= 5 or not all(len(s) > 15 for s in summary["items"]):
+            problems[r["name"]] = f"{len(summary['items'])} summary findings: {summary['items']}"
+        elif not summary["before"]:
+            problems[r["name"]] = "the findings come after the first plot"
+    assert not problems, problems
+
+
 def test_reports_fit_a_phone_screen(demo_run, browser):
     """At phone width the page itself never scrolls sideways (wide tables scroll inside their box)."""
     wide = {}

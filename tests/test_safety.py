@@ -98,6 +98,16 @@ def test_figures_display_as_compact_png_with_their_title_as_alt_text():
     assert image.mode == "P" and image.convert("RGB").getpixel((1, 1)) == (255, 255, 255)
 
 
+def test_findings_escape_and_keep_the_summary_to_five():
+    from workbench.notebook import findings_html
+
+    out = findings_html([f"{XSS} {i}" for i in range(7)], "en")
+    assert not ACTIVE.search(out) and out.count(html.escape(XSS)) == 7
+    summary, more = out.split("<details", 1)
+    assert summary.count("<li>") == 5 and more.count("<li>") == 2 and "2 more findings" in more
+    assert "<details" not in findings_html(["a", "b", "c"], "zh-TW")
+
+
 def test_active_content_detector():
     assert has_active_content(XSS) and has_active_content(IMG_XSS)
     assert has_active_content('<a href="javascript:alert(1)">x</a>')

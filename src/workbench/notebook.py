@@ -5,7 +5,8 @@ Contract with ``workbench.report``:
 * ``headlines({...})`` emits the notebook's headline figures (label -> formatted value) as display data
   of MIME type ``application/vnd.workbench.headlines+json``; the runner lists them in the month's index.
   nbconvert's HTML export ignores that MIME type, so nothing shows in the report itself.
-* ``findings([...], lang)`` shows plain-language findings as an escaped HTML list.
+* ``findings([...], lang)`` shows plain-language findings as an escaped HTML list (the first five as the
+  management summary, further ones collapsed below).
 """
 
 from __future__ import annotations
@@ -24,14 +25,35 @@ def headlines(mapping: dict[str, str]) -> None:
     display({HEADLINES_MIME: values}, metadata={HEADLINES_MIME: {"order": list(values)}}, raw=True)
 
 
-def findings(sentences: list[str], lang: str = "zh-TW", *, title: str | None = None) -> None:
-    from IPython.display import HTML, display
+SUMMARY_FINDINGS = 5
+"""At most this many findings open a report (the management summary: three to five plain sentences)."""
 
+
+def findings_html(
+    sentences: list[str], lang: str = "zh-TW", *, title: str | None = None, limit: int = SUMMARY_FINDINGS
+) -> str:
+    """The findings as an escaped HTML section: the first ``limit`` (most important first) as the summary,
+    any further ones in a collapsed "more findings" list below it (nothing is dropped)."""
     from workbench.i18n import t
 
     heading = html.escape(title or t("common.findings", lang))
-    items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
-    display(HTML(f'<section class="wb-findings"><h3>{heading}</h3><ul>{items}</ul></section>'))
+    shown, more = list(sentences[:limit]), list(sentences[limit:])
+    items = "".join(f"<li>{html.escape(str(s))}</li>" for s in shown)
+    extra = ""
+    if more:
+        label = html.escape(t("common.more_findings", lang, n=len(more)))
+        rest = "".join(f"<li>{html.escape(str(s))}</li>" for s in more)
+        extra = f'<details class="wb-more-findings"><summary>{label}</summary><ul>{rest}</ul></details>'
+    return f'<section class="wb-findings"><h3>{heading}</h3><ul>{items}</ul>{extra}</section>'
+
+
+def findings(
+    sentences: list[str], lang: str = "zh-TW", *, title: str | None = None, limit: int = SUMMARY_FINDINGS
+) -> None:
+    """Display :func:`findings_html`: the report's summary for management (call it before the detail)."""
+    from IPython.display import HTML, display
+
+    display(HTML(findings_html(sentences, lang, title=title, limit=limit)))
 
 
 # --------------------------------------------------------------------------------------------------------
