@@ -10,6 +10,7 @@ month and 1% monthly discount, so the numbers are comparable). Writes benchmarks
 
 from __future__ import annotations
 
+import os
 import platform
 import sys
 import time
@@ -65,6 +66,7 @@ def main() -> int:
     from workbench.clv import _lifetimes, fit_clv
 
     lt = _lifetimes()
+    load_start = os.getloadavg()[0]
     rows, clv_row = [], None
     for freq, unit in (("D", "days"), ("W", "weeks")):
         s = _summary(freq)
@@ -158,12 +160,13 @@ def main() -> int:
         "(same likelihood), warm-started from a fit on ~20k thinned patterns (start values + BFGS inverse "
         "Hessian; same gradient tolerance), Hessian for the SEs by differencing the autograd gradient; "
         "plain lifetimes: `BetaGeoFitter().fit` / `GammaGammaFitter().fit` on every member. Daily data has a "
-        "distinct pattern for most repeat buyers, so weights alone give ~1.4x there (weeks: ~5x). CLV: "
+        "distinct pattern for most repeat buyers, so weighting alone cuts the rows only ~1.4x there (weeks: ~5x). CLV: "
         "discounted monthly cash flow, 30 days a month, 1% a month; ours evaluates the hypergeometric term once "
         "per distinct (frequency, T) vs lifetimes' per-month loop over members (differences come from the two "
         "fits' parameters, ~1e-6 apart). "
         f"Single run on {platform.machine()} (Python {platform.python_version()}), a shared 2-core machine "
-        "(timings vary with load; the ratios are from the same run); "
+        f"(load average {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end: absolute timings "
+        "vary with load; the ratios are from the same run); "
         "`generate_demo(1_000_000, seed=42)`, observation end 2026-08-31.",
         "",
         "Command: `.venv/bin/python benchmarks/bench_clv.py`",
