@@ -111,7 +111,9 @@ class FitDiagnostics:
 
     @property
     def retried(self) -> bool:
-        return len(self.attempts) > 1
+        """True when the fit needed a looser tolerance or a larger penalizer than first asked for."""
+        first, last = self.attempts[0], self.attempts[-1]
+        return (last["tol"], last["penalizer"]) != (first["tol"], first["penalizer"])
 
     def as_dict(self) -> dict:
         return {

@@ -303,7 +303,9 @@ def findings(
     lapsed_months: float = 6,
     good_error: float = 0.10,
 ) -> list[str]:
-    """Plain-language findings, every number computed here from the inputs.
+    """Plain-language findings, most important first (the report shows five, the rest collapsed), every
+    number computed here from the inputs: value concentration, totals, the holdout check, fit caveats,
+    activity, the model comparison, spend.
 
     ``comparison`` is the ``compare_purchase_models`` table; its row for ``model.purchase_model`` gives the holdout
     figures. ``summary`` (the fitting summary) gives recency for the "not bought for a while" group.
@@ -334,16 +336,6 @@ def findings(
             mean=money(clv.mean(), currency),
         )
     )
-    alive = predictions["prob_alive"] > 0.5
-    lapsed = (summary["T"] - summary["recency"]) > model.periods(lapsed_months)
-    out.append(
-        t(
-            "clv.finding.alive",
-            lang,
-            share=pct(alive.mean()),
-            share_lapsed=pct(alive[lapsed].mean()) if lapsed.any() else "–",
-        )
-    )
     if len(comparison) and calibration_end is not None:
         row = comparison.set_index("model").loc[model.purchase_model]
         key = (
@@ -362,28 +354,6 @@ def findings(
                 error=pct(row["total_error_pct"], 1, signed=True),
             )
         )
-        if len(comparison) > 1:
-            best = comparison.loc[comparison["bucket_mae"].idxmin()]
-            out.append(
-                t(
-                    "clv.finding.best_model",
-                    lang,
-                    best=t(f"clv.model.{best['model']}", lang),
-                    best_mae=number(best["bucket_mae"], 3),
-                    used=t(f"clv.model.{model.purchase_model}", lang),
-                )
-            )
-    if model.spend_model is not None:
-        ex = model.spend_exclusions
-        out.append(
-            t(
-                "clv.finding.spend",
-                lang,
-                aov=money(predictions["expected_order_value"].mean(), currency),
-                used=number(ex["used"]),
-                excluded=number(ex["no_repeat_purchase"] + ex["non_positive_spend"]),
-            )
-        )
     for diag in model.diagnostics.values():
         if diag.retried:
             out.append(
@@ -396,6 +366,38 @@ def findings(
                     share=pct(diag.penalty_share, 2),
                 )
             )
+    alive = predictions["prob_alive"] > 0.5
+    lapsed = (summary["T"] - summary["recency"]) > model.periods(lapsed_months)
+    out.append(
+        t(
+            "clv.finding.alive",
+            lang,
+            share=pct(alive.mean()),
+            share_lapsed=pct(alive[lapsed].mean()) if lapsed.any() else "–",
+        )
+    )
+    if len(comparison) > 1 and calibration_end is not None:
+        best = comparison.loc[comparison["bucket_mae"].idxmin()]
+        out.append(
+            t(
+                "clv.finding.best_model",
+                lang,
+                best=t(f"clv.model.{best['model']}", lang),
+                best_mae=number(best["bucket_mae"], 3),
+                used=t(f"clv.model.{model.purchase_model}", lang),
+            )
+        )
+    if model.spend_model is not None:
+        ex = model.spend_exclusions
+        out.append(
+            t(
+                "clv.finding.spend",
+                lang,
+                aov=money(predictions["expected_order_value"].mean(), currency),
+                used=number(ex["used"]),
+                excluded=number(ex["no_repeat_purchase"] + ex["non_positive_spend"]),
+            )
+        )
     return out
 
 
