@@ -301,3 +301,17 @@ def test_a_real_stale_font_cache_is_rebuilt(tmp_path):
     done = subprocess.run([sys.executable, "-c", check], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() in i18n.CJK_FONT_FAMILIES
+
+
+def test_catalog_messages_do_not_hard_code_a_currency():
+    """Amounts are formatted for the brand's currency (NT$ or HK$): messages take the formatted amount or the
+    symbol as a placeholder instead of writing ``NT$`` themselves."""
+    symbols = ("NT$", "HK$", "US$")
+    bad = sorted(
+        (key, lang)
+        for key, texts in catalog().items()
+        if isinstance(texts, dict)
+        for lang, text in texts.items()
+        if isinstance(text, str) and any(s in text for s in symbols)
+    )
+    assert not bad, f"messages with a hard-coded currency symbol: {bad}"
