@@ -47,6 +47,27 @@ def test_equals_lifetimes_on_demo(demo, freq, end, engine):
     _assert_same(member_summary(tx, end, freq, engine=engine), _lifetimes(tx[tx["amount"] >= 0], end, freq))
 
 
+@pytest.mark.parametrize("engine", ["numpy", "duckdb"])
+def test_hours_with_multiplier_equal_lifetimes(demo, engine):
+    """freq="h", freq_multiplier=24 (lifetimes' own example): days at hour resolution."""
+    tx = demo.transactions[demo.transactions["amount"] >= 0]
+    end = "2026-08-30 23:59:59"  # the last hour and the last day hold the same rows
+    ours = member_summary(tx, end, "h", freq_multiplier=24, engine=engine)
+    ref = summary_data_from_transaction_data(
+        tx,
+        "member_id",
+        "ordered_at",
+        monetary_value_col="amount",
+        observation_period_end=pd.Timestamp(end),
+        freq="h",
+        freq_multiplier=24,
+    ).sort_index()
+    _assert_same(ours, ref)
+    daily = member_summary(tx, end, "D")
+    assert (ours["frequency"] >= daily["frequency"]).all()  # same-day purchases stay separate
+    assert (ours["frequency"] > daily["frequency"]).any()
+
+
 def test_cdnow_zero_amount_rows_count_as_purchases(cdnow):
     assert (cdnow["amount"] == 0).sum() == 80
     ours = member_summary(cdnow, "1998-06-30")
@@ -168,7 +189,7 @@ def test_sub_second_times_and_several_rows_per_order():
 
 
 def test_bad_arguments(demo):
-    with pytest.raises(ValueError, match=r"freq must be one of \('D', 'W', 'M'\), got 'Q'"):
+    with pytest.raises(ValueError, match=r"freq must be one of \('h', 'D', 'W', 'M'\), got 'Q'"):
         member_summary(demo.transactions, "2026-10-31", "Q")
     with pytest.raises(ValueError, match="required column"):
         member_summary(demo.transactions.drop(columns="amount"), "2026-10-31")

@@ -160,8 +160,13 @@ def generate_demo(members: int = 5000, seed: int = 42, *, design: CampaignDesign
     promo = rng.random(rows) < promo_prone[owner]
     rate = rng.choice(np.array([0.10, 0.15, 0.20]), rows)
     discount = np.where(promo, np.round(amount * rate / (1.0 - rate)), 0.0)
-    hour = np.where(online, rng.uniform(0, 24, rows), rng.uniform(11, 21.5, rows))
+    # Time of day keeps the continuous BG/NBD time: the fraction of the day is mapped monotonically onto
+    # opening hours (stores 11:00-21:30, online all day), so purchases on one day stay in order and
+    # distinct at hour resolution. (Two uniform draws are still taken to keep the random stream stable.)
+    rng.uniform(0, 24, rows), rng.uniform(11, 21.5, rows)
     day = np.floor(t_days)
+    frac = t_days - day
+    hour = np.where(online, frac * 24.0, 11.0 + frac * 10.5)
     ordered_at = DEMO_START + pd.to_timedelta(day * 86400 + np.floor(hour * 3600), unit="s")
 
     tx = pd.DataFrame(

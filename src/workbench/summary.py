@@ -4,7 +4,7 @@
 (same definitions, same numbers) for ``freq`` of days and weeks, and defines months the way lifetimes
 would if its ``freq='M'`` worked (whole calendar months between periods). Definitions, per member:
 
-* a *period* is the day (``D``), the Monday-Sunday week (``W``, pandas' ``W-SUN``) or the calendar
+* a *period* is the hour (``h``), the day (``D``), the Monday-Sunday week (``W``, pandas' ``W-SUN``) or the calendar
   month (``M``) of a purchase; rows in the same period are one purchase occasion, amounts summed;
 * ``frequency`` = purchase periods - 1 (repeat purchases); ``recency`` = last period - first period;
   ``T`` = period of ``observation_end`` - first period; ``monetary_value`` = mean amount of the repeat
@@ -32,11 +32,11 @@ import pyarrow as pa
 
 from workbench import keys
 
-Freq = Literal["D", "W", "M"]
+Freq = Literal["h", "D", "W", "M"]
 Returns = Literal["exclude", "include"]
 Engine = Literal["numpy", "duckdb"]
 
-_FREQS = ("D", "W", "M")
+_FREQS = ("h", "D", "W", "M")
 MODEL_COLUMNS = ["frequency", "recency", "T", "monetary_value"]
 DESCRIPTIVE_COLUMNS = [
     "orders",
@@ -50,6 +50,8 @@ DESCRIPTIVE_COLUMNS = [
 
 def _period_expr(column: str, freq: str) -> str:
     """SQL for the integer period index of a timestamp column (differences are what matter)."""
+    if freq == "h":
+        return f"date_diff('hour', TIMESTAMP '1970-01-01 00:00:00', CAST({column} AS TIMESTAMP))"
     day = f"date_diff('day', DATE '1970-01-01', CAST({column} AS DATE))"
     if freq == "D":
         return day
@@ -154,6 +156,8 @@ _US_PER_DAY = 86_400_000_000
 def _periods(times: np.ndarray, freq: str) -> np.ndarray:
     """Integer period index of datetime64 values: same differences as ``_period_expr`` in SQL."""
     times = times.astype("datetime64[us]", copy=False)
+    if freq == "h":
+        return times.view(np.int64) // 3_600_000_000
     if freq == "M":
         return times.astype("datetime64[M]").astype(np.int64)
     day = times.view(np.int64) // _US_PER_DAY
@@ -300,6 +304,7 @@ def member_summary(
     *,
     returns: Returns = "exclude",
     engine: Engine = "numpy",
+    freq_multiplier: float = 1,
 ) -> pd.DataFrame:
     """Per-member ``frequency, recency, T, monetary_value`` (lifetimes' definitions) plus descriptive columns.
 
@@ -307,10 +312,13 @@ def member_summary(
     ----------
     transactions : canonical transaction frame (``member_id``, ``ordered_at``, ``amount``[, ``order_id``]).
     observation_end : end of the observation period (anything ``pd.Timestamp`` accepts).
-    freq : ``"D"`` days, ``"W"`` weeks, ``"M"`` calendar months.
+    freq : ``"h"`` hours, ``"D"`` days, ``"W"`` weeks, ``"M"`` calendar months.
     returns : ``"exclude"`` (default) drops return rows from the model columns; ``"include"`` treats
         them like lifetimes does.
     engine : ``"numpy"`` (default, fastest) or ``"duckdb"`` (runs ``summary_sql``); same numbers.
+    freq_multiplier : as in lifetimes: ``recency`` and ``T`` are divided by it. ``freq="h",
+        freq_multiplier=24`` gives times in days at hour resolution, so that several purchases on one day
+        stay separate purchases (the continuous-time models see them as such).
 
     Returns a frame indexed by ``member_id`` (sorted) with ``frequency, recency, T, monetary_value``
     (float64) and ``orders, total_spend, returns_amount, net_spend, first_purchase, last_purchase``.
@@ -321,11 +329,18 @@ def member_summary(
         raise ValueError(
             f"member_summary: required column(s) missing from transactions: {', '.join(missing)}"
         )
+    if not freq_multiplier > 0:
+        raise ValueError(f"member_summary: freq_multiplier must be positive, got {freq_multiplier!r}")
     if engine == "duckdb":
-        return _duckdb_summary(transactions, observation_end, freq, returns)
-    if engine != "numpy":
+        out = _duckdb_summary(transactions, observation_end, freq, returns)
+    elif engine == "numpy":
+        out = _numpy_summary(transactions, observation_end, freq, returns)
+    else:
         raise ValueError(f"member_summary: engine must be 'numpy' or 'duckdb', got {engine!r}")
-    return _numpy_summary(transactions, observation_end, freq, returns)
+    if freq_multiplier != 1:
+        out["recency"] /= freq_multiplier
+        out["T"] /= freq_multiplier
+    return out
 
 
 def calibration_and_holdout(
@@ -335,6 +350,7 @@ def calibration_and_holdout(
     freq: Freq = "D",
     *,
     returns: Returns = "exclude",
+    freq_multiplier: float = 1,
 ) -> pd.DataFrame:
     """Calibration/holdout summary with the columns ``lifetimes.utils.calibration_and_holdout_data`` defines.
 
@@ -353,7 +369,9 @@ def calibration_and_holdout(
             f"calibration_and_holdout: calibration_end ({cal_end}) must be before observation_end ({obs_end})"
         )
     times = transactions["ordered_at"]
-    cal = member_summary(transactions.loc[times <= cal_end], cal_end, freq, returns=returns)
+    cal = member_summary(
+        transactions.loc[times <= cal_end], cal_end, freq, returns=returns, freq_multiplier=freq_multiplier
+    )
     cal = cal[MODEL_COLUMNS].add_suffix("_cal")
 
     hold_mask = (times > cal_end) & (times <= obs_end)
@@ -379,11 +397,13 @@ def calibration_and_holdout(
         con.close()
     hold["member_id"] = hold["member_id"].astype("str")
     out = cal.join(hold.set_index("member_id"), how="left").fillna(0.0)
-    out["duration_holdout"] = float(duration)
+    out["duration_holdout"] = float(duration) / freq_multiplier
     return out
 
 
-def lifetimes_reference(transactions: pd.DataFrame, observation_end, freq: str = "D") -> pd.DataFrame:
+def lifetimes_reference(
+    transactions: pd.DataFrame, observation_end, freq: str = "D", freq_multiplier: float = 1
+) -> pd.DataFrame:
     """The same summary by ``lifetimes.utils.summary_data_from_transaction_data`` (reference; slow)."""
     from lifetimes.utils import summary_data_from_transaction_data
 
@@ -394,6 +414,7 @@ def lifetimes_reference(transactions: pd.DataFrame, observation_end, freq: str =
         monetary_value_col="amount",
         observation_period_end=pd.Timestamp(observation_end),
         freq=freq,
+        freq_multiplier=freq_multiplier,
     )
 
 
