@@ -98,6 +98,25 @@ def test_figures_display_as_compact_png_with_their_title_as_alt_text():
     assert image.mode == "P" and image.convert("RGB").getpixel((1, 1)) == (255, 255, 255)
 
 
+def test_plot_text_from_data_is_never_parsed_as_math():
+    """Two "$" in a label ("NT$100 – NT$200", a store called "$5 Shop $") would otherwise become mathtext."""
+    import matplotlib.pyplot as plt
+
+    from workbench.notebook import setup
+
+    keep = ["display.max_columns", "display.max_rows", "display.width", "display.precision"]
+    with plt.rc_context(), pd.option_context(*[x for k in keep for x in (k, pd.get_option(k))]):
+        setup("en")  # (changes rcParams and pandas display options: both restored here)
+        fig, ax = plt.subplots()
+        ax.set_title("NT$100 – NT$200")
+        fig.canvas.draw()
+        assert ax.title.get_parse_math() is False
+        assert ax.title._preprocess_math(ax.title.get_text()) == ("NT$100 – NT$200", False)
+    with plt.rc_context({"text.parse_math": True}):  # the check can fail: matplotlib's default parses it
+        fig, ax = plt.subplots()
+        assert ax.set_title("NT$100 – NT$200")._preprocess_math("NT$100 – NT$200")[1] is True
+
+
 def test_findings_escape_and_keep_the_summary_to_five():
     from workbench.notebook import findings_html
 

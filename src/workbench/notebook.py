@@ -136,7 +136,15 @@ def setup(language: str = "zh-TW") -> None:
             importlib.import_module(backend.removeprefix("module://"))
     sns.set_theme(style="whitegrid", context="notebook")
     configure_fonts(language)
-    plt.rcParams.update({"figure.figsize": (8.0, 4.5), "figure.dpi": 100, "axes.titleweight": "bold"})
+    plt.rcParams.update(
+        {
+            "figure.figsize": (8.0, 4.5),
+            "figure.dpi": 100,
+            "axes.titleweight": "bold",
+            # text is text: "NT$100 – NT$200" or a store name with two "$" must not turn into math
+            "text.parse_math": False,
+        }
+    )
     _display_and_warnings()
     if shell is not None:
         shell.display_formatter.formatters["image/png"].for_type(Figure, _png_with_alt)
