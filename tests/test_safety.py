@@ -20,7 +20,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from report_kit import IMG_XSS, XSS, DemoRun, PageCheck, background_runs, open_browser, report_pages
 
 from workbench.notebook import kpi_cards_html, table_html
-from workbench.templates import export_html, has_active_content, neutralize_html
+from workbench.templates import export_html, has_active_content, neutralize_html, report_css
 
 # markup that would run: a script tag, an event handler inside a tag, a javascript: URL in an attribute
 ACTIVE = re.compile(r"<script|<[a-z][^<>]*\son\w+\s*=|<[a-z][^<>]*=\s*[\"']?\s*javascript:", re.I)
@@ -167,6 +167,7 @@ def test_export_neutralizes_active_content_and_hides_code_and_noise():
     assert 'alt="Stores"' in body  # the image got the nearest heading as alt text
     assert '<html lang="en">' in body and "<title>Safety</title>" in body
     assert "@media print" in body and not re.search(r"(src|href)=[\"']?(https?:|//)", body)
+    assert report_css().strip() in body  # inlined whole (a "{#" in the CSS would cut it via Jinja)
     assert "In&nbsp;[" not in body and 'class="input' not in body
 
 
