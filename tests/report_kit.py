@@ -71,6 +71,7 @@ def write_params(
     data_dir: Path,
     language: str,
     *,
+    currency: str = "TWD",
     notebooks: list[dict] | None = None,
     small: bool = True,
 ) -> Path:
@@ -88,6 +89,7 @@ def write_params(
         if common["data"].get(key):
             common["data"][key] = str((data_dir / Path(common["data"][key]).name).resolve())
     common["language"] = language
+    common["data"]["currency"] = currency
     (params_dir / "common.yaml").write_text(yaml.safe_dump(common, allow_unicode=True), encoding="utf-8")
     report = yaml.safe_load((params_dir / "report.yaml").read_text(encoding="utf-8")) or {}
     report["notebooks_dir"] = str(REPO / "notebooks")
@@ -157,6 +159,7 @@ class DemoRun:
 
     kind: str
     language: str
+    currency: str
     out: Path
     month_dir: Path | None
     run: dict
@@ -173,7 +176,10 @@ class BackgroundRuns:
     """The monthly runs the collected tests need, started together in the background (each is one
     sequential ``workbench report`` process; two cores run two of them at once) and awaited on first use.
 
-    kinds: ``zh-TW`` and ``en`` on the clean demo (DEMO_MEMBERS), ``poisoned`` (zh-TW, markup in names)."""
+    kinds: ``zh-TW`` (NT$) and ``en`` (amounts as HK$, the Hong Kong case) on the clean demo (DEMO_MEMBERS),
+    ``poisoned`` (zh-TW, markup in names)."""
+
+    CURRENCY = {"zh-TW": "TWD", "en": "HKD", "poisoned": "TWD"}
 
     DEMO_MEMBERS = 4000
     POISONED_MEMBERS = 3000
@@ -196,7 +202,7 @@ class BackgroundRuns:
             if self._clean is None:
                 self._clean = write_demo(data_dir, self.DEMO_MEMBERS)
             demo, language = self._clean, kind
-        params = write_params(self.root / f"params-{kind}", data_dir, language)
+        params = write_params(self.root / f"params-{kind}", data_dir, language, currency=self.CURRENCY[kind])
         if kind == "poisoned":
             poison_params(params)
         out = self.root / f"reports-{kind}"
@@ -217,7 +223,16 @@ class BackgroundRuns:
             months = month_dirs(out) if out.is_dir() else []
             run = read_run(months[-1]) if months and (months[-1] / "run.json").is_file() else {}
             self.done[kind] = DemoRun(
-                kind, language, out, months[-1] if months else None, run, data_dir, demo, text, returncode
+                kind,
+                language,
+                self.CURRENCY[kind],
+                out,
+                months[-1] if months else None,
+                run,
+                data_dir,
+                demo,
+                text,
+                returncode,
             )
         return self.done[kind]
 

@@ -227,7 +227,30 @@ def test_overview_figures_match_a_direct_pandas_computation(demo_run, browser):
     text = page.inner_text("body")
     context.close()
     assert number(active) in text
-    assert money(net, "TWD") in text
+    assert money(net, demo_run.currency) in text
+
+
+def test_amounts_are_written_in_the_brand_currency(demo_run, browser):
+    """The en run reports a Hong Kong brand (HKD): no amount may come out as NT$, and the other way round."""
+    from workbench.i18n import CURRENCY_SYMBOLS
+
+    own = CURRENCY_SYMBOLS[demo_run.currency]
+    others = [s for c, s in CURRENCY_SYMBOLS.items() if c != demo_run.currency]
+    wrong, missing = {}, []
+    for r in demo_run.run["reports"]:
+        _, context, page = PageCheck.open(browser, demo_run.report_html(r["name"]))
+        text = page.inner_text("body")
+        alts = " ".join(i["alt"] for i in page.evaluate(IMAGES_JS))
+        context.close()
+        found = [s for s in others if s in text or s in alts]
+        if found:
+            wrong[r["name"]] = [
+                m.group(0) for s in found for m in re.finditer(re.escape(s) + r"[^\s]{0,12}", text)
+            ][:5]
+        if own not in text:
+            missing.append(r["name"])
+    assert not wrong, f"amounts in another currency than {own}: {wrong}"
+    assert not missing, f"reports without any {own} amount: {missing}"
 
 
 def test_chinese_text_is_drawn_with_a_cjk_font(demo_run, browser):
