@@ -34,6 +34,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--host-resolver-rules=MAP * ~NOTFOUND",  # networking off: no host name resolves, whatever asks
 ]
 XSS = "<script>alert(1)</script>"
 

@@ -183,6 +183,23 @@ def test_exported_page_runs_nothing_in_a_browser(tmp_path):
     assert XSS in text and "alert(2)" in text  # shown as text
 
 
+@pytest.mark.browser
+def test_the_page_checks_catch_scripts_network_and_console_errors(tmp_path):
+    """The harness the report checks rely on can fail: an unescaped page is caught on every count."""
+    bad = tmp_path / "bad.html"
+    bad.write_text(
+        f'<html><body><p>{XSS}</p><img src="https://cdn.example.com/x.png" alt="x">'
+        '<script>console.error("boom")</script></body></html>',
+        encoding="utf-8",
+    )
+    with open_browser() as browser:
+        check, context, page = PageCheck.open(browser, bad)
+        context.close()
+    assert check.dialogs == ["alert: 1"]
+    assert check.blocked == ["https://cdn.example.com/x.png"]
+    assert any("boom" in m for m in check.console)
+
+
 # --- end to end: a monthly run on data with markup in its names ------------------------------------
 
 
