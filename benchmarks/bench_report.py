@@ -97,6 +97,7 @@ def main(argv: list[str]) -> int:
         print(f"bench_report: {nb_path} does not exist yet; nothing to measure", file=sys.stderr)
         return 0
 
+    load = os.getloadavg()[0]
     demo, gen_seconds = ensure_demo(args.members)
     import pyarrow.parquet as pq
 
@@ -181,7 +182,8 @@ def main(argv: list[str]) -> int:
         f"{ref_nb:.1f} | "
         f"{ratio:.2f} | {peak_mb:.0f} | {html_mb:.1f} | {target} |",
         "",
-        f"{os.cpu_count()} cores. Wall time of a fresh `workbench report --month {MONTH} --only` process "
+        f"{os.cpu_count()} cores (shared; load average {load:.1f} at the start). Wall time of a fresh "
+        f"`workbench report --month {MONTH}` process on a params folder listing only this notebook "
         "(params validation, papermill, code-free HTML, fingerprint of the input files, index) against the stock "
         "`papermill` CLI + `jupyter nbconvert --to html --no-input` on the same notebook and parameters, "
         f"timed in the same run, alternating, best of {args.repeat} each."
