@@ -202,6 +202,8 @@ class TierProgram:
             )
         if isinstance(self.costs, dict):
             object.__setattr__(self, "costs", CostModel(**_known("TierProgram costs", CostModel, self.costs)))
+        elif not isinstance(self.costs, CostModel):
+            raise TierProgramError(f"TierProgram: field 'costs' must be a mapping, got {self.costs!r}")
 
     # --- construction -------------------------------------------------------------------------------
     @classmethod
