@@ -181,6 +181,8 @@ def test_dates_and_months_as_each_locale_writes_them():
     assert join_list(["台北", "台中", "高雄"], "zh-TW") == "台北、台中和高雄"
     assert join_list(["Taipei", "Taichung", "Kaohsiung"], "en") == "Taipei, Taichung and Kaohsiung"
     assert join_list(["Taipei"], "en") == "Taipei"
+    assert join_list(["Gold 5%", "Silver 15%"], "zh-TW") == "Gold 5% 和 Silver 15%"
+    assert join_list(["會員", "Silver"], "zh-TW") == "會員 和 Silver"
 
 
 # --- fonts -------------------------------------------------------------------------------------------

@@ -156,7 +156,10 @@ def join_list(items: list[str], lang: str) -> str:
     if len(items) <= 1:
         return "".join(items)
     if lang == "zh-TW":
-        return "、".join(items[:-1]) + "和" + items[-1]
+        head = "、".join(items[:-1])
+        # Taiwanese typesetting puts a space between Chinese and Latin letters or digits: "Gold 5% 和 Silver"
+        latin = head[-1:].isascii() and head[-1:].strip() or items[-1][:1].isascii() and items[-1][:1].strip()
+        return head + (" 和 " if latin else "和") + items[-1]
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
