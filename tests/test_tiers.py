@@ -704,3 +704,23 @@ def test_notebook_runs_on_small_demo(tmp_path):
     assert sum("image/png" in o.get("data", {}) for o in outputs) == 6
     text = json.dumps([{k: v for k, v in o.get("data", {}).items() if k != "image/png"} for o in outputs])
     assert "0000001" not in text and "0002999" not in text  # aggregates only: no member ids
+
+
+def test_projection_params_lifetimes_fallback_recovers_demo_truth(demo, monkeypatch):
+    import sys
+
+    from workbench.summary import member_summary
+    from workbench.tier_sim import fit_projection_params
+
+    monkeypatch.setitem(sys.modules, "workbench.clv", None)  # as if the CLV module were absent
+    fitted = fit_projection_params(member_summary(demo.transactions, "2026-10-31", freq="D"))
+    assert fitted.source == "lifetimes"
+    truth = {**demo.truth["bgnbd"], **demo.truth["gamma_gamma"]}
+    # mean purchase rate r/alpha, mean drop-out a/(a+b), mean order value p*v/(q-1): within 20% of the truth
+    got = {**fitted.purchase, **fitted.spend}
+    for f in (
+        lambda d: d["r"] / d["alpha"],
+        lambda d: d["a"] / (d["a"] + d["b"]),
+        lambda d: d["p"] * d["v"] / (d["q"] - 1),
+    ):
+        assert f(got) == pytest.approx(f(truth), rel=0.2)
