@@ -134,6 +134,15 @@ def test_money(value, currency, decimals, expected):
     assert money(value, currency, decimals) == expected
 
 
+def test_nothing_rounds_to_a_negative_zero():
+    assert money(-0.4, "TWD") == "NT$0" and money(-0.004, "HKD", 2) == "HK$0.00"
+    assert number(-0.3) == "0" and number(-0.04, 1) == "0.0"
+    assert pct(-0.00001) == "0.0%" and pct(-0.00001, signed=True) == "+0.0%"
+    assert pct_points(-0.00001, "en") == "+0.0 pp"
+    assert money_compact(-0.2, "TWD", "en") == "NT$0"
+    assert money(-0.6, "TWD") == "-NT$1" and pct(-0.0006) == "-0.1%"
+
+
 def test_number_and_pct():
     assert number(1234567.891, 2) == "1,234,567.89"
     assert number(np.int64(42)) == "42"

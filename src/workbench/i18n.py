@@ -62,21 +62,34 @@ def money(value: float, currency: str = "TWD", decimals: int = 0) -> str:
     symbol = CURRENCY_SYMBOLS.get(currency, f"{currency} ")
     if value is None or pd.isna(value):
         return "–"
-    sign = "-" if value < 0 else ""
-    return f"{sign}{symbol}{abs(value):,.{decimals}f}"
+    text = f"{abs(value):,.{decimals}f}"
+    sign = "-" if value < 0 and not _is_zero(text) else ""
+    return f"{sign}{symbol}{text}"
+
+
+def _is_zero(text: str) -> bool:
+    """Whether a formatted number shows zero ("0", "-0.0", "+0.00"): no sign for what rounds to nothing."""
+    return not any(ch in "123456789" for ch in text)
+
+
+def _no_negative_zero(text: str) -> str:
+    return text.replace("-", "", 1) if text.startswith("-") and _is_zero(text) else text
 
 
 def number(value: float, decimals: int = 0) -> str:
     if value is None or pd.isna(value):
         return "–"
-    return f"{value:,.{decimals}f}"
+    return _no_negative_zero(f"{value:,.{decimals}f}")
 
 
 def pct(value: float, decimals: int = 1, *, signed: bool = False) -> str:
     """A share as a percentage: ``0.123`` -> ``12.3%`` (``+12.3%`` with ``signed``)."""
     if value is None or pd.isna(value):
         return "–"
-    return f"{value * 100:{'+' if signed else ''},.{decimals}f}%"
+    text = f"{value * 100:,.{decimals}f}"
+    if _is_zero(text):
+        text = text.lstrip("-")
+    return f"{'+' if signed and not text.startswith('-') else ''}{text}%"
 
 
 def month_label(month: str | pd.Period | pd.Timestamp, lang: str) -> str:
@@ -129,8 +142,9 @@ def money_compact(value: float, currency: str, lang: str, decimals: int = 1) -> 
     """``NT$1,234.6萬`` (zh-TW) / ``NT$12.3M`` (en); negatives as ``-NT$…``."""
     if value is None or pd.isna(value):
         return "–"
-    sign = "-" if value < 0 else ""
-    return f"{sign}{currency_symbol(currency)}{compact(abs(value), lang, decimals)}"
+    text = compact(abs(value), lang, decimals)
+    sign = "-" if value < 0 and not _is_zero(text) else ""
+    return f"{sign}{currency_symbol(currency)}{text}"
 
 
 def pct_points(value: float, lang: str, decimals: int = 1) -> str:
@@ -140,7 +154,8 @@ def pct_points(value: float, lang: str, decimals: int = 1) -> str:
     if value is None or pd.isna(value):
         return "–"
     unit = " 個百分點" if lang == "zh-TW" else " pp"
-    return f"{value * 100:+,.{decimals}f}{unit}"
+    text = f"{value * 100:+,.{decimals}f}"
+    return ("+" + text[1:] if _is_zero(text) else text) + unit
 
 
 def period_label(start, end, lang: str) -> str:
