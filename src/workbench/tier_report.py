@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.i18n import check_language, join_list, money, money_compact, number, pct, t
-from workbench.tier_sim import TierSimulation
+from workbench.tier_sim import ProjectedSimulation, TierSimulation
 from workbench.tiers import TierProgram
 
 
@@ -82,17 +82,16 @@ def audience_counts(audience: pd.DataFrame, lang: str) -> pd.DataFrame:
     )
 
 
-def migration_counts(sim: TierSimulation) -> tuple[int, int, int]:
-    """(downgraded, upgraded, members above the entry tier today)."""
-    codes = {n: k for k, n in enumerate(sim.program.names)}
-    cur = sim.members["current"].map(codes).astype(int).to_numpy()
-    nxt = sim.members["tier"].map(codes).astype(int).to_numpy()
-    return int((nxt < cur).sum()), int((nxt > cur).sum()), int((cur > 0).sum())
+def migration_counts(migration: pd.DataFrame) -> tuple[float, float, float]:
+    """(downgraded, upgraded, members above the entry tier today) from a migration matrix (rows: today's
+    tier, columns: next tier, both in programme order)."""
+    m = migration.to_numpy(float)
+    return float(np.tril(m, -1).sum()), float(np.triu(m, 1).sum()), float(m[1:].sum())
 
 
 def findings(
     empirical: TierSimulation,
-    projected: TierSimulation,
+    projected: ProjectedSimulation | TierSimulation,
     *,
     spend: pd.Series,
     target_program: TierProgram,
@@ -106,7 +105,7 @@ def findings(
     """Plain-language findings, every figure taken from the results passed in."""
     check_language(lang)
     top = empirical.program.names[-1]
-    e, p = empirical.summary, projected.summary
+    e = empirical.summary
     out = [
         t(
             "tiers.finding.top_tier",
@@ -124,16 +123,9 @@ def findings(
             cost_pct=pct(e.loc["Total", "cost_pct"]),
             net=money_compact(e.loc["Total", "net_revenue"], currency, lang),
         ),
-        t(
-            "tiers.finding.projection",
-            lang,
-            tier=top,
-            share=pct(p.loc[top, "share"]),
-            empirical=pct(e.loc[top, "share"]),
-            cost_pct=pct(p.loc["Total", "cost_pct"]),
-        ),
+        _projection_finding(projected, e, top, lang),
     ]
-    down, up, above = migration_counts(projected)
+    down, up, above = migration_counts(projected.migration)
     out.append(
         t(
             "tiers.finding.migration",
@@ -174,11 +166,35 @@ def findings(
     return out
 
 
+def _projection_finding(projected, e: pd.DataFrame, top: str, lang: str) -> str:
+    p = projected.summary
+    values = {
+        "tier": top,
+        "share": pct(p.loc[top, "share"]),
+        "empirical": pct(e.loc[top, "share"]),
+        "cost_pct": pct(p.loc["Total", "cost_pct"]),
+    }
+    if isinstance(projected, ProjectedSimulation):
+        iv = projected.intervals
+        return t(
+            "tiers.finding.projection_draws",
+            lang,
+            draws=number(projected.draws),
+            low=pct(iv.loc[top, "share_low"]),
+            high=pct(iv.loc[top, "share_high"]),
+            **values,
+        )
+    return t("tiers.finding.projection", lang, **values)
+
+
 def headlines(
-    empirical: TierSimulation, projected: TierSimulation, audience: pd.DataFrame, lang: str
+    empirical: TierSimulation,
+    projected: ProjectedSimulation | TierSimulation,
+    audience: pd.DataFrame,
+    lang: str,
 ) -> dict[str, str]:
     top = empirical.program.names[-1]
-    down, _, _ = migration_counts(projected)
+    down, _, _ = migration_counts(projected.migration)
     return {
         t("tiers.headline.top_share", lang, tier=top): pct(empirical.summary.loc[top, "share"]),
         t("tiers.headline.cost_pct", lang): pct(empirical.summary.loc["Total", "cost_pct"]),

@@ -25,6 +25,8 @@ import pandas as pd
 
 from workbench.tiers import TierProgram, TierProgramError, next_year_tier
 
+_PROJECTION_SALT = 0x7143_5EED
+
 SUMMARY_COLUMNS = [
     "members",
     "share",
@@ -79,7 +81,9 @@ def project_spend(
             raise ValueError(f"project_spend: required column {col!r} missing from summary")
     r, alpha, a, b = _params("project_spend purchase_params", purchase_params, ("r", "alpha", "a", "b"))
     p_gg, q, v = _params("project_spend spend_params", spend_params, ("p", "q", "v"))
-    rng = np.random.default_rng(seed)
+    # salted: the stream never coincides with another generator seeded with the same integer (the demo data
+    # are generated with default_rng(42), whose first uniforms set the members' join times, hence T)
+    rng = np.random.default_rng([int(seed), _PROJECTION_SALT])
     x = summary["frequency"].to_numpy(float)
     big_t = summary["T"].to_numpy(float)
     mbar = summary["monetary_value"].to_numpy(float)
@@ -365,3 +369,69 @@ def pareto(spend) -> pd.DataFrame:
             "revenue_share": np.concatenate([[0.0], np.cumsum(s) / total]) if total > 0 else np.zeros(n + 1),
         }
     )
+
+
+# --- projection over several draws ------------------------------------------------------------------------
+@dataclass
+class ProjectedSimulation:
+    """``simulate`` on ``draws`` seeded projection draws: mean per-tier summary and migration, and the 5% / 95%
+    points of each tier's share and cost % of revenue across draws (the spread of one year's outcome)."""
+
+    program: TierProgram
+    summary: pd.DataFrame  # mean over draws (members as a mean count)
+    intervals: pd.DataFrame  # per tier: share_low, share_high, cost_pct_low, cost_pct_high
+    migration: pd.DataFrame  # mean counts
+    draws: int
+    seeds: tuple[int, ...]
+
+
+def draw_seeds(seed: int, draws: int) -> tuple[int, ...]:
+    """Independent seeds for ``draws`` projection draws, derived from ``seed`` (``numpy.random.SeedSequence``)."""
+    return tuple(int(s) for s in np.random.SeedSequence(seed).generate_state(draws))
+
+
+def simulate_projection(
+    summary: pd.DataFrame,
+    purchase_params: dict,
+    spend_params: dict,
+    program: TierProgram,
+    *,
+    current: pd.Series | None = None,
+    members: pd.Index | None = None,
+    response: Response | None = None,
+    horizon: float = 365.0,
+    seed: int = 42,
+    draws: int = 20,
+) -> ProjectedSimulation:
+    """Project each member's spend ``draws`` times (``project_spend``) and ``simulate`` the programme on each.
+
+    ``members``: the member base to simulate (default: ``current``'s index, else the summary's); members
+    without a summary row spend nothing.
+    """
+    if draws < 1:
+        raise ValueError(f"simulate_projection: draws must be at least 1, got {draws!r}")
+    index = members if members is not None else (current.index if current is not None else summary.index)
+    seeds = draw_seeds(seed, draws)
+    sims = []
+    for s in seeds:
+        spend = project_spend(summary, purchase_params, spend_params, horizon=horizon, seed=s)["spend"]
+        sims.append(
+            simulate(spend.reindex(index, fill_value=0.0), program, current=current, response=response)
+        )
+    stacked = np.stack([sim.summary.to_numpy(float) for sim in sims])
+    first = sims[0].summary
+    mean = pd.DataFrame(stacked.mean(axis=0), index=first.index, columns=first.columns)
+    cols = list(first.columns)
+    share = stacked[:, :, cols.index("share")]
+    cost = stacked[:, :, cols.index("cost_pct")]
+    intervals = pd.DataFrame(
+        {
+            "share_low": np.quantile(share, 0.05, axis=0),
+            "share_high": np.quantile(share, 0.95, axis=0),
+            "cost_pct_low": np.nanquantile(cost, 0.05, axis=0),
+            "cost_pct_high": np.nanquantile(cost, 0.95, axis=0),
+        },
+        index=first.index,
+    )
+    migration = sum(sim.migration.astype(float) for sim in sims) / draws
+    return ProjectedSimulation(program, mean, intervals, migration, draws, seeds)
