@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from workbench.clv import PURCHASE_MODELS, CLVModel, fit_clv
 from workbench.clv import clv_deciles as clv_deciles_table
-from workbench.summary import _period_expr, _ts
+from workbench.summary import period_sql, timestamp_sql
 
 CAL_COLUMNS = {
     "frequency_cal": "frequency",
@@ -94,8 +94,8 @@ def _daily_counts(transactions: pd.DataFrame, calibration_end, observation_end, 
     if missing:
         raise ValueError(f"tracking: required column(s) missing from transactions: {', '.join(missing)}")
     table = pa.Table.from_pandas(transactions[["member_id", "ordered_at", "amount"]], preserve_index=False)
-    period = _period_expr("ordered_at", freq)
-    obs_period = _period_expr(_ts(observation_end), freq)
+    period = period_sql("ordered_at", freq)
+    obs_period = period_sql(timestamp_sql(observation_end), freq)
     sql = f"""
     WITH p AS (
         SELECT member_id, {period} AS period, min(CAST(ordered_at AS DATE)) AS day
@@ -103,7 +103,7 @@ def _daily_counts(transactions: pd.DataFrame, calibration_end, observation_end, 
         GROUP BY member_id, period
     ),
     f AS (SELECT member_id, min(period) AS first_period, min(day) AS first_day FROM p GROUP BY member_id),
-    cohort AS (SELECT * FROM f WHERE first_day <= CAST({_ts(calibration_end)} AS DATE))
+    cohort AS (SELECT * FROM f WHERE first_day <= CAST({timestamp_sql(calibration_end)} AS DATE))
     SELECT 'birth' AS kind, first_day AS day, count(*) AS n FROM cohort GROUP BY first_day
     UNION ALL
     SELECT 'repeat', p.day, count(*) FROM p JOIN cohort USING (member_id)

@@ -42,6 +42,7 @@ import pandas as pd
 import pyarrow as pa
 
 from workbench.i18n import check_language, money, month_label, number, pct, pct_points, t
+from workbench.summary import timestamp_sql
 
 # column -> how its month-over-month change is measured
 CHANGE_KIND: dict[str, Literal["relative", "points"]] = {
@@ -107,10 +108,6 @@ def month_bounds(month) -> tuple[pd.Timestamp, pd.Timestamp]:
     """``(first instant, first instant of the next month)`` of a ``YYYY-MM`` month."""
     p = pd.Period(month, freq="M")
     return p.start_time.as_unit("us"), (p + 1).start_time.as_unit("us")
-
-
-def _ts(value: pd.Timestamp) -> str:
-    return f"TIMESTAMP '{pd.Timestamp(value).isoformat(sep=' ')}'"
 
 
 def _lit(text: str) -> str:
@@ -179,7 +176,7 @@ class TransactionLog:
             SELECT CAST(member_id AS VARCHAR) AS member_id, CAST(ordered_at AS TIMESTAMP) AS ordered_at,
                    CAST(amount AS DOUBLE) AS amount, {order_id} AS order_id, {channel} AS channel,
                    {discount} AS discount
-            FROM {source} WHERE ordered_at < {_ts(self.end)}"""
+            FROM {source} WHERE ordered_at < {timestamp_sql(self.end)}"""
         )
         self.con.sql(orders_sql("rows", has_order_id=self.has_order_id))
 
@@ -406,7 +403,7 @@ def _join_months(con: duckdb.DuckDBPyConnection, members: pd.DataFrame, end: pd.
             FROM members_ m FULL OUTER JOIN first_month f ON CAST(m.member_id AS VARCHAR) = f.member_id
         )
         SELECT date_trunc('month', coalesce(joined_at, first_month)) AS month, count(*) AS n
-        FROM everyone WHERE coalesce(joined_at, first_month) < {_ts(end)} GROUP BY 1 ORDER BY 1
+        FROM everyone WHERE coalesce(joined_at, first_month) < {timestamp_sql(end)} GROUP BY 1 ORDER BY 1
         """
     ).to_df()
     idx = pd.PeriodIndex(pd.to_datetime(frame["month"]), freq="M", name="month")

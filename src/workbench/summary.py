@@ -48,7 +48,7 @@ DESCRIPTIVE_COLUMNS = [
 ]
 
 
-def _period_expr(column: str, freq: str) -> str:
+def period_sql(column: str, freq: str) -> str:
     """SQL for the integer period index of a timestamp column (differences are what matter)."""
     if freq == "h":
         return f"date_diff('hour', TIMESTAMP '1970-01-01 00:00:00', CAST({column} AS TIMESTAMP))"
@@ -69,7 +69,8 @@ def _check(freq: str, returns: str) -> None:
         raise ValueError(f"member_summary: returns must be 'exclude' or 'include', got {returns!r}")
 
 
-def _ts(value) -> str:
+def timestamp_sql(value) -> str:
+    """A SQL TIMESTAMP literal for anything ``pd.Timestamp`` accepts."""
     return f"TIMESTAMP '{pd.Timestamp(value).isoformat(sep=' ')}'"
 
 
@@ -86,8 +87,8 @@ def summary_sql(
     Plain GROUP BY SQL with ``date_diff``, portable to a warehouse; the workbench runs it in DuckDB.
     """
     _check(freq, returns)
-    period = _period_expr("ordered_at", freq)
-    obs_period = _period_expr(_ts(observation_end), freq)
+    period = period_sql("ordered_at", freq)
+    obs_period = period_sql(timestamp_sql(observation_end), freq)
     is_purchase = "amount >= 0" if returns == "exclude" else "TRUE"
     order_key = "order_id" if has_order_id else "NULL"
     orders = "count(DISTINCT order_id)" if has_order_id else "count(*)"
@@ -154,7 +155,7 @@ _US_PER_DAY = 86_400_000_000
 
 
 def _periods(times: np.ndarray, freq: str) -> np.ndarray:
-    """Integer period index of datetime64 values: same differences as ``_period_expr`` in SQL."""
+    """Integer period index of datetime64 values: same differences as ``period_sql`` in SQL."""
     times = times.astype("datetime64[us]", copy=False)
     if freq == "h":
         return times.view(np.int64) // 3_600_000_000
@@ -383,7 +384,7 @@ def calibration_and_holdout(
         con.register("holdout", table)
         hold = (
             con.sql(
-                f"""SELECT member_id, CAST(count(DISTINCT {_period_expr("ordered_at", freq)}) AS DOUBLE)
+                f"""SELECT member_id, CAST(count(DISTINCT {period_sql("ordered_at", freq)}) AS DOUBLE)
                        AS frequency_holdout, avg(amount) AS monetary_value_holdout
                 FROM holdout GROUP BY member_id"""
             )
@@ -391,7 +392,7 @@ def calibration_and_holdout(
             .to_pandas()
         )
         duration = con.sql(
-            f"SELECT {_period_expr(_ts(obs_end), freq)} - {_period_expr(_ts(cal_end), freq)}"
+            f"SELECT {period_sql(timestamp_sql(obs_end), freq)} - {period_sql(timestamp_sql(cal_end), freq)}"
         ).fetchall()[0][0]
     finally:
         con.close()
