@@ -48,7 +48,7 @@ def finalize_transactions(frame: pd.DataFrame) -> pd.DataFrame:
         cols["discount"] = frame["discount"].astype("float64").fillna(0.0).array
     if "store" in frame.columns:
         cols["store"] = _category(frame["store"])
-    out = pd.DataFrame(cols, index=pd.RangeIndex(len(frame)))
+    out = pd.DataFrame(cols, index=pd.RangeIndex(len(frame)), copy=False)
     out["is_return"] = out["amount"].to_numpy() < 0
     return out
 
