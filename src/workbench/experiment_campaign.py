@@ -178,10 +178,18 @@ def points(value: float, lang: str) -> str:
 
 
 def p_label(p: float) -> str:
-    """A p-value for readers: ``0.012``, or ``< 0.001``."""
+    """A p-value for a table cell: ``0.012``, or ``< 0.001``."""
     from workbench.i18n import number
 
     return "< 0.001" if p < 0.001 else number(p, 3)
+
+
+def p_relation(p: float) -> str:
+    """A p-value for a sentence, with its relation sign: ``= 0.012`` or ``< 0.001``.
+
+    Messages write ``p {p}``, so the text reads "p = 0.012" or "p < 0.001" (never "p = < 0.001")."""
+    label = p_label(p)
+    return label if label.startswith("<") else f"= {label}"
 
 
 def _ci(lo: float, hi: float, fmt) -> str:
@@ -189,21 +197,46 @@ def _ci(lo: float, hi: float, fmt) -> str:
 
 
 def campaign_findings(result: CampaignAnalysis, lang: str, currency: str = "TWD") -> list[str]:
-    """Findings as sentences in ``lang``: SRM, revenue and conversion per arm, CUPED, segments, money, verdict."""
-    from workbench.i18n import money, number, pct, t
+    """Findings as sentences in ``lang``, the decision first (the report shows the first few as its summary).
+
+    Order: a FAILED sample-ratio check (everything below is suspect), the targeted-vs-blanket verdict, cost,
+    profit and ROI per arm, the revenue then conversion lifts, a passed sample-ratio check, the best targeting
+    rule, the variance reduction of the covariate adjustment, and the segment interactions."""
+    from workbench.i18n import money, pct, t
 
     s = result.settings
-    out = [
-        t(
-            "experiments.finding.srm_ok" if result.srm_ok else "experiments.finding.srm_bad",
-            lang,
-            p=number(result.srm_p, 3),
-        )
-    ]
+    srm = t(
+        "experiments.finding.srm_ok" if result.srm_ok else "experiments.finding.srm_bad",
+        lang,
+        p=p_relation(result.srm_p),
+    )
+    out = [] if result.srm_ok else [srm]
+    eco = result.economics
+    if eco is not None and eco.verdict is not None:
+        out.append(verdict_sentence(eco, lang, currency))
+    if eco is not None:
+        e = eco.economics.set_index(["arm", "quantity"])
+        for arm in eco.economics["arm"].unique():
+            profit = e.loc[(arm, "net_incremental_profit")]
+            out.append(
+                t(
+                    "experiments.finding.money",
+                    lang,
+                    arm=arm_label(arm, lang),
+                    cost=money(e.loc[(arm, "campaign_cost"), "estimate"], currency),
+                    profit=money(profit["estimate"], currency),
+                    ci=_ci(profit["ci_low"], profit["ci_high"], lambda v: money(v, currency)),
+                    roi=pct(e.loc[(arm, "roi"), "estimate"], 0, signed=True),
+                )
+            )
     table = result.adjusted if result.adjusted is not None else result.effects
-    for row in table.itertuples(index=False):
-        if row.metric not in (s.revenue, "converted") or (isinstance(row.error, str) and row.error):
-            continue
+    rows = [
+        row
+        for row in table.itertuples(index=False)
+        if row.metric in (s.revenue, "converted") and not (isinstance(row.error, str) and row.error)
+    ]
+    rows.sort(key=lambda row: row.metric != s.revenue)  # revenue first; stable: arms keep their order
+    for row in rows:
         fmt = (lambda v: money(v, currency)) if row.metric == s.revenue else (lambda v: points(v, lang))
         sig = row.p_adjusted < s.alpha
         out.append(
@@ -217,7 +250,22 @@ def campaign_findings(result: CampaignAnalysis, lang: str, currency: str = "TWD"
                 lift=fmt(row.abs_lift),
                 rel=pct(row.rel_lift, 1, signed=True),
                 ci=_ci(row.abs_ci_low, row.abs_ci_high, fmt),
-                p=p_label(row.p_adjusted),
+                p=p_relation(row.p_adjusted),
+            )
+        )
+    if result.srm_ok:
+        out.append(srm)
+    if eco is not None and s.policy_by and len(eco.policy):
+        best = eco.policy.loc[eco.policy["value_per_1000"].idxmax()]
+        out.append(
+            t(
+                "experiments.finding.policy",
+                lang,
+                arm=arm_label(best["arm"], lang),
+                share=pct(best["share"], 0),
+                by=column_label(s.policy_by, lang),
+                value=money(best["value_per_1000"], currency),
+                ci=_ci(best["ci_low"], best["ci_high"], lambda v: money(v, currency)),
             )
         )
     if result.adjusted is not None and "variance_reduction" in result.adjusted:
@@ -245,38 +293,7 @@ def campaign_findings(result: CampaignAnalysis, lang: str, currency: str = "TWD"
                     lang,
                     arm=arm_label(row.arm, lang),
                     segment=column_label(s.segment, lang),
-                    p=p_label(row.interaction_p),
-                )
-            )
-    eco = result.economics
-    if eco is not None:
-        e = eco.economics.set_index(["arm", "quantity"])
-        for arm in eco.economics["arm"].unique():
-            profit = e.loc[(arm, "net_incremental_profit")]
-            out.append(
-                t(
-                    "experiments.finding.money",
-                    lang,
-                    arm=arm_label(arm, lang),
-                    cost=money(e.loc[(arm, "campaign_cost"), "estimate"], currency),
-                    profit=money(profit["estimate"], currency),
-                    ci=_ci(profit["ci_low"], profit["ci_high"], lambda v: money(v, currency)),
-                    roi=pct(e.loc[(arm, "roi"), "estimate"], 0, signed=True),
-                )
-            )
-        if eco.verdict is not None:
-            out.append(verdict_sentence(eco, lang, currency))
-        if s.policy_by and len(eco.policy):
-            best = eco.policy.loc[eco.policy["value_per_1000"].idxmax()]
-            out.append(
-                t(
-                    "experiments.finding.policy",
-                    lang,
-                    arm=arm_label(best["arm"], lang),
-                    share=pct(best["share"], 0),
-                    by=column_label(s.policy_by, lang),
-                    value=money(best["value_per_1000"], currency),
-                    ci=_ci(best["ci_low"], best["ci_high"], lambda v: money(v, currency)),
+                    p=p_relation(row.interaction_p),
                 )
             )
     return out
@@ -306,11 +323,11 @@ def srm_banner_html(result: CampaignAnalysis, lang: str) -> str:
     """The sample-ratio result as a prominent, escaped banner (green when passed, red when not)."""
     import html
 
-    from workbench.i18n import number, t
+    from workbench.i18n import t
 
     key = "experiments.srm_ok_banner" if result.srm_ok else "experiments.srm_bad_banner"
     color, border = ("#e8f5e9", "#2e7d32") if result.srm_ok else ("#ffebee", "#c62828")
-    text = html.escape(t(key, lang, p=number(result.srm_p, 3)))
+    text = html.escape(t(key, lang, p=p_relation(result.srm_p)))
     return (
         f'<div class="wb-srm" style="background:{color};border-left:6px solid {border};'
         f'padding:0.8em 1em;font-size:1.1em;font-weight:bold">{text}</div>'
@@ -319,9 +336,9 @@ def srm_banner_html(result: CampaignAnalysis, lang: str) -> str:
 
 def campaign_headlines(result: CampaignAnalysis, lang: str, currency: str = "TWD") -> dict[str, str]:
     """2-4 headline figures: SRM, the verdict, and net profit per member of the targeted arm."""
-    from workbench.i18n import money, number, t
+    from workbench.i18n import money, t
 
-    p = number(result.srm_p, 3)
+    p = p_relation(result.srm_p)
     out = {
         t("experiments.headline.srm", lang): t(
             f"experiments.headline.srm_{'ok' if result.srm_ok else 'bad'}", lang, p=p
@@ -387,6 +404,7 @@ def economics_display(economics: pd.DataFrame, lang: str, currency: str = "TWD")
     """Cost/ROI table as display strings and ``table()`` options."""
     from workbench.i18n import money, money_compact, pct, t
 
+    one = money(1, currency)  # "Cost per NT$1 of incremental revenue" in the brand's currency
     rows = []
     for r in economics.itertuples(index=False):
         if r.quantity == "roi":
@@ -398,7 +416,7 @@ def economics_display(economics: pd.DataFrame, lang: str, currency: str = "TWD")
         rows.append(
             {
                 "arm": arm_label(r.arm, lang),
-                "quantity": t(f"experiments.quantity.{r.quantity}", lang),
+                "quantity": t(f"experiments.quantity.{r.quantity}", lang, one=one),
                 "estimate": fmt(r.estimate),
                 "ci": _ci(r.ci_low, r.ci_high, fmt) if np.isfinite(r.ci_low) else "–",
                 "total": money_compact(r.total, currency, lang) if np.isfinite(r.total) else "–",
