@@ -34,7 +34,7 @@ $(DEMO)/transactions.parquet: | $(STAMP)
 
 demo: $(DEMO)/transactions.parquet
 
-test: $(STAMP) system
+test: $(STAMP) system $(DEMO)/transactions.parquet
 	$(BIN)/python -m pytest
 
 report: $(STAMP) system $(DEMO)/transactions.parquet
