@@ -13,8 +13,8 @@ __version__ = "0.1.0"
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {
     "load_transactions": "data",
-    "DataValidationError": "data",
-    "DataParams": "data",
+    "DataValidationError": "validation",
+    "DataParams": "data_params",
     "TRANSACTION_COLUMNS": "schema",
     "member_summary": "summary",
     "calibration_and_holdout": "summary",

@@ -11,19 +11,9 @@ Row numbers in errors are 1-based data rows: for a CSV, row 1 is the first line 
 line = row + 1, blank lines not counted); for Parquet, DuckDB, databases and DataFrames, row 1 is the
 first row of the table as read.
 
-Member ids and leading zeros (the rule the loader applies):
-
-* ids stored as numbers (an integer/decimal column in Parquet or a database) whose digit counts differ
-  (``1`` and ``12345``) are rejected: their zero padding is gone and cannot be guessed. Ids that all have
-  the same number of digits are accepted as text.
-* text ids: when some digit-only ids start with ``0`` (so the brand zero-pads, to width W = the longest
-  such id), digit-only ids shorter than W are rejected as "lost their leading zeros" (typically a
-  round trip through Excel). Ids that look like decimals (``123.0``) are rejected too.
-* ``member_id_width=N`` is the explicit repair: digit-only ids are left-padded with zeros to N digits
-  (``member_id_width=1`` accepts numeric ids as they are).
-
-Order lines: several rows with the same ``order_id`` are one order. They must agree on ``member_id`` (all
-rows) and on the calendar day (purchase rows; a return row may carry its order's id on a later day).
+The checks themselves, the member-id rule (leading zeros) and the order-line rule are in
+``workbench.validation``; the ``data:`` params block and ``workbench validate`` in ``workbench.data_params``
+(``DataParams``, ``validate_cli`` and ``DataValidationError`` are importable from here as well).
 """
 
 from __future__ import annotations
@@ -31,11 +21,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import os
-import sys
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -44,12 +30,20 @@ import pyarrow.compute as pc
 
 from workbench.parsing import parse_amounts, parse_dates
 from workbench.schema import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, finalize_transactions
+from workbench.validation import (
+    Collector,
+    DataValidationError,
+    Problem,
+    after_observation_end,
+    as_str,
+    member_ids,
+    order_conflicts,
+    text_array,
+)
 
 CANONICAL = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
-MAX_EXAMPLES = 5
 DEFAULT_TIMEZONE = "Asia/Taipei"
 CHANNELS = ("store", "online")
-_STR = pd.StringDtype("pyarrow", na_value=np.nan)
 _OPTS = frozenset(
     {
         "encoding",
@@ -69,85 +63,10 @@ _CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 _DUCKDB_SUFFIXES = (".duckdb", ".ddb")
 
 
-# --------------------------------------------------------------------------------------------- errors
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One data problem: what (``kind``), where (``column``, ``rows``), and a readable ``message``.
-
-    ``rows`` holds up to five 1-based row numbers, ``values`` the offending values on those rows,
-    ``count`` how many rows are affected in total (0 for problems of the whole source).
-    """
-
-    kind: str
-    column: str | None
-    message: str
-    count: int = 0
-    rows: tuple[int, ...] = ()
-    values: tuple[str, ...] = ()
-
-
-class DataValidationError(ValueError):
-    """Input data failed validation; ``problems`` lists every problem found, ``source`` names the input."""
-
-    def __init__(self, source: str, problems: list[Problem], convention: str = ""):
-        self.source = source
-        self.problems = list(problems)
-        self.convention = convention
-        n = len(self.problems)
-        head = f"{source}: {n} problem{'s' if n != 1 else ''} found in the transactions"
-        if convention and any(p.rows for p in self.problems):
-            head += f" ({convention})"
-        super().__init__(head + ":\n" + "\n".join(f"  - {p.message}" for p in self.problems))
-
-
-def _show(value: Any) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "<empty>"
-    text = str(value)
-    if text == "":
-        return "<empty>"
-    return repr(text if len(text) <= 40 else text[:37] + "...")
-
-
-class _Collector:
-    """Collects problems for one source; row numbers are positions + 1."""
-
-    def __init__(self, source: str, names: dict[str, str]):
-        self.source = source
-        self.names = names  # canonical -> source header
-        self.problems: list[Problem] = []
-
-    def label(self, column: str) -> str:
-        src = self.names.get(column)
-        return f"column '{column}'" + (f" (source '{src}')" if src and src != column else "")
-
-    def add(self, kind: str, column: str | None, message: str) -> None:
-        self.problems.append(Problem(kind, column, message))
-
-    def rows(self, kind: str, column: str, mask: np.ndarray, raw, what: str, hint: str = "") -> None:
-        """Report the rows in ``mask`` (``raw``: the source values, indexable by position)."""
-        idx = np.flatnonzero(mask)
-        if not len(idx):
-            return
-        first = idx[:MAX_EXAMPLES]
-        if callable(raw):
-            values = tuple(raw(int(i)) for i in first)
-        else:
-            values = tuple(_show(raw.iloc[i] if isinstance(raw, pd.Series) else raw[i]) for i in first)
-        rows = tuple(int(i) + 1 for i in first)
-        more = ", ..." if len(idx) > len(first) else ""
-        examples = ", ".join(f"row {r}: {v}" for r, v in zip(rows, values, strict=True))
-        n = len(idx)
-        msg = f"{self.label(column)}: {n:,} row{'s' if n != 1 else ''} {what} ({examples}{more})"
-        self.problems.append(Problem(kind, column, msg + (f"; {hint}" if hint else ""), n, rows, values))
-
-
 # --------------------------------------------------------------------------------------------- reading
 
 
-def _is_url(source: str) -> bool:
+def is_url(source: str) -> bool:
     return "://" in source and not source.startswith("file://")
 
 
@@ -279,7 +198,7 @@ def _read(source, opts: dict) -> tuple[pd.DataFrame, str, str]:
     if isinstance(source, pd.DataFrame):
         return source.reset_index(drop=True), opts.get("name", "DataFrame"), positional
     text = str(source)
-    if _is_url(text):
+    if is_url(text):
         frame, name = _read_sql(text, opts.get("table"), opts.get("query"))
         return frame, name, positional
     path = Path(source)
@@ -318,9 +237,7 @@ def _norm_header(name: object) -> str:
     return unicodedata.normalize("NFKC", str(name)).strip().lstrip("\ufeff")
 
 
-def _map_columns(
-    frame: pd.DataFrame, columns: dict[str, str] | None, col: _Collector
-) -> dict[str, pd.Series]:
+def _map_columns(frame: pd.DataFrame, columns: dict[str, str] | None, col: Collector) -> dict[str, pd.Series]:
     """canonical name -> source Series; records unknown/unmapped/missing column problems."""
     headers = {_norm_header(c): c for c in frame.columns}
     shown = ", ".join(repr(_norm_header(c)) for c in frame.columns) or "none"
@@ -358,27 +275,6 @@ def _map_columns(
     return out
 
 
-def _text_array(values: pd.Series) -> pa.Array:
-    """Any column as trimmed text (numbers without a trailing '.0' when they are integral)."""
-    if pd.api.types.is_float_dtype(values.dtype):
-        v = values.to_numpy(dtype="float64", na_value=np.nan)
-        if np.all(np.isnan(v) | (v == np.round(v))):
-            values = pd.Series(v).astype("Int64")
-    if not (pd.api.types.is_string_dtype(values.dtype) or values.dtype == object):
-        values = values.astype("str").where(values.notna(), None)
-    arr = pa.array(values.array, from_pandas=True) if len(values) else pa.array([], pa.string())
-    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-        arr = pc.cast(arr, pa.large_string())
-    return pc.utf8_trim_whitespace(arr)
-
-
-def _as_str(arr: pa.Array) -> pd.Series:
-    """A pyarrow string array as a pandas ``str`` Series (Arrow-backed, NaN for missing), without copying."""
-    chunked = arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
-    chunked = chunked.cast(pa.large_string())
-    return pd.Series(pd.arrays.ArrowStringArray(chunked, dtype=_STR), copy=False)
-
-
 def _category(values: pd.Series) -> pd.Categorical:
     """Categorical column (sorted categories; store/online channels in that order; empty -> missing).
 
@@ -386,7 +282,7 @@ def _category(values: pd.Series) -> pd.Categorical:
     """
     if isinstance(values.dtype, pd.CategoricalDtype):
         return values.array
-    text = _text_array(values)
+    text = text_array(values)
     text = pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
     cats = pc.unique(text).drop_null()
     if set(cats.to_pylist()) <= set(CHANNELS):
@@ -397,75 +293,7 @@ def _category(values: pd.Series) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=pd.Index(cats.to_pylist(), dtype="str"))
 
 
-def _np(arr: pa.Array) -> np.ndarray:
-    return arr.to_numpy(zero_copy_only=False)
-
-
-def _member_ids(values: pd.Series, width: int | None, col: _Collector) -> pd.Series:
-    numeric = pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype)
-    if values.dtype == object and len(values) and not values.dropna().map(type).eq(str).all():
-        numeric = True
-        values = pd.to_numeric(values, errors="coerce")
-    raw = values.reset_index(drop=True)
-    if numeric:
-        v = values.to_numpy(dtype="float64", na_value=np.nan)
-        fractional = ~np.isnan(v) & (v != np.round(v))
-        col.rows("member_id_not_integer", "member_id", fractional, raw, "with numbers that are not whole ids")
-        ids = pd.Series(np.where(fractional, np.nan, v)).astype("Int64")
-        text = pa.array(ids.astype("str").where(ids.notna(), None).array, from_pandas=True)
-    else:
-        text = _text_array(values)
-    missing = _np(pc.fill_null(pc.equal(text, ""), True))
-    col.rows("missing_member_id", "member_id", missing, raw, "without a member id")
-    digits = pc.fill_null(pc.utf8_is_digit(text), False)
-    length = pc.fill_null(pc.utf8_length(text), 0)
-    if width:
-        pad = pc.and_(digits, pc.less(length, width))
-        text = pc.if_else(pad, pc.utf8_lpad(text, width=int(width), padding="0"), text)
-        return _as_str(text)
-    if numeric:
-        lens = _np(length)
-        ok = ~missing
-        if ok.any() and lens[ok].min() != lens[ok].max():
-            short = ok & (lens < lens[ok].max())
-            col.rows(
-                "member_id_numeric",
-                "member_id",
-                short,
-                raw,
-                f"with member ids stored as numbers ({values.dtype}) with fewer digits than the longest id "
-                f"({lens[ok].max()}): their leading zeros are lost",
-                "export member ids as text, or set member_id_width to zero-pad them",
-            )
-        return _as_str(text)
-    decimal = np.zeros(len(missing), dtype=bool)
-    if pc.any(pc.match_substring(text, ".")).as_py():
-        decimal = _np(pc.fill_null(pc.match_substring_regex(text, r"^\d+\.0+$"), False))
-    col.rows(
-        "member_id_decimal",
-        "member_id",
-        decimal,
-        raw,
-        "with member ids that look like converted decimals",
-        "export member ids as text (Excel: format the column as Text)",
-    )
-    zero_led = pc.and_(digits, pc.fill_null(pc.starts_with(text, "0"), False))
-    if pc.any(zero_led).as_py():
-        w = pc.max(pc.filter(length, zero_led)).as_py()
-        short = _np(pc.and_(digits, pc.less(length, w)))
-        col.rows(
-            "member_id_zeros",
-            "member_id",
-            short,
-            raw,
-            f"with digit-only member ids shorter than the zero-padded width {w} that other ids use: "
-            "their leading zeros were probably stripped (e.g. by Excel)",
-            f"re-export ids as text, or set member_id_width: {w} to zero-pad them",
-        )
-    return _as_str(text)
-
-
-def _datetimes(values: pd.Series, date_format: str, tz: str, col: _Collector) -> np.ndarray:
+def _datetimes(values: pd.Series, date_format: str, tz: str, col: Collector) -> np.ndarray:
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         if getattr(values.dt, "tz", None) is not None:
             values = values.dt.tz_convert(tz).dt.tz_localize(None)
@@ -492,7 +320,7 @@ def _datetimes(values: pd.Series, date_format: str, tz: str, col: _Collector) ->
 
 
 def _amounts(
-    values: pd.Series, name: str, currency: str | None, col: _Collector
+    values: pd.Series, name: str, currency: str | None, col: Collector
 ) -> tuple[np.ndarray, np.ndarray]:
     out, bad, missing, currencies = parse_amounts(values)
     raw = values
@@ -505,7 +333,8 @@ def _amounts(
         "amounts read: 1200, 1,200.50, NT$1,200, HK$5, -300, (300), full-width digits",
     )
     if currencies is not None and currency:
-        other = _np(pc.and_(pc.not_equal(currencies, ""), pc.not_equal(currencies, currency.upper())))
+        other = pc.and_(pc.not_equal(currencies, ""), pc.not_equal(currencies, currency.upper()))
+        other = other.to_numpy(zero_copy_only=False)
         col.rows(
             "currency_mismatch",
             name,
@@ -514,82 +343,6 @@ def _amounts(
             f"with amounts in another currency than the params currency {currency.upper()}",
         )
     return out, missing
-
-
-ORDER_CONFLICTS_SQL = """
-SELECT order_id,
-       min(member_id) <> max(member_id) AS member_conflict,
-       coalesce(min(day) FILTER (WHERE purchase) <> max(day) FILTER (WHERE purchase), false) AS day_conflict
-FROM lines
-WHERE order_id <> ''
-GROUP BY order_id
-HAVING count(*) > 1 AND (member_conflict OR day_conflict)
-"""
-
-
-def _order_conflicts(
-    order: pa.Array, member: pd.Series, when: np.ndarray, amount: np.ndarray, col: _Collector
-):
-    """Rows of one order_id that disagree on member_id (any row) or calendar day (purchase rows).
-
-    Order ids are hashed (DuckDB ``hash``, 64 bits) and sorted; only rows whose hash repeats can be lines
-    of a multi-row order, and the exact check (``ORDER_CONFLICTS_SQL``, one GROUP BY) runs on those rows.
-    """
-    import duckdb
-
-    has = _np(pc.fill_null(pc.not_equal(order, ""), False))
-    with duckdb.connect() as con:
-        con.execute("SET enable_progress_bar = false")
-        # 1) cheap exact pre-check: distinct 64-bit hashes mean distinct ids, so only rows whose hash
-        #    occurs twice can belong to a multi-row order (no hash table over 10M strings needed)
-        con.register("ids", pa.table({"order_id": order}))
-        h = con.sql("SELECT hash(order_id) AS h FROM ids").to_arrow_table()["h"].to_numpy()
-        s = np.sort(h[has])
-        repeated = np.unique(s[1:][s[1:] == s[:-1]])
-        if not len(repeated):
-            return  # every order id occurs once
-        cand = has & np.isin(h, repeated)
-        # 2) exact check on the candidate rows
-        purchase = ~(amount < 0) & ~np.isnat(when)
-        sel = pa.array(cand)
-        lines = pa.table(
-            {
-                "order_id": pc.filter(order, sel),
-                "member_id": pc.filter(pa.array(member.array, from_pandas=True), sel),
-                "day": pa.array(
-                    when[cand].astype("datetime64[D]").astype(np.int32), mask=np.isnat(when[cand])
-                ),
-                "purchase": pa.array(purchase[cand]),
-            }
-        )
-        con.register("lines", lines)
-        bad = con.sql(ORDER_CONFLICTS_SQL).to_arrow_table()
-    if bad.num_rows == 0:
-        return
-    order_s = _as_str(order)
-
-    def fmt(i: int) -> str:
-        stamp = "" if np.isnat(when[i]) else f" on {np.datetime_as_string(when[i], unit='s')}"
-        return f"{order_s.iloc[i]!r} member {member.iloc[i]!r}{stamp}"
-
-    for what, flag, rows in (
-        ("member_id", "member_conflict", np.ones(len(when), dtype=bool)),
-        ("date", "day_conflict", purchase),
-    ):
-        ids = pc.filter(bad["order_id"], bad[flag])
-        if len(ids) == 0:
-            continue
-        mask = _np(pc.fill_null(pc.is_in(order, ids), False)) & rows
-        n = len(ids)
-        col.rows(
-            "order_conflict",
-            "order_id",
-            mask,
-            fmt,
-            f"in {n:,} order id{'s' if n != 1 else ''} whose rows disagree on {what}",
-            "rows of one order_id are lines of one order and must share member_id and calendar day"
-            + (" (returns excepted)" if what == "date" else ""),
-        )
 
 
 # --------------------------------------------------------------------------------------------- loading
@@ -634,7 +387,7 @@ def load_transactions(
 def _canonical(
     raw: pd.DataFrame, name: str, convention: str, columns, date_format: str, opts: dict
 ) -> pd.DataFrame:
-    col = _Collector(name, {})
+    col = Collector(name, {})
     cols = _map_columns(raw, columns, col)
     if len(raw) == 0:
         col.add("empty", None, "no data rows: the source is empty")
@@ -644,7 +397,7 @@ def _canonical(
     n = len(raw)
     out: dict[str, object] = {}
     if "member_id" in cols:
-        out["member_id"] = _member_ids(cols["member_id"], opts.get("member_id_width"), col)
+        out["member_id"] = member_ids(cols["member_id"], opts.get("member_id_width"), col)
     when = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
     if "ordered_at" in cols:
         when = out["ordered_at"] = _datetimes(cols["ordered_at"], date_format, tz, col)
@@ -654,8 +407,8 @@ def _canonical(
         col.rows("missing_amount", "amount", missing, cols["amount"], "without an amount")
         out["amount"] = amount
     if "order_id" in cols:
-        order = _text_array(cols["order_id"])
-        out["order_id"] = _as_str(order)
+        order = text_array(cols["order_id"])
+        out["order_id"] = as_str(order)
     if "channel" in cols:
         out["channel"] = _category(cols["channel"])
     if "discount" in cols:
@@ -664,181 +417,23 @@ def _canonical(
     if "store" in cols:
         out["store"] = _category(cols["store"])
 
-    end = opts.get("observation_end")
-    if end is not None:
-        end_ts = pd.Timestamp(end)
-        cutoff = (
-            end_ts + pd.Timedelta(days=1) if end_ts == end_ts.normalize() else end_ts + pd.Timedelta(1, "us")
-        )
-        late = ~np.isnat(when) & (when >= cutoff.to_datetime64())
-        shown = np.datetime_as_string(when, unit="s")
-        col.rows(
-            "after_observation_end",
-            "ordered_at",
-            late,
-            shown,
-            f"dated after the observation end {end_ts:%Y-%m-%d %H:%M:%S}",
-        )
+    if opts.get("observation_end") is not None:
+        after_observation_end(when, opts["observation_end"], col)
     if "order_id" in cols and "member_id" in cols:
-        _order_conflicts(order, out["member_id"], when, amount, col)
+        order_conflicts(order, out["member_id"], when, amount, col)
     if col.problems:
         raise DataValidationError(name, col.problems, convention)
     return finalize_transactions(pd.DataFrame(out, copy=False))
 
 
-# --------------------------------------------------------------------------------------------- params
+_PARAMS_NAMES = ("DataParams", "describe_transactions", "validate_cli")
 
 
-@dataclass(frozen=True)
-class DataParams:
-    """The ``data:`` mapping of a params file (DESIGN.md); relative paths resolved against the file's folder."""
+def __getattr__(name: str):
+    """``DataParams``, ``describe_transactions`` and ``validate_cli`` live in ``workbench.data_params``
+    (which imports this module, hence the lazy import)."""
+    if name in _PARAMS_NAMES:
+        from workbench import data_params
 
-    transactions: str = "demo"
-    columns: dict[str, str] = field(default_factory=dict)
-    date_format: str = "auto"
-    encoding: str | None = None
-    currency: str = "TWD"
-    timezone: str = DEFAULT_TIMEZONE
-    table: str | None = None
-    query: str | None = None
-    sep: str | None = None
-    observation_end: str | None = None
-    member_id_width: int | None = None
-    members: str | None = None
-    campaign: str | None = None
-    truth: str | None = None
-
-    _PATHS: ClassVar[tuple[str, ...]] = ("transactions", "members", "campaign", "truth")
-
-    def __post_init__(self):
-        if not isinstance(self.columns, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in self.columns.items()
-        ):
-            raise ValueError(
-                f"DataParams.columns must map canonical names to source headers, got {self.columns!r}"
-            )
-        bad = sorted(set(self.columns) - set(CANONICAL))
-        if bad:
-            raise ValueError(f"DataParams.columns: unknown column(s) {bad}; allowed: {', '.join(CANONICAL)}")
-        if self.member_id_width is not None and (
-            not isinstance(self.member_id_width, int) or self.member_id_width < 1
-        ):
-            raise ValueError(
-                f"DataParams.member_id_width must be a positive integer, got {self.member_id_width!r}"
-            )
-
-    @classmethod
-    def from_dict(cls, mapping: dict, base_dir: str | Path = ".") -> DataParams:
-        allowed = list(cls.__dataclass_fields__)
-        unknown = sorted(set(mapping) - set(allowed))
-        if unknown:
-            raise ValueError(f"DataParams: unknown key(s) {unknown} in data:; allowed: {', '.join(allowed)}")
-        values = dict(mapping)
-        for key in cls._PATHS:
-            v = values.get(key)
-            if isinstance(v, str) and v not in ("demo", "cdnow") and not _is_url(v):
-                p = Path(v).expanduser()
-                values[key] = os.path.normpath(p if p.is_absolute() else Path(base_dir) / p)
-        if values.get("observation_end") is not None:  # YAML reads a bare 2026-10-31 as a date
-            values["observation_end"] = str(values["observation_end"])
-        return cls(**values)
-
-    @classmethod
-    def from_yaml(cls, path: str | Path) -> DataParams:
-        """Read the ``data:`` mapping of a params YAML (other top-level keys are ignored)."""
-        import yaml
-
-        path = Path(path)
-        if path.is_dir():
-            path = path / "common.yaml"
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        if not isinstance(doc, dict) or not isinstance(doc.get("data"), dict):
-            raise ValueError(f"{path}: expected a top-level 'data:' mapping (see DESIGN.md)")
-        return cls.from_dict(doc["data"], path.parent)
-
-    def load_options(self) -> dict:
-        opts = {
-            k: getattr(self, k)
-            for k in (
-                "encoding",
-                "sep",
-                "table",
-                "query",
-                "timezone",
-                "currency",
-                "observation_end",
-                "member_id_width",
-            )
-            if getattr(self, k) is not None
-        }
-        return opts
-
-    def load(self) -> pd.DataFrame:
-        """``load_transactions`` with these params."""
-        return load_transactions(
-            self.transactions, self.columns or None, self.date_format, **self.load_options()
-        )
-
-
-def describe_transactions(tx: pd.DataFrame, currency: str = "TWD") -> list[tuple[str, str]]:
-    """Facts about a canonical frame, as (label, text) pairs for a report."""
-    n = len(tx)
-    ret = tx["is_return"].to_numpy()
-    amount = tx["amount"].to_numpy()
-    zero = amount == 0
-    rows = [
-        ("rows", f"{n:,}"),
-        ("members", f"{tx['member_id'].nunique():,}"),
-    ]
-    if "order_id" in tx.columns:
-        rows.append(("orders", f"{tx['order_id'].nunique():,}"))
-    if n:
-        rows.append(("date range", f"{tx['ordered_at'].min():%Y-%m-%d} .. {tx['ordered_at'].max():%Y-%m-%d}"))
-    rows += [
-        ("amount total", f"{currency} {amount.sum():,.2f}"),
-        (
-            "returns",
-            f"{int(ret.sum()):,} rows ({ret.mean() if n else 0:.1%}), {currency} {amount[ret].sum():,.2f}",
-        ),
-        ("zero-amount rows", f"{int(zero.sum()):,}"),
-    ]
-    if "channel" in tx.columns:
-        counts = tx["channel"].value_counts()
-        rows.append(("channels", ", ".join(f"{k} {v:,}" for k, v in counts.items())))
-    return rows
-
-
-def validate_cli(args) -> int:
-    """``workbench validate --params FILE``: load + validate the data a params file names; exit 0/1."""
-    path = Path(args.params)
-    print(f"workbench validate: {path}")
-    try:
-        params = DataParams.from_yaml(path)
-    except (OSError, ValueError) as exc:
-        print(f"  cannot read the params: {exc}", file=sys.stderr)
-        print("FAILED")
-        return 1
-    except Exception as exc:  # yaml syntax errors
-        print(f"  cannot read the params: {type(exc).__name__}: {exc}", file=sys.stderr)
-        print("FAILED")
-        return 1
-    print(f"  {'source':<18}{params.transactions}" + (f" (table {params.table})" if params.table else ""))
-    try:
-        tx = params.load()
-    except DataValidationError as exc:
-        print(f"  {'problems':<18}{len(exc.problems)}")
-        if exc.convention:
-            print(f"  ({exc.convention})")
-        for p in exc.problems:
-            print(f"  - {p.message}")
-        print("FAILED")
-        return 1
-    except (OSError, ValueError, TypeError) as exc:
-        print(f"  cannot load: {exc}")
-        print("FAILED")
-        return 1
-    for label, text in describe_transactions(tx, params.currency):
-        print(f"  {label:<18}{text}")
-    print(f"  {'problems':<18}none")
-    print("OK")
-    return 0
+        return getattr(data_params, name)
+    raise AttributeError(f"module 'workbench.data' has no attribute {name!r}")
