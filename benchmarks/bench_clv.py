@@ -63,7 +63,8 @@ def _same_4sig(ours: dict, ref) -> bool:
 
 
 def main() -> int:
-    from workbench.clv import _lifetimes, fit_clv
+    from workbench.clv import fit_clv
+    from workbench.clv_fit import _lifetimes
 
     lt = _lifetimes()
     load_start = os.getloadavg()[0]

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from workbench import clv as wc
+from workbench import clv_fit
 from workbench import clv_validation as wv
 from workbench.demo import DEMO_START, generate_demo, lifetimes_data_file
 from workbench.schema import finalize_transactions
@@ -317,8 +318,8 @@ def test_penalizer_used_when_unpenalized_fits_fail(demo_summary, monkeypatch):
                 raise lt.utils.ConvergenceError("simulated")
             return super().fit(*args, **kwargs)
 
-    original = wc._fitter_class
-    monkeypatch.setattr(wc, "_fitter_class", lambda m: Stubborn if m == "bgnbd" else original(m))
+    original = clv_fit._fitter_class
+    monkeypatch.setattr(clv_fit, "_fitter_class", lambda m: Stubborn if m == "bgnbd" else original(m))
     model = wc.fit_clv(demo_summary)
     diag = model.diagnostics["purchase"]
     assert [(a["tol"], a["penalizer"], a["ok"]) for a in diag.attempts] == [
@@ -416,7 +417,7 @@ def test_warm_started_fit_equals_plain_lifetimes(demo30k):
     s = _order_level_summary(demo30k.transactions, "2026-09-01")
     model = wc.fit_clv(s)
     diag = model.diagnostics["purchase"]
-    assert diag.patterns > wc.WARM_START_PATTERNS and diag.attempts[0]["warm_start"]
+    assert diag.patterns > clv_fit.WARM_START_PATTERNS and diag.attempts[0]["warm_start"]
     lt = _lifetimes()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
