@@ -591,3 +591,83 @@ def test_database_url_sqlite(small_csv, tmp_path):
     pd.testing.assert_frame_equal(load_transactions(url, table="sales"), load_transactions(small_csv))
     with pytest.raises(ValueError, match=r"needs table= or query="):
         load_transactions(url)
+
+
+# --------------------------------------------------------------------------------------------- canonical input
+
+
+def test_canonical_frame_is_kept_without_copies(demo):
+    """Columns that already have the canonical dtype are not re-parsed or copied (copy-on-write keeps the
+    input safe when the result is changed)."""
+    tx = demo.transactions
+    out = load_transactions(tx)
+    pd.testing.assert_frame_equal(out, tx)
+    for c in ("ordered_at", "amount", "discount"):
+        assert np.shares_memory(out[c].to_numpy(), tx[c].to_numpy()), c
+    before = tx["amount"].iloc[0]
+    out.loc[0, "amount"] = before + 1.0
+    assert tx["amount"].iloc[0] == before and out["amount"].iloc[0] == before + 1.0
+
+
+def test_canonical_parquet_is_still_validated(tmp_path):
+    """Canonical dtypes are no pass: untrimmed text is trimmed, and every check runs (missing values, stripped
+    leading zeros, order conflicts, infinite discounts as before)."""
+    frame = pd.DataFrame(
+        {
+            "member_id": pd.array([" 00012", "00345\u3000", "00012"], dtype="str"),
+            "ordered_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"]).astype("datetime64[us]"),
+            "amount": [1.0, 2.0, -1.0],
+            "order_id": pd.array(["A1", "B2 ", "C3"], dtype="str"),
+            "discount": [0.0, np.nan, np.inf],
+        }
+    )
+    frame.to_parquet(tmp_path / "ok.parquet", index=False)
+    tx = load_transactions(tmp_path / "ok.parquet")
+    assert list(tx["member_id"]) == ["00012", "00345", "00012"]
+    assert list(tx["order_id"]) == ["A1", "B2", "C3"]
+    assert list(tx["discount"]) == [0.0, 0.0, np.finfo("float64").max]
+    bad = frame.assign(
+        member_id=pd.array(["00012", "12", None], dtype="str"),
+        amount=[1.0, np.nan, 2.0],
+        order_id=pd.array(["A1", "A1", "C3"], dtype="str"),
+    )
+    bad.loc[2, "ordered_at"] = pd.NaT
+    bad.to_parquet(tmp_path / "bad.parquet", index=False)
+    with pytest.raises(DataValidationError) as e:
+        load_transactions(tmp_path / "bad.parquet")
+    assert sorted(p.kind for p in e.value.problems) == [
+        "member_id_zeros",
+        "missing_amount",
+        "missing_date",
+        "missing_member_id",
+        "order_conflict",  # A1 has two members
+        "order_conflict",  # and two days
+    ]
+    assert "rows disagree on member_id (row 1: 'A1' member '00012'" in str(e.value)
+
+
+@pytest.mark.parametrize("kind", ["string", "large_string"])
+def test_trim_check_agrees_with_the_trim_kernel(rng, kind):
+    """``_may_need_trim`` (edge bytes read from the Arrow buffers) never says False when trimming changes
+    something; checked on random text with whitespace at random places, sliced and chunked."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from workbench.validation import _may_need_trim
+
+    alphabet = np.array(["0", "7", "a", "é", " ", "\t", "\u3000", "\xa0", "\x1f", "-"])
+    for _ in range(200):
+        n = int(rng.integers(0, 6))
+        values = ["".join(rng.choice(alphabet, int(rng.integers(0, 4)))) for _ in range(n)]
+        if n and rng.random() < 0.2:
+            values[int(rng.integers(n))] = None
+        arr = pa.array(values, type=getattr(pa, kind)())
+        arr = arr.slice(int(rng.integers(0, 2)))
+        for candidate in (arr, pa.chunked_array([arr, arr], type=arr.type)):
+            trimmed = pc.utf8_trim_whitespace(candidate)
+            changes = len(candidate) and not pc.all(pc.fill_null(pc.equal(trimmed, candidate), True)).as_py()
+            if changes:
+                assert _may_need_trim(candidate), values
+    clean = pa.array(["0012", "", None, "A-1"], type=getattr(pa, kind)())
+    assert not _may_need_trim(clean) and not _may_need_trim(clean.slice(1))
+    assert _may_need_trim(pa.array(["0012", " 3"], type=getattr(pa, kind)()))

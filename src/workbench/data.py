@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from workbench.parsing import parse_amounts, parse_dates
-from workbench.schema import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, finalize_transactions
+from workbench.schema import DATETIME_DTYPE, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, finalize_transactions
 from workbench.validation import (
     Collector,
     DataValidationError,
@@ -297,7 +297,7 @@ def _datetimes(values: pd.Series, date_format: str, tz: str, col: Collector) -> 
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         if getattr(values.dt, "tz", None) is not None:
             values = values.dt.tz_convert(tz).dt.tz_localize(None)
-        out = values.to_numpy().astype("datetime64[us]")
+        out = values.to_numpy().astype("datetime64[us]", copy=False)  # read-only view when canonical
         col.rows("missing_date", "ordered_at", np.isnat(out), out, "without a date")
         return out
     if values.dtype == object and len(values) and not values.dropna().map(type).eq(str).all():
@@ -322,6 +322,9 @@ def _datetimes(values: pd.Series, date_format: str, tz: str, col: Collector) -> 
 def _amounts(
     values: pd.Series, name: str, currency: str | None, col: Collector
 ) -> tuple[np.ndarray, np.ndarray]:
+    if values.dtype == np.float64:  # canonical already: nothing to parse, NaN is the missing value
+        out = values.to_numpy()  # read-only view, no copy
+        return out, np.isnan(out)
     out, bad, missing, currencies = parse_amounts(values)
     raw = values
     col.rows(
@@ -401,11 +404,13 @@ def _canonical(
     when = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
     if "ordered_at" in cols:
         when = out["ordered_at"] = _datetimes(cols["ordered_at"], date_format, tz, col)
+        if cols["ordered_at"].dtype == DATETIME_DTYPE:
+            out["ordered_at"] = cols["ordered_at"]  # canonical already: the column itself (no copy)
     amount = np.full(n, np.nan)
     if "amount" in cols:
         amount, missing = _amounts(cols["amount"], "amount", opts.get("currency"), col)
         col.rows("missing_amount", "amount", missing, cols["amount"], "without an amount")
-        out["amount"] = amount
+        out["amount"] = cols["amount"] if cols["amount"].dtype == np.float64 else amount
     if "order_id" in cols:
         order = text_array(cols["order_id"])
         out["order_id"] = as_str(order)
@@ -413,7 +418,8 @@ def _canonical(
         out["channel"] = _category(cols["channel"])
     if "discount" in cols:
         disc, _ = _amounts(cols["discount"], "discount", opts.get("currency"), col)
-        out["discount"] = np.nan_to_num(disc, nan=0.0)
+        canonical = cols["discount"].dtype == np.float64 and np.isfinite(disc).all()
+        out["discount"] = cols["discount"] if canonical else np.nan_to_num(disc, nan=0.0)
     if "store" in cols:
         out["store"] = _category(cols["store"])
 

@@ -35,17 +35,21 @@ def finalize_transactions(frame: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"transactions: required column(s) missing: {', '.join(missing)}")
+    # Series (not bare arrays), so that copy-on-write tracks what the result shares with ``frame``:
+    # nothing is copied, and writing to the result never changes ``frame``
+    frame = frame.reset_index(drop=True)
+    when = frame["ordered_at"]
     cols: dict[str, object] = {
         "member_id": _text(frame["member_id"]),
-        "ordered_at": pd.to_datetime(frame["ordered_at"]).astype(DATETIME_DTYPE).array,
-        "amount": frame["amount"].astype("float64").array,
+        "ordered_at": when if when.dtype == DATETIME_DTYPE else pd.to_datetime(when).astype(DATETIME_DTYPE),
+        "amount": frame["amount"].astype("float64"),
     }
     if "order_id" in frame.columns:
         cols["order_id"] = _text(frame["order_id"])
     if "channel" in frame.columns:
         cols["channel"] = _category(frame["channel"])
     if "discount" in frame.columns:
-        cols["discount"] = frame["discount"].astype("float64").fillna(0.0).array
+        cols["discount"] = frame["discount"].astype("float64").fillna(0.0)
     if "store" in frame.columns:
         cols["store"] = _category(frame["store"])
     out = pd.DataFrame(cols, index=pd.RangeIndex(len(frame)), copy=False)
@@ -53,9 +57,9 @@ def finalize_transactions(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _text(col: pd.Series) -> pd.api.extensions.ExtensionArray:
-    return col.array if col.dtype == "str" else col.astype("str").array
+def _text(col: pd.Series) -> pd.Series:
+    return col if col.dtype == "str" else col.astype("str")
 
 
-def _category(col: pd.Series) -> pd.Categorical:
-    return col.array if isinstance(col.dtype, pd.CategoricalDtype) else pd.Categorical(col)
+def _category(col: pd.Series) -> pd.Series:
+    return col if isinstance(col.dtype, pd.CategoricalDtype) else col.astype("category")

@@ -118,7 +118,40 @@ def text_array(values: pd.Series) -> pa.Array:
     arr = pa.array(values.array, from_pandas=True) if len(values) else pa.array([], pa.string())
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         arr = pc.cast(arr, pa.large_string())
-    return pc.utf8_trim_whitespace(arr)
+    return pc.utf8_trim_whitespace(arr) if _may_need_trim(arr) else arr
+
+
+# first/last bytes that may start or end whitespace: ASCII whitespace, and any non-ASCII byte (Unicode
+# whitespace such as U+3000 is multi-byte); used to skip the trim (a copy of every string) on clean text
+_TRIMMABLE = np.zeros(256, dtype=bool)
+_TRIMMABLE[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
+_TRIMMABLE[128:] = True
+
+
+def _may_need_trim(arr: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether some value may start or end with whitespace (False: trimming would change nothing).
+
+    Reads the first and last byte of every value straight from the Arrow buffers (vectorised, no copy of
+    the text); conservative: a non-ASCII edge byte, or a layout it does not know, answers True.
+    """
+    for chunk in arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]:
+        if len(chunk) == 0:
+            continue
+        large = pa.types.is_large_string(chunk.type)
+        if not (large or pa.types.is_string(chunk.type)):
+            return True
+        _, offsets, data = chunk.buffers()
+        if data is None or data.size == 0:
+            continue  # only empty strings or nulls
+        off = np.frombuffer(offsets, dtype=np.int64 if large else np.int32)[
+            chunk.offset : chunk.offset + len(chunk) + 1
+        ]
+        start, end = off[:-1], off[1:]
+        filled = end > start
+        bytes_ = np.frombuffer(data, dtype=np.uint8)
+        if _TRIMMABLE[bytes_[start[filled]]].any() or _TRIMMABLE[bytes_[end[filled] - 1]].any():
+            return True
+    return False
 
 
 def as_str(arr: pa.Array) -> pd.Series:
@@ -152,7 +185,9 @@ def member_ids(values: pd.Series, width: int | None, col: Collector) -> pd.Serie
     missing = _np(pc.fill_null(pc.equal(text, ""), True))
     col.rows("missing_member_id", "member_id", missing, raw, "without a member id")
     digits = pc.fill_null(pc.utf8_is_digit(text), False)
-    length = pc.fill_null(pc.utf8_length(text), 0)
+    # lengths in characters; for ASCII text the byte lengths (no UTF-8 decoding) are the same
+    ascii_only = pc.all(pc.string_is_ascii(text)).as_py() is not False
+    length = pc.fill_null(pc.binary_length(text) if ascii_only else pc.utf8_length(text), 0)
     if width:
         pad = pc.and_(digits, pc.less(length, width))
         text = pc.if_else(pad, pc.utf8_lpad(text, width=int(width), padding="0"), text)
@@ -173,7 +208,7 @@ def member_ids(values: pd.Series, width: int | None, col: Collector) -> pd.Serie
             )
         return as_str(text)
     decimal = np.zeros(len(missing), dtype=bool)
-    if pc.any(pc.match_substring(text, ".")).as_py():
+    if not pc.all(digits).as_py() and pc.any(pc.match_substring(text, ".")).as_py():
         decimal = _np(pc.fill_null(pc.match_substring_regex(text, r"^\d+\.0+$"), False))
     col.rows(
         "member_id_decimal",
