@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from workbench import kpis as wk
+from workbench.data import DataValidationError
 from workbench.i18n import LANGUAGES, catalog
 from workbench.schema import finalize_transactions
 
@@ -239,8 +240,40 @@ def test_open_log_rejects_nulls(tmp_path):
     )
     path = tmp_path / "bad.parquet"
     frame.to_parquet(path, index=False)
-    with pytest.raises(ValueError, match="1 row\\(s\\) without member_id"):
+    with pytest.raises(
+        DataValidationError, match=r"column 'member_id': 1 row without a member id \(row 2: <empty>\)"
+    ):
         wk.open_log(str(path), "2026-01")
+
+
+def test_open_log_validates_a_canonical_parquet(demo, tmp_path):
+    """The member overview reads a canonical Parquet through the data layer's checks: an order id shared by
+    two members, and ids that lost their leading zeros, are the loader's DataValidationError there too."""
+    tx = demo.transactions.head(1000)
+    assert tx["member_id"].str.startswith("0").any()  # the demo zero-pads its ids
+    shared = tx.copy()
+    shared.loc[1, "order_id"] = shared.loc[0, "order_id"]
+    shared.loc[1, "member_id"] = next(m for m in tx["member_id"] if m != tx.loc[0, "member_id"])
+    shared.to_parquet(tmp_path / "shared.parquet", index=False)
+    with pytest.raises(
+        DataValidationError,
+        match=r"column 'order_id': 2 rows in 1 order id whose rows disagree on member_id \(row 1: ",
+    ) as e:
+        wk.open_log(str(tmp_path / "shared.parquet"), "2026-10")
+    assert [p.kind for p in e.value.problems] == ["order_conflict"]
+    stripped = tx.copy()
+    row = int(np.flatnonzero(tx["member_id"].str.startswith("0"))[0])
+    stripped.loc[row, "member_id"] = tx.loc[row, "member_id"].lstrip("0")
+    stripped.to_parquet(tmp_path / "stripped.parquet", index=False)
+    with pytest.raises(
+        DataValidationError,
+        match=r"column 'member_id': 1 row with digit-only member ids shorter than the zero-padded width",
+    ):
+        wk.open_log(str(tmp_path / "stripped.parquet"), "2026-10")
+    # the same data without the damage opens
+    tx.to_parquet(tmp_path / "ok.parquet", index=False)
+    with wk.open_log(str(tmp_path / "ok.parquet"), "2026-10") as log:
+        assert log.row_count() == len(tx)
 
 
 def test_missing_columns_named():

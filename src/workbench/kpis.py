@@ -196,50 +196,16 @@ class TransactionLog:
         self.close()
 
 
-def _canonical_parquet(path: str) -> bool:
-    """Whether a .parquet file already has the canonical column types (as the workbench writes them)."""
-    import pyarrow.parquet as pq
-
-    schema = pq.read_schema(path)
-    types = {name: schema.field(name).type for name in schema.names}
-    text = (pa.string(), pa.large_string())
-    return (
-        types.get("member_id") in text
-        and pa.types.is_timestamp(types.get("ordered_at", pa.null()))
-        and types["ordered_at"].tz is None
-        and types.get("amount") == pa.float64()
-        and types.get("order_id", pa.string()) in text
-    )
-
-
 def open_log(
     source, month, *, columns: dict | None = None, date_format: str = "auto", **opts
 ) -> TransactionLog:
     """A ``TransactionLog`` of ``source`` up to the end of ``month``.
 
-    A ``.parquet`` file already in the canonical contract (text ids, naive timestamps, float amounts; what
-    ``workbench demo`` and the loader write) without a column mapping is read by DuckDB directly: the fast
-    path for 10M-row logs, with NULL checks of the required columns. Anything else goes through the
-    validating loader ``workbench.data.load_transactions(source, columns, date_format, **opts)``.
+    Every source, a canonical ``.parquet`` file included, goes through the validating loader
+    ``workbench.data.load_transactions(source, columns, date_format, **opts)`` (so the overview sees only
+    data that passed its checks; a bad file raises its ``DataValidationError``). The loader keeps
+    already-canonical columns as they are, and DuckDB reads the frame through Arrow without a copy.
     """
-    if isinstance(source, str | Path) and str(source).endswith(".parquet") and not columns:
-        if _canonical_parquet(str(source)):
-            log = TransactionLog(str(source), month)
-            nulls = log.con.sql(
-                f"""SELECT count(*) FILTER (WHERE member_id IS NULL OR member_id = ''),
-                           count(*) FILTER (WHERE amount IS NULL OR isnan(amount))
-                    FROM read_parquet({_lit(str(source))})"""
-            ).fetchall()[0]
-            null_ts = log.con.sql(
-                f"SELECT count(*) FROM read_parquet({_lit(str(source))}) WHERE ordered_at IS NULL"
-            ).fetchall()[0][0]
-            if any(nulls) or null_ts:
-                log.close()
-                raise ValueError(
-                    f"open_log: {source}: {nulls[0]} row(s) without member_id, {null_ts} without ordered_at, "
-                    f"{nulls[1]} without amount; load it with workbench.data.load_transactions to see which rows"
-                )
-            return log
     from workbench.data import load_transactions
 
     return TransactionLog(
