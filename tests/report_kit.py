@@ -286,16 +286,29 @@ def report_pages(out_dir: Path) -> list[Path]:
 
 
 # ---------------------------------------------------------------------------------------------- browser
+_OPEN: list = []  # the browser currently open in this process, if any
+
+
 @contextlib.contextmanager
 def open_browser():
+    """Headless Chromium; nested calls reuse the open one.
+
+    Playwright's sync API allows one instance per thread at a time (a second one fails with "using
+    Playwright Sync API inside the asyncio loop"), and test_browser keeps a session-wide browser open.
+    """
+    if _OPEN:
+        yield _OPEN[-1]
+        return
     sync_api = __import__("pytest").importorskip("playwright.sync_api")
     if not CHROMIUM.exists():
         __import__("pytest").skip(f"{CHROMIUM} not installed (make system installs it)")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        _OPEN.append(browser)
         try:
             yield browser
         finally:
+            _OPEN.remove(browser)
             browser.close()
 
 
