@@ -11,6 +11,9 @@ Row numbers in errors are 1-based data rows: for a CSV, row 1 is the first line 
 line = row + 1, blank lines not counted); for Parquet, DuckDB, databases and DataFrames, row 1 is the
 first row of the table as read.
 
+Columns that already have the canonical dtype (a canonical Parquet or frame: ``str`` ids, ``datetime64[us]``,
+``float64``) are neither re-parsed nor copied; every check runs on them all the same (vectorised).
+
 The checks themselves, the member-id rule (leading zeros) and the order-line rule are in
 ``workbench.validation``; the ``data:`` params block and ``workbench validate`` in ``workbench.data_params``
 (``DataParams``, ``validate_cli`` and ``DataValidationError`` are importable from here as well).

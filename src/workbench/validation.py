@@ -260,7 +260,8 @@ def order_conflicts(order: pa.Array, member: pd.Series, when: np.ndarray, amount
         #    occurs twice can belong to a multi-row order (no hash table over 10M strings needed)
         con.register("ids", pa.table({"order_id": order}))
         h = con.sql("SELECT hash(order_id) AS h FROM ids").to_arrow_table()["h"].to_numpy()
-        s = np.sort(h[has])
+        s = h[has]
+        s.sort()  # in place (h[has] is a copy already)
         repeated = np.unique(s[1:][s[1:] == s[:-1]])
         if not len(repeated):
             return  # every order id occurs once
