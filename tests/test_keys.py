@@ -17,6 +17,8 @@ def _ids(rng, kind: str, n: int = 5000) -> pd.Series:
         values = [f"T{v:09d}" for v in rng.integers(0, 10**7, n)]
     elif kind == "bytes":
         values = ["".join(rng.choice(list("ABCxyz-_"), 5)) for _ in range(n)]
+    elif kind == "constant":
+        values = ["M0007"] * n
     elif kind == "long":
         values = ["".join(rng.choice(list("ABCDEFGH"), 20)) for _ in range(n)]
     else:  # variable width, unicode
@@ -24,7 +26,7 @@ def _ids(rng, kind: str, n: int = 5000) -> pd.Series:
     return pd.Series(values, dtype="str")
 
 
-@pytest.mark.parametrize("kind", ["digits", "prefixed", "bytes", "long", "mixed"])
+@pytest.mark.parametrize("kind", ["digits", "prefixed", "bytes", "constant", "long", "mixed"])
 @pytest.mark.parametrize("dense", [True, False])
 def test_encode_round_trip_and_order(rng, kind, dense):
     ids = _ids(rng, kind)

@@ -84,37 +84,71 @@ def _key_bytes(m: np.ndarray, lo: int, hi: int) -> np.ndarray:
 
 def _key_digits(m: np.ndarray, lo: int, hi: int) -> np.ndarray | None:
     """The number spelt by decimal digits lo..hi (at most 18), or None if any byte is not a digit."""
-    key = np.zeros(len(m), dtype=np.int64)
-    for j in range(lo, hi + 1):
-        digit = m[:, j] - np.uint8(48)  # bytes below "0" wrap around to large values
-        if digit.max() > 9:
-            return None
-        key *= 10
-        key += digit
-    return key
+    digits = m[:, lo : hi + 1] - np.uint8(48)  # a copy; bytes below "0" wrap around to large values
+    if digits.size and digits.max() > 9:
+        return None
+    dtype = np.uint32 if hi - lo < 9 else np.uint64  # narrow accumulator: half the memory traffic
+    key = digits[:, 0].astype(dtype)
+    for j in range(1, hi - lo + 1):
+        key *= dtype(10)
+        key += digits[:, j]
+    return key.astype(np.int64)
 
 
-def exact_keys(values) -> np.ndarray | None:
-    """Exact, order-preserving int64 keys of text ids when the fixed-width rule applies, else None."""
-    chunks = _chunks(values)
+def _text_of(key: np.ndarray, layout: tuple) -> np.ndarray:
+    """The ids (an (n, width) uint8 matrix) that ``key`` stands for: the inverse of ``_exact``."""
+    template, lo, hi, kind = layout
+    out = np.repeat(template[None, :], len(key), axis=0)
+    if kind == "digits":
+        rest = key.copy()
+        for j in range(hi, lo - 1, -1):
+            out[:, j] = (rest % 10).astype(np.uint8) + np.uint8(48)
+            rest //= 10
+    elif kind == "bytes":
+        width = hi - lo + 1
+        out[:, lo : hi + 1] = key.astype(">u8").view(np.uint8).reshape(len(key), 8)[:, 8 - width :]
+    return out
+
+
+def _string_array(matrix: np.ndarray, present: np.ndarray | None = None) -> pa.Array:
+    """Arrow large_string array of fixed-width rows (null where ``present`` is False)."""
+    n, width = matrix.shape
+    offsets = pa.py_buffer(np.arange(0, (n + 1) * width, width, dtype=np.int64))
+    data = pa.py_buffer(np.ascontiguousarray(matrix))
+    validity, nulls = None, 0
+    if present is not None and not present.all():
+        validity = pa.py_buffer(np.packbits(present, bitorder="little"))
+        nulls = int(n - np.count_nonzero(present))
+    return pa.Array.from_buffers(pa.large_string(), n, [validity, offsets, data], null_count=nulls)
+
+
+def _exact(chunks: list[pa.Array]) -> tuple[np.ndarray, tuple] | None:
+    """Exact keys and the layout that turns them back into text (see ``_text_of``), or None."""
     matrices = _fixed_width(chunks) if chunks else None
     if matrices is None:
         return None
     span = _varying_span(matrices)
     if span is None:
-        return np.zeros(sum(len(m) for m in matrices), dtype=np.int64)
+        return np.zeros(sum(len(m) for m in matrices), dtype=np.int64), (matrices[0][0].copy(), 0, -1, "same")
     # Positions outside the span are equal in every id, so the span alone orders and identifies ids.
     lo, hi = span
-    parts = None
+    parts, kind = None, "digits"
     if hi - lo < 18:  # decimal digits first: they give dense keys (lookup tables instead of sorts)
         parts = [_key_digits(m, lo, hi) for m in matrices]
         if any(p is None for p in parts):
             parts = None
     if parts is None and (hi - lo < 7 or (hi - lo == 7 and all(m[:, lo].max() < 0x80 for m in matrices))):
-        parts = [_key_bytes(m, lo, hi) for m in matrices]
+        parts, kind = [_key_bytes(m, lo, hi) for m in matrices], "bytes"
     if parts is None:
         return None
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+    key = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    return key, (matrices[0][0].copy(), lo, hi, kind)
+
+
+def exact_keys(values) -> np.ndarray | None:
+    """Exact, order-preserving int64 keys of text ids when the fixed-width rule applies, else None."""
+    found = _exact(_chunks(values))
+    return None if found is None else found[0]
 
 
 def encode(values, *, dense: bool = True) -> tuple[np.ndarray, pa.Array]:
@@ -124,21 +158,18 @@ def encode(values, *, dense: bool = True) -> tuple[np.ndarray, pa.Array]:
     With ``dense=False`` the codes may leave gaps (``uniques`` is null there) when that saves a sort:
     callers that only aggregate by code and drop empty codes get the same result, faster.
     """
-    key = exact_keys(values)
     chunks = _chunks(values)
-    arr = (
-        pa.chunked_array(chunks, type=pa.large_string())
-        if chunks
-        else pa.chunked_array([], pa.large_string())
-    )
-    if key is not None and len(key):
+    found = _exact(chunks)
+    if found is not None and len(found[0]):
+        # the unique ids are rebuilt from their keys (no gather over the rows' strings)
+        key, layout = found
         low = int(key.min())
         span = int(key.max()) - low + 1
         if not dense and span <= max(2 * len(key), 1 << 16):
-            codes = key - low
-            some_row = np.full(span, -1, dtype=np.int64)
-            some_row[codes] = np.arange(len(codes))
-            return codes, arr.take(pa.array(some_row, mask=some_row < 0)).combine_chunks()
+            codes = np.subtract(key, low, out=key)  # key is our own fresh array
+            present = np.zeros(span, dtype=bool)
+            present[codes] = True
+            return codes, _string_array(_text_of(np.arange(low, low + span), layout), present)
         sorted_keys = np.sort(key)
         keep = np.empty(len(sorted_keys), dtype=bool)
         keep[:1] = True
@@ -150,10 +181,12 @@ def encode(values, *, dense: bool = True) -> tuple[np.ndarray, pa.Array]:
             codes = lut[key - low]
         else:
             codes = np.searchsorted(uniq_keys, key)
-        # a row holding each unique key (any one: equal keys are equal ids) gives the unique ids' text
-        some_row = np.empty(len(uniq_keys), dtype=np.int64)
-        some_row[codes] = np.arange(len(codes))
-        return codes, arr.take(pa.array(some_row)).combine_chunks()
+        return codes, _string_array(_text_of(uniq_keys, layout))
+    arr = (
+        pa.chunked_array(chunks, type=pa.large_string())
+        if chunks
+        else pa.chunked_array([], pa.large_string())
+    )
     encoded = pc.dictionary_encode(arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0))
     dictionary = encoded.dictionary
     order = pc.sort_indices(dictionary).to_numpy()

@@ -23,6 +23,7 @@ hand the workbench its result.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 import duckdb
@@ -187,18 +188,40 @@ def _sorted_member_times(c: np.ndarray, t_us: np.ndarray) -> tuple[np.ndarray, n
     time is a whole second; otherwise a (slower) lexsort.
     """
     t0 = int(t_us.min())
-    off = t_us - t0
     member_bits = max(int(c.max()).bit_length(), 1)
-    span = int(off.max())
+    span = int(t_us.max()) - t0
     for unit in (1, 1_000_000):
-        if unit > 1 and np.any(off % unit):
-            break
         bits = max((span // unit).bit_length(), 1)
-        if member_bits + bits <= 62:
-            packed = np.sort((c << bits) | (off // unit if unit > 1 else off))
-            return packed >> bits, (packed & ((1 << bits) - 1)) * unit + t0, bits
+        if member_bits + bits > 62:
+            continue
+        off = t_us - t0  # in-place steps below: every 10M-row temporary costs page faults
+        if unit > 1:
+            if np.any(np.remainder(off, unit, out=off)):
+                break
+            np.subtract(t_us, t0, out=off)
+            np.floor_divide(off, unit, out=off)
+        packed = np.left_shift(c, bits)
+        packed |= off
+        del off
+        packed.sort()
+        members = packed >> bits
+        np.bitwise_and(packed, (1 << bits) - 1, out=packed)
+        if unit > 1:
+            packed *= unit
+        packed += t0
+        return members, packed, bits
     order = np.lexsort((t_us, c))
     return c[order], t_us[order], 0
+
+
+def _order_keys(order_ids) -> np.ndarray:
+    """Non-negative int64 keys identifying order ids (exact keys when they apply, else codes)."""
+    order_keys = keys.exact_keys(order_ids)
+    if order_keys is None:
+        order_keys, _ = keys.encode(order_ids)
+    elif len(order_keys):
+        order_keys = order_keys - order_keys.min()
+    return order_keys
 
 
 def _numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, returns: str) -> pd.DataFrame:
@@ -211,58 +234,68 @@ def _numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, retur
     ids = transactions["member_id"].array
     if not all_in:
         times, period, amount, ids = times[in_range], period[in_range], amount[in_range], ids[in_range]
-    codes, uniques = keys.encode(ids, dense=False)
-    n = len(uniques)
-    t_us = times.view(np.int64)
     positive = amount >= 0
     all_positive = bool(positive.all())
     every = all_positive or returns == "include"  # every row is a purchase row
+    # A second thread (numpy and Arrow release the GIL) takes what does not need the sort: the order
+    # ids' keys while this thread encodes the member ids, then the money sums and the distinct orders
+    # per member while this thread sorts.
+    pool = ThreadPoolExecutor(1)
+    has_orders = "order_id" in transactions.columns
+    if has_orders:
+        order_ids = transactions["order_id"].array
+        order_ids = order_ids if all_in else order_ids[in_range]
+        order_keys = pool.submit(_order_keys, order_ids if all_positive else order_ids[positive])
+    codes, uniques = keys.encode(ids, dense=False)
+    n = len(uniques)
+    t_us = times.view(np.int64)
 
-    # money: purchases and returns split with max/min instead of masked copies
-    spend = np.bincount(codes, weights=np.maximum(amount, 0.0), minlength=n)
-    returned = (
-        np.zeros(n) if all_positive else -np.bincount(codes, weights=np.minimum(amount, 0.0), minlength=n)
-    )
+    def money() -> tuple[np.ndarray, np.ndarray]:
+        # purchases and returns split with max/min instead of masked copies
+        spend = np.bincount(codes, weights=np.maximum(amount, 0.0), minlength=n)
+        if all_positive:
+            return spend, np.zeros(n)
+        return spend, -np.bincount(codes, weights=np.minimum(amount, 0.0), minlength=n)
+
+    def orders_per_member() -> np.ndarray:
+        pos_codes = codes if all_positive else codes[positive]
+        if has_orders:
+            return keys.count_distinct_per_group(pos_codes, order_keys.result(), n)
+        return np.bincount(pos_codes, minlength=n)
+
+    money_job, orders_job = pool.submit(money), pool.submit(orders_per_member)
+    pool.shutdown(wait=False)
+
     if every:
         c, p, t, a = codes, period, t_us, amount
-        total = spend - returned
     else:
         c, p, t, a = codes[positive], period[positive], t_us[positive], amount[positive]
-        total = spend
 
     # one sort of purchase rows by (member, time): first/last purchase, and the distinct periods
     sm, st, _ = _sorted_member_times(c, t)
     starts, ends = _runs(sm)
+    first_row, last_row = np.flatnonzero(starts), np.flatnonzero(ends)  # one per member
+    members = sm[first_row]
     first_at = np.full(n, np.iinfo(np.int64).min)
     last_at = np.full(n, np.iinfo(np.int64).min)
-    first_at[sm[starts]] = st[starts]
-    last_at[sm[ends]] = st[ends]
+    first_at[members] = st[first_row]
+    last_at[members] = st[last_row]
     sp = _periods(st.view("datetime64[us]"), freq)
     new_period = starts.copy()
     new_period[1:] |= sp[1:] != sp[:-1]
     n_periods = np.bincount(sm[new_period], minlength=n)
     min_p = np.zeros(n, dtype=np.int64)
     max_p = np.zeros(n, dtype=np.int64)
-    min_p[sm[starts]] = sp[starts]
-    max_p[sm[ends]] = sp[ends]
+    min_p[members] = sp[first_row]
+    max_p[members] = sp[last_row]
 
-    on_first = p == min_p[c]
-    first_total = np.bincount(c[on_first], weights=a[on_first], minlength=n)
+    first_total = np.bincount(c, weights=np.where(p == min_p[c], a, 0.0), minlength=n)
     frequency = n_periods - 1
+    spend, returned = money_job.result()
+    total = spend - returned if every else spend
     monetary = np.where(frequency > 0, (total - first_total) / np.maximum(frequency, 1), 0.0)
 
-    if "order_id" in transactions.columns:
-        order_ids = transactions["order_id"].array
-        order_ids = order_ids if all_in else order_ids[in_range]
-        order_ids = order_ids if all_positive else order_ids[positive]
-        order_keys = keys.exact_keys(order_ids)
-        if order_keys is None:
-            order_keys, _ = keys.encode(order_ids)
-        elif len(order_keys):
-            order_keys = order_keys - order_keys.min()
-        orders = keys.count_distinct_per_group(codes if all_positive else codes[positive], order_keys, n)
-    else:
-        orders = np.bincount(codes if all_positive else codes[positive], minlength=n)
+    orders = orders_job.result()
 
     keep = n_periods > 0
     index = pd.Index(pd.arrays.ArrowStringArray(pa.chunked_array([uniques])), name="member_id")
