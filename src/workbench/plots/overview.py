@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
 from workbench.i18n import check_language, compact, money, money_compact, month_label, number, pct, t
-from workbench.kpis import KPI_FORMAT
+from workbench.kpi_text import KPI_FORMAT
 
 DEFAULT_TRENDS: tuple[str, ...] = ("active_members", "net_revenue", "repurchase_rate", "aov")
 STORE_COLOR, ONLINE_COLOR = "#4C72B0", "#DD8452"
