@@ -313,3 +313,22 @@ def test_overview_messages_have_both_languages():
         assert set(LANGUAGES) <= set(catalog()[key]), key
     for col in wk.KPI_COLUMNS:
         assert f"overview.kpi.{col}" in catalog()
+
+
+def test_parquet_paths_given_directly_are_validated_too(tmp_path):
+    """monthly_kpis and member_features accept a .parquet path: it goes through the same loader checks."""
+    from workbench import segments as ws
+
+    frame = pd.DataFrame(
+        {
+            "member_id": pd.array(["1", None], dtype="str"),
+            "ordered_at": pd.to_datetime(["2026-01-01", "2026-01-02"]).astype("datetime64[us]"),
+            "amount": [1.0, 2.0],
+        }
+    )
+    path = tmp_path / "bad.parquet"
+    frame.to_parquet(path, index=False)
+    with pytest.raises(DataValidationError, match=r"column 'member_id': 1 row without a member id"):
+        wk.monthly_kpis(str(path), month="2026-01")
+    with pytest.raises(DataValidationError, match=r"column 'member_id': 1 row without a member id"):
+        ws.member_features(str(path), month="2026-01")

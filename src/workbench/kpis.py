@@ -88,8 +88,8 @@ REQUIRED = ("member_id", "ordered_at", "amount")
 class TransactionLog:
     """The transaction log up to the end of ``month``, held in DuckDB for the overview's aggregations.
 
-    ``transactions`` is a canonical frame or the path of a canonical ``.parquet`` file (read by DuckDB
-    without a round trip through pandas). Two relations are built once and shared by ``monthly_kpis`` and
+    ``transactions`` is a canonical frame or the path of a canonical ``.parquet`` file (loaded and validated
+    by ``workbench.data.load_transactions``). Two relations are built once and shared by ``monthly_kpis`` and
     ``workbench.segments.member_features``:
 
     * ``rows``: ``member_id, ordered_at, amount, order_id, channel, discount`` of rows before the end of
@@ -116,9 +116,11 @@ class TransactionLog:
             path = str(transactions)
             if not path.endswith(".parquet"):
                 raise ValueError(f"TransactionLog: a path must name a .parquet file, got {path!r}")
-            source = f"read_parquet({_lit(path)})"
-            columns = [r[0] for r in self.con.sql(f"DESCRIBE SELECT * FROM {source}").fetchall()]
-        elif isinstance(transactions, pd.DataFrame):
+            from workbench.data import load_transactions
+
+            # a file is checked like every other source: nothing runs on data that failed validation
+            transactions = load_transactions(path)
+        if isinstance(transactions, pd.DataFrame):
             columns = list(transactions.columns)
             keep = [c for c in (*REQUIRED, "order_id", "channel", "discount") if c in columns]
             if all(c in columns for c in REQUIRED):
