@@ -29,6 +29,8 @@ from scipy import stats
 
 MetricKind = Literal["binary", "continuous"]
 METRIC_KINDS: tuple[str, ...] = ("binary", "continuous")
+# the outcome columns a campaign analysis reads by default, with their kind
+DEFAULT_METRICS = {"converted": "binary", "orders": "continuous", "revenue": "continuous"}
 CORRECTIONS: tuple[str, ...] = ("holm", "fdr_bh", "none")
 
 RESULT_COLUMNS = [

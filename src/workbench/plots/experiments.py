@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from workbench.experiment_campaign import arm_label, column_label
+from workbench.experiment_display import arm_label, column_label
 from workbench.i18n import CURRENCY_SYMBOLS, t
 
 _PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
