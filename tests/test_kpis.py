@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -230,7 +232,7 @@ def test_open_log_uses_the_loader_for_non_canonical_input(demo, tmp_path):
     _compare(got, _reference(demo.transactions.head(2000), "2024-01"))
 
 
-def test_open_log_rejects_nulls(tmp_path):
+def _parquet_with_a_null_member(tmp_path) -> Path:
     frame = pd.DataFrame(
         {
             "member_id": pd.array(["1", None], dtype="str"),
@@ -240,6 +242,11 @@ def test_open_log_rejects_nulls(tmp_path):
     )
     path = tmp_path / "bad.parquet"
     frame.to_parquet(path, index=False)
+    return path
+
+
+def test_open_log_rejects_nulls(tmp_path):
+    path = _parquet_with_a_null_member(tmp_path)
     with pytest.raises(
         DataValidationError, match=r"column 'member_id': 1 row without a member id \(row 2: <empty>\)"
     ):
@@ -319,15 +326,7 @@ def test_parquet_paths_given_directly_are_validated_too(tmp_path):
     """monthly_kpis and member_features accept a .parquet path: it goes through the same loader checks."""
     from workbench import segments as ws
 
-    frame = pd.DataFrame(
-        {
-            "member_id": pd.array(["1", None], dtype="str"),
-            "ordered_at": pd.to_datetime(["2026-01-01", "2026-01-02"]).astype("datetime64[us]"),
-            "amount": [1.0, 2.0],
-        }
-    )
-    path = tmp_path / "bad.parquet"
-    frame.to_parquet(path, index=False)
+    path = _parquet_with_a_null_member(tmp_path)
     with pytest.raises(DataValidationError, match=r"column 'member_id': 1 row without a member id"):
         wk.monthly_kpis(str(path), month="2026-01")
     with pytest.raises(DataValidationError, match=r"column 'member_id': 1 row without a member id"):
