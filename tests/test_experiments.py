@@ -249,6 +249,22 @@ def test_campaign_outcomes_reproduce_demo_table(demo):
         campaign_outcomes(tx.drop(columns="amount"), c, truth["start"], truth["end"])
 
 
+def test_campaign_outcomes_rows_without_order_id(demo):
+    """A purchase row without an order id is an order of its own: the member converted."""
+    c = demo.campaign
+    truth = demo.truth["campaign"]
+    tx = demo.transactions.copy()
+    in_window = (tx["ordered_at"] >= truth["start"]) & (
+        tx["ordered_at"] < pd.Timestamp(truth["end"]) + pd.Timedelta(days=1)
+    )
+    buyer = tx.loc[in_window & (tx["amount"] > 0), "member_id"].iloc[0]
+    mine = in_window & (tx["member_id"] == buyer) & (tx["amount"] >= 0)
+    tx["order_id"] = tx["order_id"].where(~mine, None)
+    out = campaign_outcomes(tx, c[["member_id", "arm"]], truth["start"], truth["end"]).set_index("member_id")
+    assert out.at[buyer, "orders"] == int(mine.sum())
+    assert out.at[buyer, "converted"] == 1
+
+
 def test_bootstrap_revenue_ci_on_hillstrom_agrees_with_welch(hillstrom, result):
     """99% zeros and a long tail: the percentile bootstrap of the spend lift should still be close to the
     Welch interval at n ~ 21,000 per arm (within 10% of its width), and the capped version narrower."""

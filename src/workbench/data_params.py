@@ -15,6 +15,7 @@ from typing import ClassVar
 import pandas as pd
 
 from workbench.data import CANONICAL, DEFAULT_TIMEZONE, is_url, load_transactions
+from workbench.schema import orders_per_member
 from workbench.validation import DataValidationError
 
 
@@ -120,7 +121,7 @@ def describe_transactions(tx: pd.DataFrame, currency: str = "TWD") -> list[tuple
         ("members", f"{tx['member_id'].nunique():,}"),
     ]
     if "order_id" in tx.columns:
-        rows.append(("orders", f"{tx['order_id'].nunique():,}"))
+        rows.append(("orders", f"{int(orders_per_member(tx).sum()):,}"))
     if n:
         rows.append(("date range", f"{tx['ordered_at'].min():%Y-%m-%d} .. {tx['ordered_at'].max():%Y-%m-%d}"))
     rows += [

@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from workbench.schema import orders_per_member
+
 MetricKind = Literal["binary", "continuous"]
 METRIC_KINDS: tuple[str, ...] = ("binary", "continuous")
 # the outcome columns a campaign analysis reads by default, with their kind
@@ -473,7 +475,7 @@ def campaign_outcomes(transactions: pd.DataFrame, assignments: pd.DataFrame, sta
         keep &= ~transactions["is_return"].to_numpy(dtype=bool)
     win = transactions.loc[keep]
     grouped = win.groupby("member_id", sort=False, observed=True)
-    orders = grouped["order_id"].nunique() if "order_id" in win.columns else grouped.size()
+    orders = orders_per_member(win)
     revenue = grouped["amount"].sum()
     ids = assignments["member_id"].astype(str)
     out = assignments.drop(

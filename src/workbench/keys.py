@@ -196,6 +196,24 @@ def encode(values, *, dense: bool = True) -> tuple[np.ndarray, pa.Array]:
     return codes, dictionary.take(pa.array(order))
 
 
+def missing_ids(values) -> np.ndarray | None:
+    """Mask of the ids that are null or empty, or None when there are none."""
+    chunks = _chunks(values)
+    if not chunks:
+        return None
+    arr = pa.chunked_array(chunks, type=pa.large_string())
+    missing = pc.fill_null(pc.equal(arr, ""), True)
+    if not pc.any(missing).as_py():
+        return None
+    return missing.to_numpy(zero_copy_only=False)
+
+
+def take_rows(values, mask: np.ndarray) -> pa.ChunkedArray:
+    """The ids where ``mask`` is True, as Arrow strings."""
+    arr = pa.chunked_array(_chunks(values), type=pa.large_string())
+    return arr.filter(pa.array(mask))
+
+
 def count_distinct_per_group(group: np.ndarray, item: np.ndarray, n_groups: int) -> np.ndarray:
     """Number of distinct ``item`` codes per ``group`` code (both non-negative int64).
 

@@ -7,7 +7,7 @@ Transactions: one row per order or order line.
 | member_id  | str            | text; leading zeros kept                                |
 | ordered_at | datetime64[us] | brand-local time, naive                                 |
 | amount     | float64        | after discounts; negative = return/refund               |
-| order_id   | str            | optional                                                |
+| order_id   | str            | optional; a row without one is an order of its own      |
 | channel    | category       | optional (store / online)                               |
 | discount   | float64        | optional: discount granted on the order                 |
 | store      | category       | optional: store name                                    |
@@ -63,3 +63,19 @@ def _text(col: pd.Series) -> pd.Series:
 
 def _category(col: pd.Series) -> pd.Series:
     return col if isinstance(col.dtype, pd.CategoricalDtype) else col.astype("category")
+
+
+def orders_per_member(rows: pd.DataFrame) -> pd.Series:
+    """Orders per ``member_id`` among ``rows``: distinct ``order_id``s, plus one for each row without one.
+
+    An empty or missing ``order_id`` leaves a row an order of its own (as in ``workbench.kpis`` and
+    ``workbench.summary``); without the column every row is an order.
+    """
+    by = rows["member_id"]
+    if "order_id" not in rows.columns:
+        return rows.groupby(by, sort=False, observed=True).size()
+    oid = rows["order_id"]
+    no_id = (oid.isna() | (oid == "")).to_numpy()
+    with_id = rows.loc[~no_id].groupby(by[~no_id], sort=False, observed=True)["order_id"].nunique()
+    without = rows.loc[no_id].groupby(by[no_id], sort=False, observed=True).size()
+    return with_id.add(without, fill_value=0).astype("int64")

@@ -92,7 +92,13 @@ def summary_sql(
     obs_period = period_sql(timestamp_sql(observation_end), freq)
     is_purchase = "amount >= 0" if returns == "exclude" else "TRUE"
     order_key = "order_id" if has_order_id else "NULL"
-    orders = "count(DISTINCT order_id)" if has_order_id else "count(*)"
+    # an order: a distinct order_id; a row without one (NULL or empty) is an order of its own
+    orders = (
+        "(count(DISTINCT nullif(order_id, '')) FILTER (WHERE amount >= 0)"
+        " + count(*) FILTER (WHERE amount >= 0 AND coalesce(order_id, '') = ''))"
+        if has_order_id
+        else "count(*) FILTER (WHERE amount >= 0)"
+    )
     return f"""
 WITH rows AS (
     SELECT member_id, ordered_at, amount, {order_key} AS order_id, {period} AS period,
@@ -116,7 +122,7 @@ model AS (
 ),
 descr AS (
     SELECT member_id,
-           {orders} FILTER (WHERE amount >= 0) AS orders,
+           {orders} AS orders,
            coalesce(sum(amount) FILTER (WHERE amount >= 0), 0) AS total_spend,
            coalesce(-sum(amount) FILTER (WHERE amount < 0), 0) AS returns_amount,
            min(ordered_at) FILTER (WHERE purchase) AS first_purchase,
@@ -214,14 +220,19 @@ def _sorted_member_times(c: np.ndarray, t_us: np.ndarray) -> tuple[np.ndarray, n
     return c[order], t_us[order], 0
 
 
-def _order_keys(order_ids) -> np.ndarray:
-    """Non-negative int64 keys identifying order ids (exact keys when they apply, else codes)."""
-    order_keys = keys.exact_keys(order_ids)
-    if order_keys is None:
-        order_keys, _ = keys.encode(order_ids)
-    elif len(order_keys):
-        order_keys = order_keys - order_keys.min()
-    return order_keys
+def _order_keys(order_ids) -> tuple[np.ndarray, np.ndarray | None]:
+    """Non-negative int64 keys of the rows that have an order id, and the mask of rows without one.
+
+    The mask (null or empty id: each such row is an order of its own) is None when every row has an id;
+    the keys then cover every row.
+    """
+    order_keys = keys.exact_keys(order_ids)  # applies only to non-empty ids without nulls
+    if order_keys is not None:
+        return (order_keys - order_keys.min() if len(order_keys) else order_keys), None
+    missing = keys.missing_ids(order_ids)
+    if missing is None:
+        return keys.encode(order_ids)[0], None
+    return keys.encode(keys.take_rows(order_ids, ~missing))[0], missing
 
 
 def _numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, returns: str) -> pd.DataFrame:
@@ -260,7 +271,11 @@ def _numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, retur
     def orders_per_member() -> np.ndarray:
         pos_codes = codes if all_positive else codes[positive]
         if has_orders:
-            return keys.count_distinct_per_group(pos_codes, order_keys.result(), n)
+            order_key, missing = order_keys.result()
+            if missing is None:
+                return keys.count_distinct_per_group(pos_codes, order_key, n)
+            with_id = keys.count_distinct_per_group(pos_codes[~missing], order_key, n)
+            return with_id + np.bincount(pos_codes[missing], minlength=n)
         return np.bincount(pos_codes, minlength=n)
 
     money_job, orders_job = pool.submit(money), pool.submit(orders_per_member)
