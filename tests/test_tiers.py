@@ -768,3 +768,22 @@ def test_projection_stream_independent_of_the_demo_generator(demo):
     p = probability_alive(summ, truth_bg)
     alive = project_spend(summ, truth_bg, truth_gg, seed=42)["alive"].sum()
     assert abs(alive - p.sum()) < 4 * np.sqrt((p * (1 - p)).sum())
+
+
+def test_rows_without_order_id_are_orders_of_their_own():
+    """Empty and missing order ids: each row is an order (two 600 rows are not one 1,200 order)."""
+    from workbench.tiers import monthly_activity
+
+    tx = pd.DataFrame(
+        {
+            "member_id": pd.array(["001", "001", "001", "002"], dtype="str"),
+            "ordered_at": pd.to_datetime(["2026-03-01", "2026-03-02", "2026-03-03", "2026-03-04"]),
+            "amount": [600.0, 600.0, 700.0, 500.0],
+            "order_id": pd.array(["", "", None, "A1"], dtype="str"),
+        }
+    )
+    act = monthly_activity(tx, "2026-03-31")
+    month = list(act.months).index(pd.Period("2026-03", "M"))
+    assert act.orders[:, month].tolist() == [3, 1]
+    assert act.max_order[:, month].tolist() == [700.0, 500.0]
+    assert act.purchases[:, month].tolist() == [1900.0, 500.0]

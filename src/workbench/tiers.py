@@ -117,8 +117,8 @@ def monthly_activity(
 ) -> MonthlyActivity:
     """Aggregate the log per member and calendar month up to ``as_of`` (a date: the whole day counts), in DuckDB.
 
-    Rows sharing an ``order_id`` are one order (its value is their sum); without ``order_id`` each row is an
-    order. Orders of negative value are returns.
+    Rows sharing an ``order_id`` are one order (its value is their sum); a row without ``order_id`` (or with an
+    empty one) is an order. Orders of negative value are returns.
     """
     missing = [c for c in ("member_id", "ordered_at", "amount") if c not in transactions.columns]
     if missing:
@@ -132,9 +132,9 @@ def monthly_activity(
     if "order_id" in cols:
         orders = f"""
         SELECT member_id, sum(amount) AS value, min(ordered_at) AS first_at
-        FROM tx WHERE ordered_at < {cutoff} AND order_id IS NOT NULL GROUP BY member_id, order_id
+        FROM tx WHERE ordered_at < {cutoff} AND coalesce(order_id, '') <> '' GROUP BY member_id, order_id
         UNION ALL
-        SELECT member_id, amount, ordered_at FROM tx WHERE ordered_at < {cutoff} AND order_id IS NULL"""
+        SELECT member_id, amount, ordered_at FROM tx WHERE ordered_at < {cutoff} AND coalesce(order_id, '') = ''"""
     else:
         orders = (
             f"SELECT member_id, amount AS value, ordered_at AS first_at FROM tx WHERE ordered_at < {cutoff}"
