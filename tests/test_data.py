@@ -10,6 +10,7 @@ import pytest
 
 from workbench.cli import main as cli_main
 from workbench.data import DataParams, DataValidationError, load_transactions
+from workbench.data_params import describe_transactions
 from workbench.parsing import parse_amounts, parse_dates
 from workbench.summary import member_summary
 
@@ -447,7 +448,7 @@ def _taiwan_export(tx: pd.DataFrame) -> pd.DataFrame:
             "交易日期": roc,
             "金額": money,
             "折扣": [f"NT${d:,.0f}" for d in tx["discount"]],
-            "通路": tx["channel"].astype("str"),
+            "通路": tx["channel"].astype("str").map({"store": "門市", "online": "網路商店"}),
             "門市": tx["store"].astype("str"),
         }
     )
@@ -462,6 +463,26 @@ TAIWAN_COLUMNS = {
     "channel": "通路",
     "store": "門市",
 }
+
+
+@pytest.mark.parametrize(
+    ("label", "channel"),
+    [("門市", "store"), ("實體店", "store"), ("POS", "store"), ("網路商店", "online"), ("官網", "online"),
+     (" E-Commerce ", "online"), ("網上商店", "online"), ("APP", "online"), ("LINE 禮物", "LINE 禮物")],
+)  # fmt: skip
+def test_channel_labels_of_real_exports(label, channel):
+    """Back-office channel labels read as the canonical store/online; unknown labels are kept as written."""
+    frame = pd.DataFrame(
+        {"member_id": ["001", "002"], "ordered_at": ["2026-01-01", "2026-01-02"], "amount": ["1", "2"]}
+    )
+    frame["channel"] = [label, "門市"]
+    tx = load_transactions(frame)
+    assert tx["channel"].tolist() == [channel, "store"]
+    if channel in ("store", "online"):
+        assert list(tx["channel"].cat.categories) == ["store", "online"]
+    else:
+        facts = dict(describe_transactions(tx))
+        assert label in facts["note"] and "neither" in facts["note"]
 
 
 def test_taiwanese_export_matches_clean_original(demo, tmp_path):

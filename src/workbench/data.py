@@ -31,7 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from workbench.parsing import parse_amounts, parse_dates
+from workbench.parsing import channel_of, parse_amounts, parse_dates
 from workbench.schema import DATETIME_DTYPE, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, finalize_transactions
 from workbench.validation import (
     Collector,
@@ -296,6 +296,21 @@ def _category(values: pd.Series) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=pd.Index(cats.to_pylist(), dtype="str"))
 
 
+def _channels(cat: pd.Categorical) -> pd.Categorical:
+    """Channel labels such as 門市, 網路商店, E-Commerce as the canonical ``store``/``online`` (``CHANNEL_LABELS``).
+
+    Works on the few categories, not the rows; labels it does not know are kept (they count as neither).
+    """
+    names = [channel_of(str(c)) for c in cat.categories]
+    if names == list(cat.categories):
+        return cat
+    final = [c for c in CHANNELS if c in names] + sorted({n for n in names if n not in CHANNELS})
+    if set(final) <= set(CHANNELS):
+        final = list(CHANNELS)
+    remap = np.array([final.index(n) for n in names] + [-1], dtype=np.int64)  # code -1 stays missing
+    return pd.Categorical.from_codes(remap[cat.codes], categories=pd.Index(final, dtype="str"))
+
+
 def _datetimes(values: pd.Series, date_format: str, tz: str, col: Collector) -> np.ndarray:
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         if getattr(values.dt, "tz", None) is not None:
@@ -418,7 +433,7 @@ def _canonical(
         order = text_array(cols["order_id"])
         out["order_id"] = as_str(order)
     if "channel" in cols:
-        out["channel"] = _category(cols["channel"])
+        out["channel"] = _channels(_category(cols["channel"]))
     if "discount" in cols:
         disc, _ = _amounts(cols["discount"], "discount", opts.get("currency"), col)
         canonical = cols["discount"].dtype == np.float64 and np.isfinite(disc).all()

@@ -14,7 +14,7 @@ from typing import ClassVar
 
 import pandas as pd
 
-from workbench.data import CANONICAL, DEFAULT_TIMEZONE, is_url, load_transactions
+from workbench.data import CANONICAL, CHANNELS, DEFAULT_TIMEZONE, is_url, load_transactions
 from workbench.schema import orders_per_member
 from workbench.validation import DataValidationError
 
@@ -135,6 +135,15 @@ def describe_transactions(tx: pd.DataFrame, currency: str = "TWD") -> list[tuple
     if "channel" in tx.columns:
         counts = tx["channel"].value_counts()
         rows.append(("channels", ", ".join(f"{k} {v:,}" for k, v in counts.items())))
+        other = [str(k) for k, v in counts.items() if v and k not in CHANNELS]
+        if other:
+            rows.append(
+                (
+                    "note",
+                    f"channel label(s) {', '.join(other)} are neither store nor online (not known labels such "
+                    "as 門市 or 網路商店): the overview counts them in neither channel's revenue",
+                )
+            )
     return rows
 
 

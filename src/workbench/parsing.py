@@ -228,3 +228,27 @@ def parse_amounts(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray
     currencies = pc.take(pa.array([*_CURRENCY_TOKENS.values(), ""]), pc.fill_null(codes, len(keys)))
     bad = ~ok & ~missing
     return amount, bad, missing, currencies
+
+
+# Channel labels as POS and e-commerce back offices write them, normalised (lower case; spaces, hyphens,
+# dots and underscores removed) -> the canonical channel. Anything else stays as it was written.
+CHANNEL_LABELS: dict[str, str] = {
+    **dict.fromkeys(
+        ["store", "stores", "shop", "offline", "pos", "retail", "instore", "physical", "brickandmortar",
+         "門市", "實體", "實體店", "實體門市", "實體通路", "店舖", "店鋪", "門店", "分店", "專櫃", "櫃點",
+         "百貨", "百貨專櫃", "線下", "线下", "门店", "门市", "實體店舖", "實體店鋪"],
+        "store",
+    ),
+    **dict.fromkeys(
+        ["online", "web", "website", "ecommerce", "ec", "eshop", "webshop", "app", "mobileapp", "internet",
+         "網路", "網路商店", "網購", "線上", "线上", "官網", "官方網站", "官方網路商店", "網店", "網站", "電商",
+         "电商", "网店", "网络", "網上", "網上商店", "網上商城", "購物網站", "線上商店"],
+        "online",
+    ),
+}  # fmt: skip
+
+
+def channel_of(label: str) -> str:
+    """The canonical channel (``store``/``online``) a label stands for, or the label itself."""
+    key = "".join(ch for ch in label.strip().lower() if ch not in " -._\u3000")
+    return CHANNEL_LABELS.get(key, label)
