@@ -218,6 +218,27 @@ def test_misspelt_key_is_rejected_before_anything_runs(tmp_path, rng, monkeypatc
     assert not (root / "reports").exists()
 
 
+def test_bad_data_found_while_choosing_the_month_is_a_clear_error(tmp_path, rng, monkeypatch, capsys):
+    """With no month set, the data is read to find the latest complete month: a bad row stops the run
+    there (exit 2, the loader's message, no traceback), before any notebook runs."""
+    import papermill
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("a notebook was executed despite invalid data")
+
+    monkeypatch.setattr(papermill, "execute_notebook", must_not_run)
+    root = make_project(tmp_path / "baddata", rng)
+    path = root / "data" / "tx.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[3] = lines[3].replace("2026-", "2026-13-", 1)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert run(root) == 2
+    err = capsys.readouterr().err
+    assert "tx.csv" in err and "column 'ordered_at'" in err and "(row 3:" in err
+    assert "Traceback" not in err and "nothing was run" in err
+    assert not (root / "reports").exists()
+
+
 def test_month_index_escapes_text(first_run, tmp_path):
     from workbench.report_index import month_page
 

@@ -368,9 +368,12 @@ def _run_one(
 
 def report_cli(args) -> int:
     """``workbench report``: exit 0 when every notebook succeeded, 1 when one failed, 2 on bad params."""
+    from workbench.validation import DataValidationError
+
     try:
         plan = load_plan(args.params, month=args.month, only=args.only)
-    except ParamsError as exc:
+    except (ParamsError, DataValidationError) as exc:  # bad data found while choosing the month
         print(f"workbench report: {exc}", file=sys.stderr)
+        print("workbench report: nothing was run; the published reports are unchanged", file=sys.stderr)
         return 2
     return 0 if run_report(plan, args.out).ok else 1
