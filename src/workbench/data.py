@@ -287,13 +287,14 @@ def _category(values: pd.Series) -> pd.Categorical:
         return values.array
     text = text_array(values)
     text = pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
-    cats = pc.unique(text).drop_null()
-    if set(cats.to_pylist()) <= set(CHANNELS):
-        cats = pa.array(CHANNELS, text.type)
-    else:
-        cats = pc.take(cats, pc.array_sort_indices(cats))
+    cats = pa.array(_category_order(pc.unique(text).drop_null().to_pylist()), text.type)
     codes = pc.fill_null(pc.index_in(text, cats), -1).to_numpy(zero_copy_only=False)
     return pd.Categorical.from_codes(codes, categories=pd.Index(cats.to_pylist(), dtype="str"))
+
+
+def _category_order(names) -> list[str]:
+    """Categories in order: store/online (all of them) when the values are channels, else sorted."""
+    return list(CHANNELS) if set(names) <= set(CHANNELS) else sorted(set(names))
 
 
 def _channels(cat: pd.Categorical) -> pd.Categorical:
@@ -304,9 +305,7 @@ def _channels(cat: pd.Categorical) -> pd.Categorical:
     names = [channel_of(str(c)) for c in cat.categories]
     if names == list(cat.categories):
         return cat
-    final = [c for c in CHANNELS if c in names] + sorted({n for n in names if n not in CHANNELS})
-    if set(final) <= set(CHANNELS):
-        final = list(CHANNELS)
+    final = _category_order(names)
     remap = np.array([final.index(n) for n in names] + [-1], dtype=np.int64)  # code -1 stays missing
     return pd.Categorical.from_codes(remap[cat.codes], categories=pd.Index(final, dtype="str"))
 

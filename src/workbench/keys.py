@@ -196,22 +196,13 @@ def encode(values, *, dense: bool = True) -> tuple[np.ndarray, pa.Array]:
     return codes, dictionary.take(pa.array(order))
 
 
-def missing_ids(values) -> np.ndarray | None:
-    """Mask of the ids that are null or empty, or None when there are none."""
-    chunks = _chunks(values)
-    if not chunks:
-        return None
-    arr = pa.chunked_array(chunks, type=pa.large_string())
+def split_missing(values) -> tuple[pa.ChunkedArray, np.ndarray | None]:
+    """The ids that are neither null nor empty (Arrow strings), and the mask of the others (None if none)."""
+    arr = pa.chunked_array(_chunks(values), type=pa.large_string())
     missing = pc.fill_null(pc.equal(arr, ""), True)
     if not pc.any(missing).as_py():
-        return None
-    return missing.to_numpy(zero_copy_only=False)
-
-
-def take_rows(values, mask: np.ndarray) -> pa.ChunkedArray:
-    """The ids where ``mask`` is True, as Arrow strings."""
-    arr = pa.chunked_array(_chunks(values), type=pa.large_string())
-    return arr.filter(pa.array(mask))
+        return arr, None
+    return arr.filter(pc.invert(missing)), missing.to_numpy(zero_copy_only=False)
 
 
 def count_distinct_per_group(group: np.ndarray, item: np.ndarray, n_groups: int) -> np.ndarray:

@@ -51,6 +51,7 @@ from workbench.kpi_text import (
     format_value,
     kpi_table,
 )
+from workbench.schema import NO_ORDER_ID_SQL
 from workbench.summary import timestamp_sql
 
 __all__ = [
@@ -190,10 +191,10 @@ def orders_sql(rows: str = "rows", *, has_order_id: bool = True) -> str:
         return f"CREATE TEMP TABLE orders AS {single}"
     return f"""CREATE TEMP TABLE orders AS
     SELECT member_id, min(ordered_at) AS order_at, sum(amount) AS amount, max(discount) > 0 AS promo
-    FROM {rows} WHERE amount >= 0 AND order_id IS NOT NULL AND order_id <> ''
+    FROM {rows} WHERE amount >= 0 AND NOT ({NO_ORDER_ID_SQL})
     GROUP BY member_id, order_id
     UNION ALL
-    {single} AND (order_id IS NULL OR order_id = '')"""
+    {single} AND {NO_ORDER_ID_SQL}"""
 
 
 def member_month_sql(rows: str = "rows") -> list[str]:

@@ -65,11 +65,15 @@ def _category(col: pd.Series) -> pd.Series:
     return col if isinstance(col.dtype, pd.CategoricalDtype) else col.astype("category")
 
 
+# SQL: the row has no order id (NULL or empty), so it is an order of its own
+NO_ORDER_ID_SQL = "coalesce(order_id, '') = ''"
+
+
 def orders_per_member(rows: pd.DataFrame) -> pd.Series:
     """Orders per ``member_id`` among ``rows``: distinct ``order_id``s, plus one for each row without one.
 
-    An empty or missing ``order_id`` leaves a row an order of its own (as in ``workbench.kpis`` and
-    ``workbench.summary``); without the column every row is an order.
+    An empty or missing ``order_id`` leaves a row an order of its own (``NO_ORDER_ID_SQL`` in the SQL of
+    ``workbench.kpis``, ``workbench.summary`` and ``workbench.tiers``); without the column every row is an order.
     """
     by = rows["member_id"]
     if "order_id" not in rows.columns:

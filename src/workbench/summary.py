@@ -32,6 +32,7 @@ import pandas as pd
 import pyarrow as pa
 
 from workbench import keys
+from workbench.schema import NO_ORDER_ID_SQL
 
 Freq = Literal["h", "D", "W", "M"]
 Returns = Literal["exclude", "include"]
@@ -94,8 +95,8 @@ def summary_sql(
     order_key = "order_id" if has_order_id else "NULL"
     # an order: a distinct order_id; a row without one (NULL or empty) is an order of its own
     orders = (
-        "(count(DISTINCT nullif(order_id, '')) FILTER (WHERE amount >= 0)"
-        " + count(*) FILTER (WHERE amount >= 0 AND coalesce(order_id, '') = ''))"
+        f"(count(DISTINCT order_id) FILTER (WHERE amount >= 0 AND NOT ({NO_ORDER_ID_SQL}))"
+        f" + count(*) FILTER (WHERE amount >= 0 AND {NO_ORDER_ID_SQL}))"
         if has_order_id
         else "count(*) FILTER (WHERE amount >= 0)"
     )
@@ -229,10 +230,8 @@ def _order_keys(order_ids) -> tuple[np.ndarray, np.ndarray | None]:
     order_keys = keys.exact_keys(order_ids)  # applies only to non-empty ids without nulls
     if order_keys is not None:
         return (order_keys - order_keys.min() if len(order_keys) else order_keys), None
-    missing = keys.missing_ids(order_ids)
-    if missing is None:
-        return keys.encode(order_ids)[0], None
-    return keys.encode(keys.take_rows(order_ids, ~missing))[0], missing
+    present, missing = keys.split_missing(order_ids)
+    return keys.encode(present)[0], missing
 
 
 def _numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, returns: str) -> pd.DataFrame:
@@ -268,7 +267,7 @@ def _numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, retur
             return spend, np.zeros(n)
         return spend, -np.bincount(codes, weights=np.minimum(amount, 0.0), minlength=n)
 
-    def orders_per_member() -> np.ndarray:
+    def order_counts() -> np.ndarray:
         pos_codes = codes if all_positive else codes[positive]
         if has_orders:
             order_key, missing = order_keys.result()
@@ -278,7 +277,7 @@ def _numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, retur
             return with_id + np.bincount(pos_codes[missing], minlength=n)
         return np.bincount(pos_codes, minlength=n)
 
-    money_job, orders_job = pool.submit(money), pool.submit(orders_per_member)
+    money_job, orders_job = pool.submit(money), pool.submit(order_counts)
     pool.shutdown(wait=False)
 
     if every:

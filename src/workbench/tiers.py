@@ -50,6 +50,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from workbench.schema import NO_ORDER_ID_SQL
 from workbench.tier_program import (  # noqa: F401  (re-exported: workbench.tiers is the public home)
     EVENTS,
     Benefits,
@@ -132,9 +133,9 @@ def monthly_activity(
     if "order_id" in cols:
         orders = f"""
         SELECT member_id, sum(amount) AS value, min(ordered_at) AS first_at
-        FROM tx WHERE ordered_at < {cutoff} AND coalesce(order_id, '') <> '' GROUP BY member_id, order_id
+        FROM tx WHERE ordered_at < {cutoff} AND NOT ({NO_ORDER_ID_SQL}) GROUP BY member_id, order_id
         UNION ALL
-        SELECT member_id, amount, ordered_at FROM tx WHERE ordered_at < {cutoff} AND coalesce(order_id, '') = ''"""
+        SELECT member_id, amount, ordered_at FROM tx WHERE ordered_at < {cutoff} AND {NO_ORDER_ID_SQL}"""
     else:
         orders = (
             f"SELECT member_id, amount AS value, ordered_at AS first_at FROM tx WHERE ordered_at < {cutoff}"
