@@ -38,7 +38,7 @@ def _summary(freq: str) -> pd.DataFrame:
     if tx_path.exists():
         tx = pd.read_parquet(tx_path)
     else:
-        from workbench.demo import generate_demo
+        from workbench.data import generate_demo
 
         print(f"generating the {MEMBERS:,}-member demo ...", flush=True)
         tx = generate_demo(MEMBERS, seed=42).transactions
@@ -65,7 +65,7 @@ def _same_4sig(ours: dict, ref) -> bool:
 
 def main() -> int:
     from workbench.clv import fit_clv
-    from workbench.clv_fit import _lifetimes
+    from workbench.clv.fit import _lifetimes
 
     lt = _lifetimes()
     load_start = os.getloadavg()[0]

@@ -102,7 +102,7 @@ def prepare() -> None:
     DATA.mkdir(parents=True, exist_ok=True)
     parquet = DATA / FILES["parquet"]
     if not parquet.exists():
-        from workbench.demo import generate_demo
+        from workbench.data import generate_demo
 
         t0 = time.perf_counter()
         generate_demo(MEMBERS, seed=7).transactions.to_parquet(parquet, index=False)

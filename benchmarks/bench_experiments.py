@@ -32,7 +32,7 @@ RESAMPLES = 10_000
 def load_campaign() -> tuple[pd.DataFrame, dict]:
     path, truth_path = DATA / "campaign_1m.parquet", DATA / "campaign_1m_truth.json"
     if not path.exists() or not truth_path.exists():
-        from workbench.demo import generate_demo
+        from workbench.data import generate_demo
 
         t0 = time.perf_counter()
         demo = generate_demo(MEMBERS, seed=42)
@@ -53,8 +53,7 @@ def main() -> None:
     from scipy import stats
     from statsmodels.stats.proportion import proportions_ztest
 
-    from workbench.experiment_campaign import CampaignSettings, analyze_campaign
-    from workbench.experiments import analyze
+    from workbench.experiments import CampaignSettings, analyze, analyze_campaign
 
     frame, truth = load_campaign()
     n = len(frame)
@@ -120,7 +119,7 @@ def main() -> None:
 
     _, t_naive = timed(naive)
     t_naive_full = t_naive / k * RESAMPLES * 2  # 2 treatment arms
-    from workbench.experiment_roi import campaign_economics
+    from workbench.experiments import campaign_economics
 
     _, t_eco = timed(
         lambda: campaign_economics(

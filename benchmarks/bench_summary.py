@@ -91,7 +91,7 @@ def main(quick: bool) -> int:
     import numpy as np
     import pandas as pd
 
-    from workbench.demo import generate_demo
+    from workbench.data import generate_demo
 
     DATA.mkdir(exist_ok=True)
     rows_out = []
@@ -99,7 +99,7 @@ def main(quick: bool) -> int:
         [
             sys.executable,
             "-c",
-            "import time; from workbench.demo import generate_demo; t = time.perf_counter(); "
+            "import time; from workbench.data import generate_demo; t = time.perf_counter(); "
             "generate_demo(1_000_000, seed=42); print(time.perf_counter() - t)",
         ],
         check=True,

@@ -1,4 +1,4 @@
-"""Benchmark: the 50 x 50 Silver/Gold threshold sweep on 1,000,000 members, workbench.tier_sim.sweep (sort
+"""Benchmark: the 50 x 50 Silver/Gold threshold sweep on 1,000,000 members, workbench.tiers.sweep (sort
 once, searchsorted + cumulative sums) vs a naive per-threshold-pair pandas implementation (pd.cut + groupby
 for every pair), same spend vector, same run, results asserted equal. Also times the monthly replay of the
 programme over the 1M-member log, the inverse (thresholds for target shares) and the projection draw.
@@ -23,15 +23,16 @@ RESULTS = HERE / "results" / "tiers.md"
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from workbench.demo import generate_demo  # noqa: E402
+from workbench.data import generate_demo  # noqa: E402
 from workbench.summary import member_summary  # noqa: E402
-from workbench.tier_sim import (  # noqa: E402
+from workbench.tiers import (  # noqa: E402
+    TierProgram,
     project_spend,
+    replay,
     sweep,
     threshold_grid,
     thresholds_for_shares,
 )
-from workbench.tiers import TierProgram, replay  # noqa: E402
 
 AS_OF = "2026-10-31"
 PROGRAM = {

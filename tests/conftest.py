@@ -30,14 +30,14 @@ def _close_figures():
 @pytest.fixture(scope="session")
 def demo():
     """The 5,000-member demo brand (deterministic)."""
-    from workbench.demo import generate_demo
+    from workbench.data import generate_demo
 
     return generate_demo(5000, seed=42)
 
 
 @pytest.fixture(scope="session")
 def cdnow():
-    from workbench.demo import load_cdnow
+    from workbench.data import load_cdnow
 
     return load_cdnow()
 

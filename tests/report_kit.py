@@ -40,7 +40,7 @@ XSS = "<script>alert(1)</script>"
 
 
 def write_demo(data_dir: Path, members: int = 4000, *, seed: int = 42, mutate=None):
-    from workbench.demo import generate_demo
+    from workbench.data import generate_demo
 
     demo = generate_demo(members, seed=seed)
     if mutate is not None:

@@ -12,6 +12,7 @@ from workbench import kpis as wk
 from workbench.data import DataValidationError
 from workbench.i18n import LANGUAGES, catalog
 from workbench.schema import finalize_transactions
+from workbench.text import overview as words
 
 MONEY_RTOL = 1e-9  # sums of whole-NT$ amounts: DuckDB and pandas may add in a different order
 
@@ -148,7 +149,7 @@ def _reference(tx: pd.DataFrame, month: str, members: pd.DataFrame | None = None
 def _compare(got: pd.DataFrame, ref: pd.DataFrame) -> None:
     assert got.index.equals(ref.index)
     for col in ref.columns:
-        kind = wk.KPI_FORMAT[col]
+        kind = words.KPI_FORMAT[col]
         if kind == "count":
             np.testing.assert_array_equal(got[col].to_numpy(), ref[col].to_numpy(), err_msg=col)
         else:
@@ -291,14 +292,14 @@ def test_missing_columns_named():
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_kpi_table_and_findings(demo, lang):
     k = wk.monthly_kpis(demo.transactions, month="2026-10")
-    table = wk.kpi_table(k, "2026-10", lang=lang)
+    table = words.kpi_table(k, "2026-10", lang=lang)
     assert len(table) == len(wk.KPI_COLUMNS) - 1
     from workbench.i18n import money, number
 
     row = k.loc["2026-10"]
     flat = table.to_numpy().ravel().tolist()
     assert number(row["active_members"]) in flat and money(row["net_revenue"]) in flat
-    sentences = wk.findings(k, "2026-10", lang=lang)
+    sentences = words.findings(k, "2026-10", lang=lang)
     assert 2 <= len(sentences) <= 5
     assert number(row["active_members"]) in sentences[0] and money(row["net_revenue"]) in sentences[0]
 
@@ -306,10 +307,10 @@ def test_kpi_table_and_findings(demo, lang):
 def test_findings_follow_the_numbers(small):
     k = wk.monthly_kpis(small, month="2026-03")
     # March: active members flat (0%), revenue per active +20% -> revenue driven by spend per buyer
-    sentences = wk.findings(k, "2026-03", lang="en")
+    sentences = words.findings(k, "2026-03", lang="en")
     assert "mainly because revenue per active member changed (+20.0%" in sentences[1]
     # first month: no comparison sentence
-    first = wk.findings(k, "2026-01", lang="en")
+    first = words.findings(k, "2026-01", lang="en")
     assert first[0].startswith("In Jan 2026, 1 members bought and net revenue was NT$150")
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from workbench.demo import generate_demo
+    from workbench.data import generate_demo
 
     t0 = time.perf_counter()
     print(f"workbench demo: generating {args.members:,} members (seed {args.seed}) ...", flush=True)
@@ -23,9 +24,38 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from workbench.data import validate_cli
+    """``workbench validate --params FILE``: load + validate the data a params file names; exit 0/1."""
+    from workbench.data import DataParams, DataValidationError, describe_transactions
+    from workbench.errors import WorkbenchError
 
-    return validate_cli(args)
+    path = Path(args.params)
+    print(f"workbench validate: {path}")
+    try:
+        params = DataParams.from_yaml(path)
+    except WorkbenchError as exc:
+        print(f"  cannot read the params: {exc}", file=sys.stderr)
+        print("FAILED")
+        return 1
+    print(f"  {'source':<18}{params.transactions}" + (f" (table {params.table})" if params.table else ""))
+    try:
+        tx = params.load()
+    except DataValidationError as exc:
+        print(f"  {'problems':<18}{len(exc.problems)}")
+        if exc.convention:
+            print(f"  ({exc.convention})")
+        for p in exc.problems:
+            print(f"  - {p.message}")
+        print("FAILED")
+        return 1
+    except (OSError, ValueError, TypeError) as exc:
+        print(f"  cannot load: {exc}")
+        print("FAILED")
+        return 1
+    for label, text in describe_transactions(tx, params.currency):
+        print(f"  {label:<18}{text}")
+    print(f"  {'problems':<18}none")
+    print("OK")
+    return 0
 
 
 def _cmd_report(args: argparse.Namespace) -> int:

@@ -29,47 +29,75 @@ Every column ``c`` in ``CHANGE_KIND`` has a ``c_mom`` column: the relative chang
 month for counts and amounts (``0.05`` = +5%), the difference in shares for rates (``0.01`` = +1 point).
 
 The aggregation is plain SQL (``orders_sql``, ``kpi_sql``) run in DuckDB, so it can run where the log lives.
-Tables and findings for the report (``kpi_table``, ``findings``) live in ``workbench.kpi_text`` and are
-re-exported here.
+Tables and findings for the report (``kpi_table``, ``findings``) are in ``workbench.text.overview``.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from workbench.kpi_text import (
-    CHANGE_KIND,
-    KPI_COLUMNS,
-    KPI_FORMAT,
-    findings,
-    format_change,
-    format_value,
-    kpi_table,
-)
-from workbench.schema import NO_ORDER_ID_SQL
+from workbench.errors import ArgumentError
+from workbench.schema import NO_ORDER_ID_SQL, run_sql
 from workbench.summary import timestamp_sql
+
+# column -> how its month-over-month change is measured
+CHANGE_KIND: dict[str, Literal["relative", "points"]] = {
+    "members": "relative",
+    "new_members": "relative",
+    "member_growth_rate": "points",
+    "active_members": "relative",
+    "orders": "relative",
+    "gross_revenue": "relative",
+    "returns": "relative",
+    "net_revenue": "relative",
+    "aov": "relative",
+    "revenue_per_active": "relative",
+    "repurchase_rate": "points",
+    "returning_revenue_share": "points",
+    "store_revenue": "relative",
+    "online_revenue": "relative",
+    "online_share": "points",
+    "returns_rate": "points",
+}
+KPI_COLUMNS: tuple[str, ...] = (
+    "members",
+    "new_members",
+    "member_growth_rate",
+    "active_members",
+    "returning_members",
+    "orders",
+    "gross_revenue",
+    "returns",
+    "net_revenue",
+    "aov",
+    "revenue_per_active",
+    "repurchase_rate",
+    "returning_revenue_share",
+    "store_revenue",
+    "online_revenue",
+    "online_share",
+    "returns_rate",
+)
 
 __all__ = [
     "CHANGE_KIND",
     "KPI_COLUMNS",
-    "KPI_FORMAT",
     "TransactionLog",
-    "findings",
-    "format_change",
-    "format_value",
     "kpi_sql",
-    "kpi_table",
     "member_month_sql",
     "month_bounds",
     "monthly_kpis",
     "open_log",
     "orders_sql",
-    "read_members",
+    "use_log",
 ]
 
 
@@ -167,6 +195,33 @@ class TransactionLog:
         self.close()
 
 
+@contextlib.contextmanager
+def use_log(transactions, month, owner: str) -> Iterator[TransactionLog]:
+    """The ``TransactionLog`` to aggregate over: ``transactions`` itself when it is one (``month``, when given,
+    must be its month), else a log opened for ``month`` and closed afterwards.
+
+    Parameters
+    ----------
+    transactions : TransactionLog, DataFrame or str
+        A log, a canonical frame or a canonical ``.parquet`` path.
+    month : str or None
+        ``YYYY-MM``; required unless ``transactions`` is a log.
+    owner : str
+        The caller, named in errors.
+    """
+    if isinstance(transactions, TransactionLog):
+        if month is not None and pd.Period(month, freq="M") != transactions.month:
+            raise ArgumentError(
+                f"{owner}: month {month!r} differs from the TransactionLog's month {transactions.month}"
+            )
+        yield transactions
+        return
+    if month is None:
+        raise ArgumentError(f"{owner}: month is required unless transactions is a TransactionLog")
+    with TransactionLog(transactions, month) as log:
+        yield log
+
+
 def open_log(
     source, month, *, columns: dict | None = None, date_format: str = "auto", **opts
 ) -> TransactionLog:
@@ -248,12 +303,8 @@ def _safe_div(num: pd.Series, den: pd.Series) -> pd.Series:
 def _latest_month(transactions) -> pd.Period:
     if isinstance(transactions, pd.DataFrame):
         return pd.Period(transactions["ordered_at"].max(), freq="M")
-    con = duckdb.connect()
-    try:
-        query = f"SELECT max(ordered_at) FROM read_parquet({_lit(str(transactions))})"
-        latest = con.sql(query).fetchall()[0][0]
-    finally:
-        con.close()
+    latest = run_sql(f"SELECT max(ordered_at) AS latest FROM read_parquet({_lit(str(transactions))})")
+    latest = latest.column("latest")[0].as_py()
     return pd.Period(pd.Timestamp(latest), freq="M")
 
 
@@ -266,26 +317,14 @@ def monthly_kpis(transactions, members: pd.DataFrame | None = None, *, month=Non
     counts. Returns a frame indexed by a monthly ``PeriodIndex`` named ``month`` with ``KPI_COLUMNS`` and a
     ``<kpi>_mom`` column per ``CHANGE_KIND``.
     """
-    if isinstance(transactions, TransactionLog):
-        log, own = transactions, False
-        if month is not None and pd.Period(month, freq="M") != log.month:
-            raise ValueError(
-                f"monthly_kpis: month {month!r} differs from the TransactionLog's month {log.month}"
-            )
-    else:
-        log, own = (
-            TransactionLog(transactions, month if month is not None else _latest_month(transactions)),
-            True,
-        )
-    last, end, has_channel = log.month, log.end, log.has_channel
-    try:
+    if month is None and not isinstance(transactions, TransactionLog):
+        month = _latest_month(transactions)
+    with use_log(transactions, month, "monthly_kpis") as log:
+        last, end, has_channel = log.month, log.end, log.has_channel
         for statement in member_month_sql():
             log.con.sql(statement)
         monthly = log.sql(kpi_sql())
         joins = _join_months(log.con, members, end) if members is not None else None
-    finally:
-        if own:
-            log.close()
 
     monthly["month"] = pd.PeriodIndex(pd.to_datetime(monthly["month"]), freq="M")
     monthly = monthly.set_index("month")
@@ -348,20 +387,3 @@ def _join_months(con: duckdb.DuckDBPyConnection, members: pd.DataFrame, end: pd.
 
 
 # --- presentation ---------------------------------------------------------------------------------------
-
-
-def read_members(path) -> pd.DataFrame | None:
-    """``member_id`` and ``joined_at`` of a members table (.parquet or .csv); ``None`` for an empty path.
-
-    Only these two columns are read: the overview needs no names, phones or e-mails.
-    """
-    if path is None or str(path) == "":
-        return None
-    path = str(path)
-    if path.endswith(".parquet"):
-        frame = pd.read_parquet(path, columns=["member_id", "joined_at"])
-    else:
-        frame = pd.read_csv(path, usecols=["member_id", "joined_at"], dtype={"member_id": "str"})
-    frame["member_id"] = frame["member_id"].astype("str")
-    frame["joined_at"] = pd.to_datetime(frame["joined_at"]).astype("datetime64[us]")
-    return frame

@@ -11,8 +11,7 @@ Contract with ``workbench.report``:
 
 from __future__ import annotations
 
-import html
-import re
+from workbench.text import SUMMARY_FINDINGS, findings_html, kpi_cards_html, table_html
 
 HEADLINES_MIME = "application/vnd.workbench.headlines+json"
 
@@ -23,28 +22,6 @@ def headlines(mapping: dict[str, str]) -> None:
     values = {str(k): str(v) for k, v in mapping.items()}
     # notebooks are saved with sorted JSON keys: keep the author's order of the labels in the metadata
     display({HEADLINES_MIME: values}, metadata={HEADLINES_MIME: {"order": list(values)}}, raw=True)
-
-
-SUMMARY_FINDINGS = 5
-"""At most this many findings open a report (the management summary: three to five plain sentences)."""
-
-
-def findings_html(
-    sentences: list[str], lang: str = "zh-TW", *, title: str | None = None, limit: int = SUMMARY_FINDINGS
-) -> str:
-    """The findings as an escaped HTML section: the first ``limit`` (most important first) as the summary,
-    any further ones in a collapsed "more findings" list below it (nothing is dropped)."""
-    from workbench.i18n import t
-
-    heading = html.escape(title or t("common.findings", lang))
-    shown, more = list(sentences[:limit]), list(sentences[limit:])
-    items = "".join(f"<li>{html.escape(str(s))}</li>" for s in shown)
-    extra = ""
-    if more:
-        label = html.escape(t("common.more_findings", lang, n=len(more)))
-        rest = "".join(f"<li>{html.escape(str(s))}</li>" for s in more)
-        extra = f'<details class="wb-more-findings"><summary>{label}</summary><ul>{rest}</ul></details>'
-    return f'<section class="wb-findings"><h3>{heading}</h3><ul>{items}</ul>{extra}</section>'
 
 
 def findings(
@@ -171,99 +148,11 @@ def _display_and_warnings() -> None:
             warnings.filterwarnings("ignore", category=category, module=module)
 
 
-def _cell(value, fmt) -> str:
-    import pandas as pd
-
-    if fmt is not None:
-        return fmt(value)
-    if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
-        return "–"
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    return str(value)
-
-
-# a figure already formatted as text ("NT$1,234", "-4.5%", "+1.2 個百分點", "1,234.6萬", "–") is right-aligned
-_FORMATTED_NUMBER = re.compile(
-    r"^\s*[+\-−]?\s*(?:NT\$|HK\$|US\$|[A-Z]{3}\s)?[+\-−]?\d[\d,]*(?:\.\d+)?\s*"
-    r"(?:%|萬|億|K|M|B|x|×|\s?個百分點|\s?pp|\s?s)?\s*$|^\s*[–—-]\s*$"
-)
-
-
-def _is_text_column(column) -> bool:
-    import pandas as pd
-
-    if pd.api.types.is_bool_dtype(column):
-        return True
-    if pd.api.types.is_numeric_dtype(column):
-        return False
-    values = [v for v in column.tolist() if isinstance(v, str)]
-    return not values or not all(_FORMATTED_NUMBER.match(v) for v in values)
-
-
-def table_html(
-    frame,
-    lang: str = "zh-TW",
-    *,
-    formats: dict | None = None,
-    headers: dict[str, str] | None = None,
-    index: bool = False,
-    caption: str | None = None,
-) -> str:
-    """A frame as an HTML table in which EVERY header and cell is escaped (data such as store or campaign
-    names may contain markup). ``formats`` maps column -> callable returning the shown text (e.g.
-    ``lambda v: money(v, currency)``); ``headers`` maps column -> shown header (e.g. ``t("clv.x", lang)``).
-    Text columns are left-aligned, numbers right-aligned. Never pass member-level frames to a management
-    report: tables there are aggregates."""
-
-    from workbench.i18n import check_language
-
-    check_language(lang)
-    formats = formats or {}
-    headers = headers or {}
-    frame = frame.reset_index() if index else frame
-    esc = html.escape
-    text_cols = {c for c in frame.columns if _is_text_column(frame[c])}
-    left = ' class="wb-text"'
-    head = "".join(
-        f'<th scope="col"{left if c in text_cols else ""}>{esc(str(headers.get(c, c)))}</th>'
-        for c in frame.columns
-    )
-    rows = []
-    for values in frame.itertuples(index=False, name=None):
-        tds = "".join(
-            f"<td{left if c in text_cols else ''}>{esc(_cell(v, formats.get(c)))}</td>"
-            for c, v in zip(frame.columns, values, strict=True)
-        )
-        rows.append(f"<tr>{tds}</tr>")
-    cap = f"<caption>{esc(caption)}</caption>" if caption else ""
-    return (
-        f'<table class="wb-table">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
-    )
-
-
 def table(frame, lang: str = "zh-TW", **kw) -> None:
     """Display :func:`table_html` (escaped, formatted) in the notebook / report."""
     from IPython.display import HTML, display
 
     display(HTML(table_html(frame, lang, **kw)))
-
-
-def kpi_cards_html(items) -> str:
-    """Headline figures as cards: ``items`` = iterable of ``(label, value)`` or ``(label, value, change)``
-    (already formatted strings, e.g. from ``money``/``pct``); all text escaped."""
-    esc = html.escape
-    cards = []
-    for item in items:
-        label, value, *rest = item
-        change = f'<span class="wb-kpi-change">{esc(str(rest[0]))}</span>' if rest and rest[0] else ""
-        cards.append(
-            f'<li class="wb-kpi"><span class="wb-kpi-label">{esc(str(label))}</span>'
-            f'<span class="wb-kpi-value">{esc(str(value))}</span>{change}</li>'
-        )
-    return f'<ul class="wb-kpis">{"".join(cards)}</ul>'
 
 
 def kpi_cards(items) -> None:

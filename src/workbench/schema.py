@@ -16,13 +16,59 @@ Transactions: one row per order or order line.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pandas as pd
+import pyarrow as pa
+
+from workbench.errors import WorkbenchError
+
+__all__ = [
+    "DATETIME_DTYPE",
+    "NO_ORDER_ID_SQL",
+    "OPTIONAL_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "TRANSACTION_COLUMNS",
+    "ColumnsError",
+    "finalize_transactions",
+    "orders_per_member",
+    "require_columns",
+    "run_sql",
+]
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("member_id", "ordered_at", "amount")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("order_id", "channel", "discount", "store")
 TRANSACTION_COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS + ("is_return",)
 
 DATETIME_DTYPE = "datetime64[us]"
+
+
+class ColumnsError(WorkbenchError, ValueError):
+    """A frame passed between modules lacks columns its receiver needs."""
+
+
+def require_columns(
+    frame: pd.DataFrame, columns: Iterable[str], owner: str, *, what: str = "the frame"
+) -> None:
+    """Raise ``ColumnsError`` naming ``owner`` and every column of ``columns`` that ``frame`` lacks.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The frame received.
+    columns : iterable of str
+        The columns the receiver needs.
+    owner : str
+        The receiving function or class, named at the start of the message.
+    what : str
+        What the frame is, for the message (``"transactions"``, ``"the campaign table"``).
+    """
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        have = ", ".join(map(str, frame.columns)) or "none"
+        raise ColumnsError(
+            f"{owner}: required column(s) missing from {what}: {', '.join(missing)} (columns: {have})"
+        )
 
 
 def finalize_transactions(frame: pd.DataFrame) -> pd.DataFrame:
@@ -32,9 +78,7 @@ def finalize_transactions(frame: pd.DataFrame) -> pd.DataFrame:
     ``workbench.data`` does the parsing and reports bad rows); this only fixes dtypes,
     derives ``is_return`` and orders the columns. Rows keep their order; the index is reset.
     """
-    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
-    if missing:
-        raise ValueError(f"transactions: required column(s) missing: {', '.join(missing)}")
+    require_columns(frame, REQUIRED_COLUMNS, "finalize_transactions", what="transactions")
     # Series (not bare arrays), so that copy-on-write tracks what the result shares with ``frame``:
     # nothing is copied, and writing to the result never changes ``frame``
     frame = frame.reset_index(drop=True)
@@ -83,3 +127,29 @@ def orders_per_member(rows: pd.DataFrame) -> pd.Series:
     with_id = rows.loc[~no_id].groupby(by[~no_id], sort=False, observed=True)["order_id"].nunique()
     without = rows.loc[no_id].groupby(by[no_id], sort=False, observed=True).size()
     return with_id.add(without, fill_value=0).astype("int64")
+
+
+def run_sql(sql: str, **tables) -> pa.Table:
+    """Run one query in a throwaway DuckDB connection over the named tables (Arrow tables or frames).
+
+    Parameters
+    ----------
+    sql : str
+        The query; it refers to the tables by the keyword names.
+    **tables : pyarrow.Table or DataFrame
+        The relations the query reads, registered without a copy.
+
+    Returns
+    -------
+    pyarrow.Table
+        The result.
+    """
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        for name, table in tables.items():
+            con.register(name, table)
+        return con.sql(sql).to_arrow_table()
+    finally:
+        con.close()

@@ -39,13 +39,35 @@ orders of a ``workbench.kpis.TransactionLog``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from workbench.kpis import TransactionLog, month_bounds
+from workbench import files
+from workbench.kpis import month_bounds, use_log
+from workbench.settings import bounded, build, settings_error, validate
+
+__all__ = [
+    "MEMBER_TYPES",
+    "NES_GROUPS",
+    "ClaimCheck",
+    "SegmentSettings",
+    "check_claim",
+    "concentration",
+    "features_sql",
+    "lorenz_curve",
+    "member_features",
+    "member_type_flags",
+    "member_types",
+    "nes",
+    "rfm_scores",
+    "segment_summary",
+    "segment_table",
+    "type_overlap",
+]
 
 MEMBER_TYPES: tuple[str, ...] = (
     "high_spend",
@@ -74,64 +96,38 @@ class SegmentSettings:
     """Cut-offs of the member overview segments (see the module docstring); build from params with
     ``SegmentSettings.from_dict``."""
 
-    rfm_bins: int = 5
-    window_days: int = 365
-    sleeping_days: int = 365
-    churning_days: int = 180
-    high_spend_share: float = 0.2
-    high_order_value_share: float = 0.2
-    loyalty_share: float = 0.5
-    loyalty_max_gap_days: float = 60.0
-    promo_share_min: float = 0.5
-    promo_frequency_min: int = 3
-    precedence: tuple[str, ...] = field(default=DEFAULT_PRECEDENCE)
+    rfm_bins: int = field(default=5, metadata=bounded(2, 10))
+    window_days: int = field(default=365, metadata=bounded(1))
+    sleeping_days: int = field(default=365, metadata=bounded(1))
+    churning_days: int = field(default=180, metadata=bounded(1))
+    high_spend_share: float = field(default=0.2, metadata=bounded(above=0, high=1))
+    high_order_value_share: float = field(default=0.2, metadata=bounded(above=0, high=1))
+    loyalty_share: float = field(default=0.5, metadata=bounded(above=0, high=1))
+    loyalty_max_gap_days: float = field(default=60.0, metadata=bounded(above=0))
+    promo_share_min: float = field(default=0.5, metadata=bounded(above=0, high=1))
+    promo_frequency_min: int = field(default=3, metadata=bounded(1))
+    precedence: tuple[Literal[MEMBER_TYPES], ...] = field(default=DEFAULT_PRECEDENCE)  # type: ignore[valid-type]
 
     def __post_init__(self):
-        name = type(self).__name__
-        ints = ("rfm_bins", "window_days", "sleeping_days", "churning_days", "promo_frequency_min")
-        for f in ints:
-            value = getattr(self, f)
-            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-                raise ValueError(f"{name}.{f} must be a positive integer, got {value!r}")
-        if not 2 <= self.rfm_bins <= 10:
-            raise ValueError(f"{name}.rfm_bins must be between 2 and 10, got {self.rfm_bins!r}")
-        for f in ("high_spend_share", "high_order_value_share", "loyalty_share", "promo_share_min"):
-            value = getattr(self, f)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
-                raise ValueError(f"{name}.{f} must be a share in (0, 1], got {value!r}")
-        gap = self.loyalty_max_gap_days
-        if isinstance(gap, bool) or not isinstance(gap, int | float) or gap <= 0:
-            raise ValueError(f"{name}.loyalty_max_gap_days must be a positive number, got {gap!r}")
+        validate(self)
         if self.churning_days >= self.sleeping_days:
-            raise ValueError(
-                f"{name}.churning_days must be less than sleeping_days ({self.sleeping_days}), "
-                f"got {self.churning_days!r}"
+            raise settings_error(
+                self,
+                "churning_days",
+                f"must be less than sleeping_days ({self.sleeping_days}); got {self.churning_days}",
             )
-        if isinstance(self.precedence, str):
-            raise ValueError(f"{name}.precedence must be a list of member types, got {self.precedence!r}")
-        precedence = tuple(self.precedence)
-        unknown = [p for p in precedence if p not in MEMBER_TYPES]
-        if unknown:
-            raise ValueError(
-                f"{name}.precedence: unknown member type(s) {unknown}; allowed: {list(MEMBER_TYPES)}"
+        if sorted(self.precedence) != sorted(MEMBER_TYPES):
+            missing = [m for m in MEMBER_TYPES if m not in self.precedence]
+            raise settings_error(
+                self,
+                "precedence",
+                f"must list each of {list(MEMBER_TYPES)} exactly once; missing {missing}; got {list(self.precedence)}",
             )
-        if sorted(precedence) != sorted(MEMBER_TYPES):
-            missing = [m for m in MEMBER_TYPES if m not in precedence]
-            raise ValueError(
-                f"{name}.precedence must list each of {list(MEMBER_TYPES)} exactly once; "
-                f"missing {missing}, got {list(precedence)}"
-            )
-        object.__setattr__(self, "precedence", precedence)
 
     @classmethod
     def from_dict(cls, mapping: dict | None) -> SegmentSettings:
-        """Settings from a params mapping; unknown keys are an error naming the key and the allowed keys."""
-        mapping = dict(mapping or {})
-        allowed = [f.name for f in fields(cls)]
-        unknown = [k for k in mapping if k not in allowed]
-        if unknown:
-            raise ValueError(f"{cls.__name__}: unknown key(s) {unknown}; allowed: {allowed}")
-        return cls(**mapping)
+        """Settings from a params mapping (``params/member_overview.yaml``); see ``workbench.settings.build``."""
+        return build(cls, mapping)
 
 
 # --- per-member features ----------------------------------------------------------------------------------
@@ -170,22 +166,9 @@ def member_features(transactions, month=None, settings: SegmentSettings | None =
     (then ``month`` defaults to, and must equal, the log's month).
     """
     settings = settings or SegmentSettings()
-    if isinstance(transactions, TransactionLog):
-        log, own = transactions, False
-        if month is not None and pd.Period(month, freq="M") != log.month:
-            raise ValueError(
-                f"member_features: month {month!r} differs from the TransactionLog's month {log.month}"
-            )
-    else:
-        if month is None:
-            raise ValueError("member_features: month is required unless transactions is a TransactionLog")
-        log, own = TransactionLog(transactions, month), True
-    as_of, has_discount = log.end, log.has_discount
-    try:
+    with use_log(transactions, month, "member_features") as log:
+        as_of, month_label, has_discount = log.end, str(log.month), log.has_discount
         frame = log.sql(features_sql(as_of, settings.window_days, has_discount=has_discount))
-    finally:
-        if own:
-            log.close()
     frame["member_id"] = frame["member_id"].astype("str")
     for col in ("first_purchase", "last_purchase", "window_first", "window_last"):
         frame[col] = frame[col].astype("datetime64[us]")
@@ -205,7 +188,7 @@ def member_features(transactions, month=None, settings: SegmentSettings | None =
     out["window_promo_share"] = frame["window_promo_orders"].astype("float64") / n_win
     gaps = (frame["window_last"] - frame["window_first"]) / day
     out["window_mean_gap_days"] = gaps / (n_win - 1).where(n_win > 1)
-    out.attrs.update(as_of=as_of, month=str(log.month), has_discount=has_discount)
+    out.attrs.update(as_of=as_of, month=month_label, has_discount=has_discount)
     return out
 
 
@@ -384,12 +367,6 @@ def segment_table(features: pd.DataFrame, month, settings: SegmentSettings | Non
     return out
 
 
-def write_audience(table: pd.DataFrame, audience_dir, name: str = "member_overview_segments") -> Path:
+def write_audience(table: pd.DataFrame, audience_dir, name: str = "member_overview_segments") -> Path | None:
     """Write the member-level segment table as ``<audience_dir>/<name>.csv`` (member ids as text)."""
-    folder = Path(audience_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.csv"
-    tmp = folder / f".{name}.csv.tmp"
-    table.reset_index().to_csv(tmp, index=False, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return files.write_audience(table.reset_index(), audience_dir, name)

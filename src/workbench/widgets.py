@@ -16,11 +16,12 @@ import numpy as np
 import pandas as pd
 
 from workbench.i18n import check_language, money, pct, t
-from workbench.notebook import table_html
 from workbench.plots.tiers import spend_distribution
-from workbench.tier_report import summary_table
-from workbench.tier_sim import Response, TierSimulation, simulate
-from workbench.tiers import TierProgram, TierProgramError
+from workbench.text import table_html
+from workbench.text.tiers import summary_table
+from workbench.tiers import Response, TierProgram, TierProgramError, TierSimulation, simulate
+
+__all__ = ["TierPanel"]
 
 
 class TierPanel:
@@ -47,44 +48,24 @@ class TierPanel:
         positive = self.spend[self.spend > 0]
         top = max(program.upgrades.max() * 2, float(np.quantile(positive, 0.995)) if len(positive) else step)
         top = float(np.ceil((max_threshold or top) / step) * step)
-        style = {"description_width": "11em"}
-        layout = w.Layout(width="30em")
         self.thresholds: dict[str, w.FloatSlider] = {}
         self.discounts: dict[str, w.FloatSlider] = {}
         self.vouchers: dict[str, w.FloatSlider] = {}
         for tier in program.tiers[1:]:
-            self.thresholds[tier.name] = w.FloatSlider(
-                value=tier.upgrade,
-                min=step,
-                max=top,
-                step=step,
-                continuous_update=False,
-                description=t("tiers.panel.threshold", lang, tier=tier.name),
-                style=style,
-                layout=layout,
-                readout_format=",.0f",
+            b = tier.benefits
+            self.thresholds[tier.name] = _slider(
+                tier.upgrade, step, top, step, ",.0f", t("tiers.panel.threshold", lang, tier=tier.name)
             )
-            self.discounts[tier.name] = w.FloatSlider(
-                value=tier.benefits.discount,
-                min=0.0,
-                max=0.3,
-                step=0.005,
-                continuous_update=False,
-                description=t("tiers.panel.discount", lang, tier=tier.name),
-                style=style,
-                layout=layout,
-                readout_format=".1%",
+            self.discounts[tier.name] = _slider(
+                b.discount, 0.0, 0.3, 0.005, ".1%", t("tiers.panel.discount", lang, tier=tier.name)
             )
-            self.vouchers[tier.name] = w.FloatSlider(
-                value=tier.benefits.birthday_voucher,
-                min=0.0,
-                max=max(2000.0, tier.benefits.birthday_voucher),
-                step=50.0,
-                continuous_update=False,
-                description=t("tiers.panel.voucher", lang, tier=tier.name),
-                style=style,
-                layout=layout,
-                readout_format=",.0f",
+            self.vouchers[tier.name] = _slider(
+                b.birthday_voucher,
+                0.0,
+                max(2000.0, b.birthday_voucher),
+                50.0,
+                ",.0f",
+                t("tiers.panel.voucher", lang, tier=tier.name),
             )
         self.status = w.HTML()
         self.table = w.HTML()
@@ -169,6 +150,21 @@ class TierPanel:
         from IPython.display import display
 
         display(self.widget)
+
+
+def _slider(value: float, low: float, high: float, step: float, fmt: str, description: str) -> w.FloatSlider:
+    """A slider of the panel: updates on release, labelled, the readout in ``fmt``."""
+    return w.FloatSlider(
+        value=value,
+        min=low,
+        max=high,
+        step=step,
+        continuous_update=False,
+        description=description,
+        style={"description_width": "11em"},
+        layout=w.Layout(width="30em"),
+        readout_format=fmt,
+    )
 
 
 def _escape(text: str) -> str:

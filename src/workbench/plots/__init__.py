@@ -1,2 +1,5 @@
-"""Plot functions, one module per report area. Each takes data (and ``ax=None``), draws with seaborn /
-matplotlib, and returns the Figure or Axes; none loads data or saves files."""
+"""Plots of the reports, one module per report area (``overview``, ``clv``, ``tiers``, ``experiments``).
+
+Each function takes data and ``ax=None`` and returns the Axes; none loads data or saves files."""
+
+__all__: list[str] = []

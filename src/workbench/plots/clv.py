@@ -3,27 +3,15 @@ language, and returns the Axes; none loads data or saves files."""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from workbench.i18n import check_language, money, money_compact, t
+from workbench.i18n import check_language, money, t
+from workbench.plots.base import axes, money_formatter, titles
 
 ACTUAL_COLOR = "#4C72B0"
 PREDICTED_COLOR = "#DD8452"
-
-
-def _axes(ax, figsize=(7.5, 4)):
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize, layout="constrained")
-    return ax
-
-
-def _money_fmt(currency: str, lang: str) -> FuncFormatter:
-    return FuncFormatter(
-        lambda x, _: money(x, currency) if abs(x) < 1e5 else money_compact(x, currency, lang, 1)
-    )
 
 
 def frequency_recency_matrix(
@@ -44,7 +32,7 @@ def frequency_recency_matrix(
         raise ValueError(
             f"frequency_recency_matrix: what must be 'prob_alive' or 'expected_purchases', got {what!r}"
         )
-    ax = _axes(ax, (7.5, 4.5))
+    ax = axes(ax, (7.5, 4.5))
     values = matrix.to_numpy(dtype=float)
     rec = matrix.columns.to_numpy(dtype=float)
     freq = matrix.index.to_numpy(dtype=float)
@@ -79,9 +67,9 @@ def frequency_recency_matrix(
 
 def tracking(track: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
     """Cumulative repeat purchases, actual vs model, with the end of calibration marked
-    (``workbench.clv_validation.tracking`` output)."""
+    (``workbench.clv.tracking`` output)."""
     check_language(lang)
-    ax = _axes(ax)
+    ax = axes(ax, (7.5, 4))
     x = track["step"].to_numpy()
     ax.plot(x, track["actual"], color=ACTUAL_COLOR, linewidth=2, label=t("clv.plot.actual", lang))
     ax.plot(
@@ -98,20 +86,16 @@ def tracking(track: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
             cal.max(), color="grey", linewidth=1, linestyle=":", label=t("clv.plot.calibration_end", lang)
         )
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    ax.set(
-        title=t("clv.plot.tracking_title", lang),
-        xlabel=t("clv.plot.week_axis", lang),
-        ylabel=t("clv.plot.cumulative_axis", lang),
-    )
+    titles(ax, lang, "clv.plot.tracking_title", "clv.plot.week_axis", "clv.plot.cumulative_axis")
     ax.legend(loc="upper left", frameon=False)
     return ax
 
 
 def frequency_buckets(buckets: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
     """Mean holdout purchases by calibration frequency, actual vs predicted, as paired bars
-    (``workbench.clv_validation.frequency_buckets`` output)."""
+    (``workbench.clv.frequency_buckets`` output)."""
     check_language(lang)
-    ax = _axes(ax)
+    ax = axes(ax, (7.5, 4))
     pos = np.arange(len(buckets))
     width = 0.4
     ax.bar(pos - width / 2, buckets["actual"], width, color=ACTUAL_COLOR, label=t("clv.plot.actual", lang))
@@ -119,11 +103,7 @@ def frequency_buckets(buckets: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
         pos + width / 2, buckets["predicted"], width, color=PREDICTED_COLOR, label=t("clv.plot.model", lang)
     )
     ax.set_xticks(pos, buckets["frequency_cal"].astype(str))
-    ax.set(
-        title=t("clv.plot.buckets_title", lang),
-        xlabel=t("clv.plot.frequency_cal_axis", lang),
-        ylabel=t("clv.plot.holdout_axis", lang),
-    )
+    titles(ax, lang, "clv.plot.buckets_title", "clv.plot.frequency_cal_axis", "clv.plot.holdout_axis")
     ax.legend(loc="upper left", frameon=False)
     return ax
 
@@ -137,7 +117,7 @@ def clv_distribution(
     everyone = np.asarray(clv, dtype=float)
     everyone = everyone[np.isfinite(everyone)]
     values = everyone[everyone >= 1.0]
-    ax = _axes(ax)
+    ax = axes(ax, (7.5, 4))
     if len(values):
         lo = values.min()
         edges = np.geomspace(lo, max(values.max(), lo * 1.01) * 1.01, bins + 1)
@@ -158,11 +138,9 @@ def clv_distribution(
             label=t("clv.plot.top_cut", lang, value=money(cut, currency)),
         )
         ax.legend(loc="upper right", frameon=False)
-    ax.xaxis.set_major_formatter(_money_fmt(currency, lang))
-    ax.set(
-        title=t("clv.plot.distribution_title", lang, months=months),
-        xlabel=t("clv.plot.clv_axis", lang, months=months),
-        ylabel=t("clv.plot.members_axis", lang),
+    ax.xaxis.set_major_formatter(money_formatter(currency, lang))
+    titles(
+        ax, lang, "clv.plot.distribution_title", "clv.plot.clv_axis", "clv.plot.members_axis", months=months
     )
     return ax
 
@@ -171,15 +149,11 @@ def clv_deciles(deciles: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
     """Share of total projected value by CLV decile (1 = highest), bars labelled with the share
     (``workbench.clv.clv_deciles`` output)."""
     check_language(lang)
-    ax = _axes(ax)
+    ax = axes(ax, (7.5, 4))
     bars = ax.bar(deciles["decile"].astype(str), deciles["share"], color=ACTUAL_COLOR)
     ax.bar_label(bars, labels=[f"{s:.0%}" for s in deciles["share"]], padding=2, fontsize=9)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set(
-        title=t("clv.plot.deciles_title", lang),
-        xlabel=t("clv.plot.decile_axis", lang),
-        ylabel=t("clv.plot.share_axis", lang),
-    )
+    titles(ax, lang, "clv.plot.deciles_title", "clv.plot.decile_axis", "clv.plot.share_axis")
     return ax
 
 

@@ -10,16 +10,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from workbench.experiment_display import arm_label, column_label
 from workbench.i18n import CURRENCY_SYMBOLS, t
+from workbench.plots.base import axes, titles
+from workbench.text.experiments import arm_label, column_label
 
 _PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
-
-
-def _ax(ax, size=(7, 4)):
-    if ax is None:
-        _, ax = plt.subplots(figsize=size, layout="constrained")
-    return ax
 
 
 def _metric_label(metric: str, lang: str) -> str:
@@ -31,7 +26,7 @@ def _metric_label(metric: str, lang: str) -> str:
 
 def plot_lift(effects: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
     """Relative lift per arm and metric with its 95% CI (horizontal error bars), zero line."""
-    ax = _ax(ax, (9, 0.5 * len(effects) + 1.5))
+    ax = axes(ax, (9, 0.5 * len(effects) + 1.5))
     ok = effects[effects["rel_lift"].notna()].reset_index(drop=True)
     arms = list(dict.fromkeys(ok["arm"]))
     labels = []
@@ -65,7 +60,7 @@ def plot_segment_lift(
     segments: pd.DataFrame, *, metric: str = "revenue", lang: str = "zh-TW", currency: str = "TWD", ax=None
 ):
     """Absolute effect of each arm within each segment, with 95% CIs (one colour per arm)."""
-    ax = _ax(ax)
+    ax = axes(ax, (7, 4))
     seg = segments[(segments["metric"] == metric) & segments["abs_lift"].notna()]
     levels = list(dict.fromkeys(seg["segment"]))
     arms = list(dict.fromkeys(seg["arm"]))
@@ -99,7 +94,7 @@ def plot_segment_lift(
 def plot_cost_margin(economics: pd.DataFrame, *, lang: str = "zh-TW", currency: str = "TWD", ax=None):
     """Per arm: campaign cost (x) vs incremental gross margin (y) per member, both with CIs; above the
     diagonal the arm pays for itself."""
-    ax = _ax(ax, (6, 5))
+    ax = axes(ax, (6, 5))
     e = economics.set_index(["arm", "quantity"])
     arms = list(dict.fromkeys(economics["arm"]))
     hi = 0.0
@@ -121,10 +116,13 @@ def plot_cost_margin(economics: pd.DataFrame, *, lang: str = "zh-TW", currency: 
     ax.plot(line, line, color="grey", ls="--", lw=1, label=t("experiments.plot.break_even", lang))
     symbol = CURRENCY_SYMBOLS.get(currency, currency)
     ax.axhline(0, color="grey", lw=0.5)
-    ax.set(
-        title=t("experiments.plot.cost_title", lang),
-        xlabel=t("experiments.plot.cost_axis", lang, currency=symbol),
-        ylabel=t("experiments.plot.margin_axis", lang, currency=symbol),
+    titles(
+        ax,
+        lang,
+        "experiments.plot.cost_title",
+        "experiments.plot.cost_axis",
+        "experiments.plot.margin_axis",
+        currency=symbol,
     )
     ax.legend(loc="best", fontsize="small")
     return ax
@@ -134,7 +132,7 @@ def plot_policy_curve(
     policy: pd.DataFrame, *, by: str = "pre_spend", lang: str = "zh-TW", currency: str = "TWD", ax=None
 ):
     """Net incremental profit per 1,000 members against the share targeted, one line + CI band per arm."""
-    ax = _ax(ax)
+    ax = axes(ax, (7, 4))
     for j, (a, d) in enumerate(policy.groupby("arm", sort=False)):
         color = _PALETTE[j % len(_PALETTE)]
         ax.plot(d["share"], d["value_per_1000"], marker="o", ms=3, color=color, label=arm_label(a, lang))

@@ -9,16 +9,11 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
 from workbench.i18n import check_language, compact, money, money_compact, month_label, number, pct, t
-from workbench.kpi_text import KPI_FORMAT
+from workbench.plots.base import axes, titles
+from workbench.text.overview import KPI_FORMAT
 
 DEFAULT_TRENDS: tuple[str, ...] = ("active_members", "net_revenue", "repurchase_rate", "aov")
 STORE_COLOR, ONLINE_COLOR = "#4C72B0", "#DD8452"
-
-
-def _axes(ax, figsize=(7, 3.5)):
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize, layout="constrained")
-    return ax
 
 
 def _formatter(kind: str, currency: str, lang: str) -> FuncFormatter:
@@ -51,7 +46,7 @@ def kpi_trend(
     """Line of one KPI over the last ``months`` months; the latest month is marked."""
     check_language(lang)
     data = kpis[column].iloc[-months:]
-    ax = _axes(ax)
+    ax = axes(ax, (7, 3.5))
     x = np.arange(len(data))
     ax.plot(x, data.to_numpy(), marker="o", markersize=3, color=STORE_COLOR)
     if len(data):
@@ -92,7 +87,7 @@ def channel_revenue(
     """Stacked bars of store and online gross revenue per month."""
     check_language(lang)
     data = kpis[["store_revenue", "online_revenue"]].iloc[-months:].fillna(0.0)
-    ax = _axes(ax)
+    ax = axes(ax, (7, 3.5))
     x = np.arange(len(data))
     store, online = data["store_revenue"].to_numpy(), data["online_revenue"].to_numpy()
     ax.bar(x, store, color=STORE_COLOR, label=t("overview.plot.channel.store", lang))
@@ -118,7 +113,7 @@ def segment_shares(summary: pd.DataFrame, *, kind: str = "segment", lang: str = 
     ``summary`` is a ``workbench.segments.segment_summary`` frame; ``kind`` picks the label catalog
     (``"segment"`` for member types, ``"nes"`` for NES)."""
     check_language(lang)
-    ax = _axes(ax, figsize=(7, 0.45 * len(summary) + 1.5))
+    ax = axes(ax, (7, 0.45 * len(summary) + 1.5))
     y = np.arange(len(summary))
     h = 0.4
     ax.barh(
@@ -155,7 +150,7 @@ def lorenz(
 ):
     """Pareto curve (``workbench.segments.lorenz_curve``) with the ``concentration`` rows marked."""
     check_language(lang)
-    ax = _axes(ax, figsize=(6, 4.5))
+    ax = axes(ax, (6, 4.5))
     if len(curve) > max_points:  # thin out for the embedded image; keep both ends
         idx = np.unique(np.linspace(0, len(curve) - 1, max_points).round().astype(int))
         curve = curve.iloc[idx]
@@ -192,7 +187,7 @@ def rfm_grid(rfm: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
     counts = pd.crosstab(rfm["r"], rfm["f"]).reindex(
         index=range(bins, 0, -1), columns=range(1, bins + 1), fill_value=0
     )
-    ax = _axes(ax, figsize=(5.5, 4.5))
+    ax = axes(ax, (5.5, 4.5))
     ax.imshow(counts.to_numpy(), cmap="Blues", aspect="auto")
     ax.grid(False)
     top = counts.to_numpy().max() or 1
@@ -210,9 +205,5 @@ def rfm_grid(rfm: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
             )
     ax.set_xticks(range(len(counts.columns)), [str(c) for c in counts.columns])
     ax.set_yticks(range(len(counts.index)), [str(r) for r in counts.index])
-    ax.set(
-        title=t("overview.plot.rfm_title", lang),
-        xlabel=t("overview.plot.rfm_f", lang),
-        ylabel=t("overview.plot.rfm_r", lang),
-    )
+    titles(ax, lang, "overview.plot.rfm_title", "overview.plot.rfm_f", "overview.plot.rfm_r")
     return ax

@@ -3,28 +3,15 @@ language, and returns the Axes; none loads data or saves files."""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
-from workbench.i18n import check_language, money, money_compact, pct, t
-from workbench.tier_sim import pareto
-from workbench.tiers import TierProgram
+from workbench.i18n import check_language, money_compact, pct, t
+from workbench.plots.base import axes, money_formatter, titles
+from workbench.tiers import TierProgram, pareto
 
 TIER_COLORS = ("#8C8C8C", "#4C72B0", "#DD8452", "#55A868", "#C44E52")
-
-
-def _axes(ax, figsize=(7.5, 4)):
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize, layout="constrained")
-    return ax
-
-
-def _money_fmt(currency: str, lang: str) -> FuncFormatter:
-    return FuncFormatter(
-        lambda x, _: money(x, currency) if abs(x) < 1e5 else money_compact(x, currency, lang, 1)
-    )
 
 
 def spend_distribution(
@@ -41,7 +28,7 @@ def spend_distribution(
     check_language(lang)
     s = np.asarray(spend, dtype=float)
     s = s[s > 0]
-    ax = _axes(ax)
+    ax = axes(ax, (7.5, 4))
     if len(s):
         edges = np.geomspace(max(s.min(), 1.0), s.max() * 1.01, bins + 1)
         ax.hist(s, bins=edges, color="#B0B7C3", edgecolor="white", linewidth=0.4)
@@ -53,12 +40,8 @@ def spend_distribution(
         )
         if tier.renewal < tier.upgrade:
             ax.axvline(tier.renewal, color=color, linewidth=1.2, linestyle="--")
-    ax.xaxis.set_major_formatter(_money_fmt(currency, lang))
-    ax.set(
-        title=t("tiers.plot.spend_title", lang),
-        xlabel=t("tiers.plot.spend_axis", lang),
-        ylabel=t("tiers.plot.members_axis", lang),
-    )
+    ax.xaxis.set_major_formatter(money_formatter(currency, lang))
+    titles(ax, lang, "tiers.plot.spend_title", "tiers.plot.spend_axis", "tiers.plot.members_axis")
     ax.legend(loc="upper right", frameon=False)
     return ax
 
@@ -78,7 +61,7 @@ def sweep_heatmap(
     check_language(lang)
     x_tier, y_tier = grid.attrs.get("x_tier", "x"), grid.attrs.get("y_tier", "y")
     table = grid.pivot(index="y_threshold", columns="x_threshold", values=value)
-    ax = _axes(ax, figsize=(6.5, 5))
+    ax = axes(ax, (6.5, 5))
     xs, ys = table.columns.to_numpy(float), table.index.to_numpy(float)
     data = np.ma.masked_invalid(table.to_numpy(float))
     image = ax.imshow(data, origin="lower", aspect="auto", cmap="viridis", interpolation="nearest")
@@ -115,7 +98,7 @@ def migration_matrix(migration: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
     counts = migration.to_numpy(float)
     rows = counts.sum(axis=1, keepdims=True)
     shares = np.divide(counts, rows, out=np.zeros_like(counts), where=rows > 0)
-    ax = _axes(ax, figsize=(5.5, 4.2))
+    ax = axes(ax, (5.5, 4.2))
     ax.imshow(shares, cmap="Blues", vmin=0, vmax=1, aspect="auto")
     for i in range(counts.shape[0]):
         for j in range(counts.shape[1]):
@@ -125,10 +108,8 @@ def migration_matrix(migration: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
             )
     ax.set_xticks(range(len(migration.columns)), list(migration.columns))
     ax.set_yticks(range(len(migration.index)), list(migration.index))
-    ax.set(
-        title=t("tiers.plot.migration_title", lang),
-        xlabel=t("tiers.plot.next_tier_axis", lang),
-        ylabel=t("tiers.plot.current_tier_axis", lang),
+    titles(
+        ax, lang, "tiers.plot.migration_title", "tiers.plot.next_tier_axis", "tiers.plot.current_tier_axis"
     )
     ax.grid(False)
     return ax
@@ -141,7 +122,7 @@ def pareto_curve(spend, program: TierProgram, *, lang: str = "zh-TW", ax=None):
     s = np.asarray(spend, dtype=float)
     curve = pareto(s)
     step = max(1, len(curve) // 2000)
-    ax = _axes(ax, figsize=(6, 4.5))
+    ax = axes(ax, (6, 4.5))
     ax.plot(curve["member_share"].iloc[::step], curve["revenue_share"].iloc[::step], color="#4C72B0")
     ax.plot([0, 1], [0, 1], color="#BBBBBB", linestyle=":")
     ordered = np.sort(np.maximum(s, 0))[::-1]
@@ -180,7 +161,7 @@ def tier_shares(summary: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
     """Bars per tier: share of members next to share of revenue (``simulate(...).summary``)."""
     check_language(lang)
     data = summary.drop(index="Total", errors="ignore")
-    ax = _axes(ax, figsize=(6, 3.8))
+    ax = axes(ax, (6, 3.8))
     x = np.arange(len(data))
     ax.bar(x - 0.2, data["share"], width=0.4, color="#B0B7C3", label=t("tiers.col.share", lang))
     ax.bar(
@@ -200,7 +181,7 @@ def tier_history(table: pd.DataFrame, *, lang: str = "zh-TW", months: int = 24, 
 
     check_language(lang)
     data = table.iloc[-months:, 1:]
-    ax = _axes(ax, figsize=(7.5, 3.8))
+    ax = axes(ax, (7.5, 3.8))
     x = np.arange(len(data))
     colors = [TIER_COLORS[k % len(TIER_COLORS)] for k in range(1, table.shape[1])]
     ax.stackplot(x, data.to_numpy().T, labels=list(data.columns), colors=colors, alpha=0.85)

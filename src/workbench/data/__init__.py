@@ -1,0 +1,53 @@
+"""Transaction data: reading sources, parsing real exports, validation, the ``data:`` params block, the demo.
+
+Public names:
+
+* ``load_transactions(source, columns=None, date_format="auto", **opts)``: any source -> the canonical
+  frame of ``workbench.schema``, validated (``DataValidationError`` lists every problem with its rows);
+* ``DataParams``: the ``data:`` block of a params file (one class for ``workbench validate`` and the report);
+* ``describe_transactions``: facts about a loaded frame (rows, members, dates, returns, channels);
+* ``read_members``: the members table (``member_id``, ``joined_at``);
+* ``generate_demo`` / ``load_cdnow``: the synthetic demo brand and the real CDNOW log.
+"""
+
+from workbench.data.demo import (
+    DEMO_END,
+    DEMO_LATEST_MONTH,
+    DEMO_START,
+    TRUTH_BGNBD,
+    TRUTH_GAMMA_GAMMA,
+    CampaignDesign,
+    DemoData,
+    generate_demo,
+    lifetimes_data_file,
+    load_cdnow,
+)
+from workbench.data.describe import describe_transactions
+from workbench.data.loader import load_transactions
+from workbench.data.members import read_members
+from workbench.data.params import DataParams
+from workbench.data.parsing import CHANNEL_LABELS, channel_of, parse_amounts, parse_dates
+from workbench.data.validation import DataValidationError, Problem
+
+__all__ = [
+    "CHANNEL_LABELS",
+    "DEMO_END",
+    "DEMO_LATEST_MONTH",
+    "DEMO_START",
+    "TRUTH_BGNBD",
+    "TRUTH_GAMMA_GAMMA",
+    "CampaignDesign",
+    "DataParams",
+    "DataValidationError",
+    "DemoData",
+    "Problem",
+    "channel_of",
+    "describe_transactions",
+    "generate_demo",
+    "lifetimes_data_file",
+    "load_cdnow",
+    "load_transactions",
+    "parse_amounts",
+    "parse_dates",
+    "read_members",
+]

@@ -1,0 +1,153 @@
+"""The ``data:`` block of a params file: one ``DataParams`` for ``workbench validate``, the report run and
+the notebooks.
+
+```yaml
+data:
+  transactions: exports/pos_2026.csv   # .csv/.parquet/.duckdb, a database URL + table, 'demo' or 'cdnow'
+  members: exports/members.csv         # optional files of the brand ('' = none)
+  campaign: ""
+  truth: ""
+  columns: {member_id: 會員編號, ordered_at: 交易日期, amount: 金額}   # canonical: source header
+  date_format: auto                    # auto | roc | a strftime pattern
+  currency: TWD                        # TWD | HKD | USD
+  timezone: Asia/Taipei
+```
+
+Relative paths are relative to the folder of the params file (``DataParams.resolved``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import pandas as pd
+
+from workbench.data.loader import CANONICAL, DEFAULT_TIMEZONE, LOAD_OPTIONS, load_transactions
+from workbench.data.sources import is_url
+from workbench.settings import SettingsError, bounded, build, read_yaml, settings_error, validate
+
+__all__ = ["DataParams", "NON_FILE_SOURCES"]
+
+NON_FILE_SOURCES: tuple[str, ...] = ("demo", "cdnow")
+"""Values of ``transactions`` that are not files."""
+
+
+@dataclass(frozen=True)
+class DataParams:
+    """The ``data:`` mapping of a params file (see the module docstring).
+
+    Parameters
+    ----------
+    transactions : str
+        Required: ``demo``, ``cdnow``, a ``.csv``/``.tsv``/``.txt``/``.parquet``/``.duckdb`` path, or a database URL.
+    members, campaign, truth : str
+        Optional files of the brand (members table, campaign table, the demo's ground truth); ``""`` = none.
+    columns : mapping of str to str
+        Canonical column name -> source header.
+    date_format : str
+        ``auto``, ``roc`` or a strftime pattern.
+    currency : {"TWD", "HKD", "USD"}
+    timezone : str
+        IANA time zone of the brand (``Asia/Taipei``).
+    encoding, sep, table, query, observation_end : str or None
+        Loader options (see ``workbench.data.load_transactions``).
+    member_id_width : int or None
+        Zero-pad digit-only member ids to this many digits.
+    """
+
+    transactions: str
+    members: str = ""
+    campaign: str = ""
+    truth: str = ""
+    columns: Mapping[str, str] = field(default_factory=dict)
+    date_format: str = "auto"
+    currency: Literal["TWD", "HKD", "USD"] = "TWD"
+    timezone: str = DEFAULT_TIMEZONE
+    encoding: str | None = None
+    sep: str | None = None
+    table: str | None = None
+    query: str | None = None
+    observation_end: str | None = None
+    member_id_width: int | None = field(default=None, metadata=bounded(1))
+
+    PATHS: ClassVar[tuple[str, ...]] = ("transactions", "members", "campaign", "truth")
+
+    def __post_init__(self):
+        validate(self)
+        if not self.transactions:
+            raise settings_error(self, "transactions", "must name a source ('demo', a file or a URL); got ''")
+        bad = [k for k in self.columns if k not in CANONICAL]
+        if bad:
+            raise settings_error(
+                self, "columns", f"keys must be transaction columns ({', '.join(CANONICAL)}); got {bad}"
+            )
+        try:
+            from zoneinfo import ZoneInfo
+
+            ZoneInfo(self.timezone)
+        except Exception:  # ZoneInfoNotFoundError, ValueError
+            raise settings_error(
+                self, "timezone", f"must be an IANA time zone such as 'Asia/Taipei'; got {self.timezone!r}"
+            ) from None
+
+    @classmethod
+    def from_dict(cls, mapping: Mapping[str, Any], base_dir: str | Path = ".", where: str | None = None):
+        """Build from the YAML mapping, relative paths resolved against ``base_dir``.
+
+        Parameters
+        ----------
+        mapping : Mapping
+            The ``data:`` mapping.
+        base_dir : str or Path
+            The folder relative paths are relative to (the params file's folder).
+        where : str, optional
+            Owner named in error messages (default ``DataParams``).
+
+        Returns
+        -------
+        DataParams
+        """
+        values = dict(mapping or {})
+        if values.get("observation_end") is not None:  # YAML reads a bare 2026-10-31 as a date
+            values["observation_end"] = str(values["observation_end"])
+        return build(cls, values, where).resolved(base_dir)
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> DataParams:
+        """The ``data:`` mapping of a params YAML file (or of ``common.yaml`` in a params folder)."""
+        path = Path(path)
+        if path.is_dir():
+            path = path / "common.yaml"
+        doc = read_yaml(path)
+        if not isinstance(doc.get("data"), dict):
+            raise SettingsError(f"{path}:", "expected a top-level 'data:' mapping (see DESIGN.md)")
+        return cls.from_dict(doc["data"], path.parent, where=f"{path}: data")
+
+    def resolved(self, base_dir: str | Path) -> DataParams:
+        """A copy whose relative file paths are made absolute against ``base_dir``."""
+        changes = {}
+        for key in self.PATHS:
+            value = getattr(self, key)
+            if self.is_file(value):
+                p = Path(value).expanduser()
+                changes[key] = os.path.normpath(p if p.is_absolute() else Path(base_dir) / p)
+        return replace(self, **changes) if changes else self
+
+    @staticmethod
+    def is_file(value: str) -> bool:
+        """Whether a source value names a file (not empty, ``demo``, ``cdnow`` or a URL)."""
+        return bool(value) and value not in NON_FILE_SOURCES and not is_url(value)
+
+    def load_options(self) -> dict[str, Any]:
+        """Keyword options for ``load_transactions`` (besides ``columns`` and ``date_format``)."""
+        return {k: getattr(self, k) for k in LOAD_OPTIONS if getattr(self, k) is not None}
+
+    def load(self) -> pd.DataFrame:
+        """``load_transactions`` of ``transactions`` with these params."""
+        return load_transactions(
+            self.transactions, dict(self.columns) or None, self.date_format, **self.load_options()
+        )

@@ -1,0 +1,188 @@
+"""Reading a source as it is: CSV (encoding detected), Parquet, a DuckDB file, a database URL.
+
+``read_source(source, opts)`` returns the raw frame (CSV columns as text), a name for messages and the
+row-number convention; ``workbench.data.loader`` maps and parses it into the canonical frame.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from workbench.data.validation import (
+    DataValidationError,
+    Problem,
+)
+
+_CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+
+
+_DUCKDB_SUFFIXES = (".duckdb", ".ddb")
+
+
+def is_url(source: str) -> bool:
+    """Whether ``source`` is a database URL (``scheme://...``, not ``file://``)."""
+    return "://" in source and not source.startswith("file://")
+
+
+def _detect_encoding(path: Path) -> str:
+    """BOM, else UTF-8 if the first 64 KiB decode, else CP950 (Big5), else charset-normalizer's guess."""
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for enc in ("utf-8", "cp950"):
+        try:
+            codecs.getincrementaldecoder(enc)().decode(head, final=False)
+            return enc
+        except UnicodeDecodeError:
+            pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(head).best()
+    return best.encoding if best is not None else "utf-8"
+
+
+def _header(path: Path, encoding: str, sep: str | None) -> tuple[list[str], str]:
+    with path.open("r", encoding=encoding, newline="") as fh:
+        line = fh.readline()
+    line = line.lstrip("\ufeff")
+    if sep is None:
+        counts = {s: line.count(s) for s in (",", "\t", ";", "|")}
+        sep = max(counts, key=counts.get) if max(counts.values()) else ","
+    return next(csv.reader(io.StringIO(line), delimiter=sep), []), sep
+
+
+def _read_csv_as(path: Path, encoding: str, sep: str | None) -> pd.DataFrame:
+    import pyarrow.csv as pacsv
+
+    names, delim = _header(path, encoding, sep)
+    arrow_enc = "utf8" if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig") else encoding
+    table = pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(encoding=arrow_enc),
+        parse_options=pacsv.ParseOptions(delimiter=delim),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    frame = table.to_pandas()
+    frame.columns = [str(c) for c in table.column_names]
+    return frame
+
+
+def _decode_error(exc: Exception) -> bool:
+    return isinstance(exc, UnicodeDecodeError) or "decode" in str(exc).lower()
+
+
+def _read_csv(path: Path, encoding: str | None, sep: str | None) -> pd.DataFrame:
+    """All columns as text. Encoding: as given, else detected; a detected UTF-8 that fails later in the
+    file is retried as CP950 (Big5)."""
+    tried = [encoding or _detect_encoding(path)]
+    if encoding is None and tried[0] != "cp950":
+        tried.append("cp950")
+    for i, enc in enumerate(tried):
+        try:
+            return _read_csv_as(path, enc, sep)
+        except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
+            if _decode_error(exc) and i + 1 < len(tried):
+                continue
+            if _decode_error(exc):
+                msg = (
+                    f"the file is not valid {' or '.join(tried)} text ({exc}); set the encoding "
+                    "(params data.encoding / encoding=): utf-8, utf-8-sig, cp950 (Big5), utf-16"
+                )
+                raise DataValidationError(str(path), [Problem("encoding", None, msg)]) from exc
+            raise DataValidationError(
+                str(path), [Problem("csv_format", None, f"not a readable CSV: {exc}")]
+            ) from exc
+    raise AssertionError("unreachable")
+
+
+def _read_sql(url: str, table: str | None, query: str | None) -> tuple[pd.DataFrame, str]:
+    import sqlalchemy as sa
+
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            url = "postgresql+psycopg://" + url[len(prefix) :]
+    if (table is None) == (query is None):
+        safe = sa.engine.make_url(url).render_as_string(hide_password=True)
+        raise ValueError(f"load_transactions: a database source needs table= or query= (exactly one): {safe}")
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if table is not None:
+                schema, _, name = table.rpartition(".")
+                tbl = sa.Table(name, sa.MetaData(), autoload_with=conn, schema=schema or None)
+                frame = pd.read_sql(sa.select(tbl), conn)
+            else:
+                frame = pd.read_sql(sa.text(query), conn)
+    finally:
+        engine.dispose()
+    safe = engine.url.render_as_string(hide_password=True)
+    return frame, f"{safe} {'table ' + table if table else 'query'}"
+
+
+def _read_duckdb(path: Path, table: str | None, query: str | None) -> pd.DataFrame:
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        if query is None:
+            if table is None:
+                tables = [
+                    r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+                ]
+                if len(tables) != 1:
+                    raise ValueError(f"load_transactions: {path} holds tables {tables}; pass table=")
+                table = tables[0]
+            quoted = ".".join('"' + p.replace('"', '""') + '"' for p in table.split("."))
+            query = f"SELECT * FROM {quoted}"
+        return con.execute(query).df()
+    finally:
+        con.close()
+
+
+def read_source(source, opts: dict) -> tuple[pd.DataFrame, str, str]:
+    """Raw frame, a name for messages, and the row-number convention."""
+    positional = "row numbers are 1-based positions in the table as read"
+    if isinstance(source, pd.DataFrame):
+        return source.reset_index(drop=True), opts.get("name", "DataFrame"), positional
+    text = str(source)
+    if is_url(text):
+        frame, name = _read_sql(text, opts.get("table"), opts.get("query"))
+        return frame, name, positional
+    path = Path(source)
+    if not path.exists():
+        raise FileNotFoundError(f"load_transactions: no such file: {path}")
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return pd.read_parquet(path), str(path), positional
+    if suffix in _DUCKDB_SUFFIXES:
+        name = f"{path} table {opts['table']}" if opts.get("table") else str(path)
+        return _read_duckdb(path, opts.get("table"), opts.get("query")), name, positional
+    if suffix in _CSV_SUFFIXES:
+        if path.stat().st_size == 0:
+            raise DataValidationError(
+                str(path), [Problem("empty", None, "no data rows: the file is empty (0 bytes)")]
+            )
+        sep = opts.get("sep") or ("\t" if suffix == ".tsv" else None)
+        frame = _read_csv(path, opts.get("encoding"), sep)
+        return (
+            frame,
+            str(path),
+            "row numbers count data rows from 1, the header not counted: file line = row + 1",
+        )
+    raise ValueError(
+        f"load_transactions: cannot read {path}: suffix {suffix!r} is not one of "
+        f"{('.parquet', *_CSV_SUFFIXES, *_DUCKDB_SUFFIXES)}; 'demo', 'cdnow' and database URLs are also accepted"
+    )

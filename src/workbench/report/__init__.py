@@ -1,0 +1,57 @@
+"""The monthly report run: params and plan, papermill execution, code-free HTML export, the indexes.
+
+* ``load_plan(params_dir, month=None, only=None)``: every params file validated before anything runs;
+* ``run_report(plan, out)``: execute, export and publish each notebook; ``report_cli`` is ``workbench report``;
+* ``export_html`` / ``report_exporter``: management HTML (no code, no scripts, images embedded).
+"""
+
+from workbench.report.cells import notebook_parameters
+from workbench.report.export import (
+    clean_for_report,
+    export_html,
+    has_active_content,
+    neutralize_html,
+    notebook_html,
+    report_css,
+    report_exporter,
+)
+from workbench.report.fingerprint import fingerprint_inputs, frame_sha256
+from workbench.report.index import month_page
+from workbench.report.params import (
+    CONTRACT_PARAMETERS,
+    CommonParams,
+    NotebookSpec,
+    ParamsError,
+    ReportConfig,
+    RunPlan,
+    latest_complete_month,
+    load_plan,
+)
+from workbench.report.run import NotebookResult, ReportResult, headlines_of, report_cli, run_report
+
+__all__ = [
+    "CONTRACT_PARAMETERS",
+    "CommonParams",
+    "NotebookResult",
+    "NotebookSpec",
+    "ParamsError",
+    "ReportConfig",
+    "ReportResult",
+    "RunPlan",
+    "clean_for_report",
+    "export_html",
+    "fingerprint_inputs",
+    "frame_sha256",
+    "has_active_content",
+    "headlines_of",
+    "latest_complete_month",
+    "load_plan",
+    "month_page",
+    "neutralize_html",
+    "notebook_html",
+    "notebook_parameters",
+    "report_cli",
+    "report_css",
+    "report_exporter",
+    "run_report",
+]

@@ -1,0 +1,82 @@
+"""The data fingerprint of a run (SHA-256 of each input file, or of the canonical frame) and package versions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from workbench.report.params import RunPlan
+
+PACKAGES = (
+    "workbench",
+    "pandas",
+    "numpy",
+    "scipy",
+    "lifetimes",
+    "statsmodels",
+    "duckdb",
+    "pyarrow",
+    "matplotlib",
+    "seaborn",
+    "papermill",
+    "nbconvert",
+    "ipykernel",
+)
+
+
+# ----------------------------------------------------------------------------------------- fingerprint
+def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def frame_sha256(frame) -> str:
+    """sha256 of a canonical frame's contents (row hashes of pandas, column names and dtypes)."""
+    import pandas as pd
+
+    digest = hashlib.sha256(json.dumps([[c, str(frame[c].dtype)] for c in frame.columns]).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def fingerprint_inputs(plan: RunPlan) -> dict[str, Any]:
+    """Per input (param name): path, size and sha256; plus one combined sha256 over all of them."""
+    inputs: dict[str, dict[str, Any]] = {}
+    for key, path in plan.input_files().items():
+        inputs[key] = {
+            "path": str(path.relative_to(plan.root)) if path.is_relative_to(plan.root) else str(path),
+            "bytes": path.stat().st_size,
+            "sha256": file_sha256(path),
+        }
+    source = plan.common.data.transactions
+    if "transactions" not in inputs:  # 'demo', 'cdnow' or a database: hash the canonical frame
+        from workbench.data import load_transactions
+
+        frame = load_transactions(
+            source,
+            columns=dict(plan.common.data.columns) or None,
+            date_format=plan.common.data.date_format,
+            **plan.common.data.load_options(),
+        )
+        inputs["transactions"] = {"source": source, "rows": len(frame), "sha256": frame_sha256(frame)}
+    combined = hashlib.sha256(
+        json.dumps({k: v["sha256"] for k, v in sorted(inputs.items())}, sort_keys=True).encode()
+    ).hexdigest()
+    return {"sha256": combined, "inputs": inputs}
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found

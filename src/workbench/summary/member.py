@@ -1,0 +1,128 @@
+"""Transactions -> per-member summary (the RFM sufficient statistics of lifetimes), computed in DuckDB.
+
+``member_summary`` returns exactly what ``lifetimes.utils.summary_data_from_transaction_data`` returns
+(same definitions, same numbers) for ``freq`` of days and weeks, and defines months the way lifetimes
+would if its ``freq='M'`` worked (whole calendar months between periods). Definitions, per member:
+
+* a *period* is the hour (``h``), the day (``D``), the Monday-Sunday week (``W``, pandas' ``W-SUN``) or the calendar
+  month (``M``) of a purchase; rows in the same period are one purchase occasion, amounts summed;
+* ``frequency`` = purchase periods - 1 (repeat purchases); ``recency`` = last period - first period;
+  ``T`` = period of ``observation_end`` - first period; ``monetary_value`` = mean amount of the repeat
+  periods (0 when there are none);
+* like lifetimes, a row counts up to the end of the *period* that holds ``observation_end``.
+
+Returns (negative amounts) are excluded from the model columns by default (``returns="exclude"``): a day
+holding only a return is not a purchase. ``returns="include"`` reproduces lifetimes, which treats return
+rows like any other row.
+
+Two engines compute the same numbers: ``engine="numpy"`` (default; exact integer keys from
+``workbench.summary.keys`` and one sort, the fastest here) and ``engine="duckdb"``, which runs ``summary_sql``:
+one plain GROUP BY statement, so a brand whose log lives in a warehouse can run the same step there and
+hand the workbench its result.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pandas as pd
+import pyarrow as pa
+
+from workbench.errors import ArgumentError
+from workbench.schema import REQUIRED_COLUMNS, require_columns, run_sql
+from workbench.summary.fast import numpy_summary
+from workbench.summary.sql import Freq, Returns, check_options, summary_sql
+
+Engine = Literal["numpy", "duckdb"]
+
+MODEL_COLUMNS = ["frequency", "recency", "T", "monetary_value"]
+DESCRIPTIVE_COLUMNS = [
+    "orders",
+    "total_spend",
+    "returns_amount",
+    "net_spend",
+    "first_purchase",
+    "last_purchase",
+]
+
+
+def arrow_table(transactions: pd.DataFrame, columns: list[str], owner: str = "member_summary") -> pa.Table:
+    """The ``columns`` of a transaction frame as an Arrow table (for DuckDB), required columns checked."""
+    require_columns(transactions, REQUIRED_COLUMNS, owner, what="transactions")
+    return pa.Table.from_pandas(transactions[columns], preserve_index=False)
+
+
+def _to_frame(result: pa.Table) -> pd.DataFrame:
+    frame = result.to_pandas()
+    frame["member_id"] = frame["member_id"].astype("str")
+    frame["orders"] = frame["orders"].astype("int64")
+    for col in ("first_purchase", "last_purchase"):
+        frame[col] = frame[col].astype("datetime64[us]")
+    return frame.set_index("member_id")
+
+
+def _duckdb_summary(transactions: pd.DataFrame, observation_end, freq: str, returns: str) -> pd.DataFrame:
+    has_order = "order_id" in transactions.columns
+    cols = ["member_id", "ordered_at", "amount"] + (["order_id"] if has_order else [])
+    table = arrow_table(transactions, cols)
+    sql = summary_sql("transactions", observation_end, freq=freq, returns=returns, has_order_id=has_order)
+    return _to_frame(run_sql(sql, transactions=table))
+
+
+def member_summary(
+    transactions: pd.DataFrame,
+    observation_end,
+    freq: Freq = "D",
+    *,
+    returns: Returns = "exclude",
+    engine: Engine = "numpy",
+    freq_multiplier: float = 1,
+) -> pd.DataFrame:
+    """Per-member ``frequency, recency, T, monetary_value`` (lifetimes' definitions) plus descriptive columns.
+
+    Parameters
+    ----------
+    transactions : canonical transaction frame (``member_id``, ``ordered_at``, ``amount``[, ``order_id``]).
+    observation_end : end of the observation period (anything ``pd.Timestamp`` accepts).
+    freq : ``"h"`` hours, ``"D"`` days, ``"W"`` weeks, ``"M"`` calendar months.
+    returns : ``"exclude"`` (default) drops return rows from the model columns; ``"include"`` treats
+        them like lifetimes does.
+    engine : ``"numpy"`` (default, fastest) or ``"duckdb"`` (runs ``summary_sql``); same numbers.
+    freq_multiplier : as in lifetimes: ``recency`` and ``T`` are divided by it. ``freq="h",
+        freq_multiplier=24`` gives times in days at hour resolution, so that several purchases on one day
+        stay separate purchases (the continuous-time models see them as such).
+
+    Returns a frame indexed by ``member_id`` (sorted) with ``frequency, recency, T, monetary_value``
+    (float64) and ``orders, total_spend, returns_amount, net_spend, first_purchase, last_purchase``.
+    """
+    check_options(freq, returns)
+    require_columns(transactions, REQUIRED_COLUMNS, "member_summary", what="transactions")
+    if not freq_multiplier > 0:
+        raise ArgumentError(f"member_summary: freq_multiplier must be positive, got {freq_multiplier!r}")
+    if engine == "duckdb":
+        out = _duckdb_summary(transactions, observation_end, freq, returns)
+    elif engine == "numpy":
+        out = numpy_summary(transactions, observation_end, freq, returns)
+    else:
+        raise ArgumentError(f"member_summary: engine must be 'numpy' or 'duckdb', got {engine!r}")
+    if freq_multiplier != 1:
+        out["recency"] /= freq_multiplier
+        out["T"] /= freq_multiplier
+    return out
+
+
+def lifetimes_reference(
+    transactions: pd.DataFrame, observation_end, freq: str = "D", freq_multiplier: float = 1
+) -> pd.DataFrame:
+    """The same summary by ``lifetimes.utils.summary_data_from_transaction_data`` (reference; slow)."""
+    from lifetimes.utils import summary_data_from_transaction_data
+
+    return summary_data_from_transaction_data(
+        transactions,
+        "member_id",
+        "ordered_at",
+        monetary_value_col="amount",
+        observation_period_end=pd.Timestamp(observation_end),
+        freq=freq,
+        freq_multiplier=freq_multiplier,
+    )

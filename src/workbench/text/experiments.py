@@ -1,0 +1,342 @@
+"""The campaign analysis in words, tables and HTML: findings, verdict, headline figures, display tables.
+
+Everything here formats a ``workbench.experiments.CampaignAnalysis``; nothing computes a statistic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from workbench.experiments import DEFAULT_METRICS, CampaignAnalysis, CampaignEconomics
+from workbench.i18n import catalog, money, money_compact, number, pct, t
+
+
+def arm_label(arm: str, lang: str) -> str:
+    """Display name of an arm (``experiments.arm.<name>`` when the catalog has it, else the name)."""
+
+    key = f"experiments.arm.{arm}"
+    return t(key, lang) if key in catalog() else str(arm)
+
+
+def column_label(column: str | None, lang: str) -> str:
+    """Display name of a data column (``experiments.column.<name>`` when the catalog has it)."""
+
+    key = f"experiments.column.{column}"
+    return t(key, lang) if key in catalog() else str(column)
+
+
+def points(value: float, lang: str) -> str:
+    """A difference of two rates in percentage points: ``0.031`` -> ``+3.1 pp``."""
+
+    return t("experiments.pp", lang, value=f"{value * 100:+.1f}")
+
+
+def p_label(p: float) -> str:
+    """A p-value for a table cell: ``0.012``, or ``< 0.001``."""
+
+    return "< 0.001" if p < 0.001 else number(p, 3)
+
+
+def p_relation(p: float) -> str:
+    """A p-value for a sentence, with its relation sign: ``= 0.012`` or ``< 0.001``.
+
+    Messages write ``p {p}``, so the text reads "p = 0.012" or "p < 0.001" (never "p = < 0.001")."""
+    label = p_label(p)
+    return label if label.startswith("<") else f"= {label}"
+
+
+def _ci(lo: float, hi: float, fmt) -> str:
+    return f"{fmt(lo)} – {fmt(hi)}"
+
+
+def campaign_findings(result: CampaignAnalysis, lang: str, currency: str = "TWD") -> list[str]:
+    """Findings as sentences in ``lang``, the decision first (the report shows the first few as its summary).
+
+    Order: a FAILED sample-ratio check (everything below is suspect), the targeted-vs-blanket verdict, cost,
+    profit and ROI per arm, the revenue then conversion lifts, a passed sample-ratio check, the best targeting
+    rule, the variance reduction of the covariate adjustment, and the segment interactions."""
+
+    s = result.settings
+    srm = t(
+        "experiments.finding.srm_ok" if result.srm_ok else "experiments.finding.srm_bad",
+        lang,
+        p=p_relation(result.srm_p),
+    )
+    out = [] if result.srm_ok else [srm]
+    eco = result.economics
+    if eco is not None and eco.verdict is not None:
+        out.append(verdict_sentence(eco, lang, currency))
+    if eco is not None:
+        e = eco.economics.set_index(["arm", "quantity"])
+        for arm in eco.economics["arm"].unique():
+            profit = e.loc[(arm, "net_incremental_profit")]
+            out.append(
+                t(
+                    "experiments.finding.money",
+                    lang,
+                    arm=arm_label(arm, lang),
+                    cost=money(e.loc[(arm, "campaign_cost"), "estimate"], currency),
+                    profit=money(profit["estimate"], currency),
+                    ci=_ci(profit["ci_low"], profit["ci_high"], lambda v: money(v, currency)),
+                    roi=pct(e.loc[(arm, "roi"), "estimate"], 0, signed=True),
+                )
+            )
+    table = result.adjusted if result.adjusted is not None else result.effects
+    rows = [
+        row
+        for row in table.itertuples(index=False)
+        if row.metric in (s.revenue, "converted") and not (isinstance(row.error, str) and row.error)
+    ]
+    rows.sort(key=lambda row: row.metric != s.revenue)  # revenue first; stable: arms keep their order
+    for row in rows:
+        fmt = (lambda v: money(v, currency)) if row.metric == s.revenue else (lambda v: points(v, lang))
+        sig = row.p_adjusted < s.alpha
+        out.append(
+            t(
+                f"experiments.finding.effect_{'sig' if sig else 'ns'}",
+                lang,
+                arm=arm_label(row.arm, lang),
+                metric=t(f"experiments.metric.{row.metric}", lang)
+                if row.metric in DEFAULT_METRICS
+                else row.metric,
+                lift=fmt(row.abs_lift),
+                rel=pct(row.rel_lift, 1, signed=True),
+                ci=_ci(row.abs_ci_low, row.abs_ci_high, fmt),
+                p=p_relation(row.p_adjusted),
+            )
+        )
+    if result.srm_ok:
+        out.append(srm)
+    if eco is not None and s.policy_by and len(eco.policy):
+        best = eco.policy.loc[eco.policy["value_per_1000"].idxmax()]
+        out.append(
+            t(
+                "experiments.finding.policy",
+                lang,
+                arm=arm_label(best["arm"], lang),
+                share=pct(best["share"], 0),
+                by=column_label(s.policy_by, lang),
+                value=money(best["value_per_1000"], currency),
+                ci=_ci(best["ci_low"], best["ci_high"], lambda v: money(v, currency)),
+            )
+        )
+    if result.adjusted is not None and "variance_reduction" in result.adjusted:
+        vr = result.adjusted.loc[result.adjusted["metric"] == s.revenue, "variance_reduction"].dropna()
+        if len(vr):
+            out.append(
+                t(
+                    "experiments.finding.cuped",
+                    lang,
+                    covariate=column_label(s.covariate, lang),
+                    vr=pct(float(vr.mean()), 0),
+                )
+            )
+    if result.segments is not None and "interaction_p" in result.segments:
+        seg = result.segments[result.segments["metric"] == s.revenue].drop_duplicates("arm")
+        for row in seg.itertuples(index=False):
+            key = (
+                "experiments.finding.segment_differs"
+                if row.interaction_p < s.alpha
+                else "experiments.finding.segment_same"
+            )
+            out.append(
+                t(
+                    key,
+                    lang,
+                    arm=arm_label(row.arm, lang),
+                    segment=column_label(s.segment, lang),
+                    p=p_relation(row.interaction_p),
+                )
+            )
+    return out
+
+
+def verdict_sentence(eco: CampaignEconomics, lang: str, currency: str = "TWD") -> str:
+    """The targeted-vs-blanket verdict in plain language ("inconclusive" when the CI includes zero)."""
+
+    v = eco.verdict
+    lo, hi = (v.ci_low, v.ci_high) if v.outcome != "blanket_better" else (-v.ci_high, -v.ci_low)
+    return t(
+        f"experiments.verdict.{v.outcome}",
+        lang,
+        targeted=arm_label(v.targeted, lang),
+        blanket=arm_label(v.blanket, lang),
+        diff=money(abs(v.profit_difference), currency),
+        ci=_ci(lo, hi, lambda x: money(x, currency)),
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# report pieces for notebooks/campaign_ab.ipynb (aggregates only)
+
+
+def srm_banner_html(result: CampaignAnalysis, lang: str) -> str:
+    """The sample-ratio result as a prominent, escaped banner (green when passed, red when not)."""
+    import html
+
+    key = "experiments.srm_ok_banner" if result.srm_ok else "experiments.srm_bad_banner"
+    color, border = ("#e8f5e9", "#2e7d32") if result.srm_ok else ("#ffebee", "#c62828")
+    text = html.escape(t(key, lang, p=p_relation(result.srm_p)))
+    return (
+        f'<div class="wb-srm" style="background:{color};border-left:6px solid {border};'
+        f'padding:0.8em 1em;font-size:1.1em;font-weight:bold">{text}</div>'
+    )
+
+
+def campaign_headlines(result: CampaignAnalysis, lang: str, currency: str = "TWD") -> dict[str, str]:
+    """2-4 headline figures: SRM, the verdict, and net profit per member of the targeted arm."""
+
+    p = p_relation(result.srm_p)
+    out = {
+        t("experiments.headline.srm", lang): t(
+            f"experiments.headline.srm_{'ok' if result.srm_ok else 'bad'}", lang, p=p
+        )
+    }
+    eco = result.economics
+    if eco is None:
+        return out
+    if eco.verdict is not None:
+        v = eco.verdict
+        out[t("experiments.headline.verdict", lang)] = t(f"experiments.headline.outcome.{v.outcome}", lang)
+        arms = [v.targeted, v.blanket]
+    else:
+        arms = list(dict.fromkeys(eco.economics["arm"]))[:2]
+    for arm in arms:
+        row = eco.economics[
+            (eco.economics["arm"] == arm) & (eco.economics["quantity"] == "net_incremental_profit")
+        ]
+        out[t("experiments.headline.profit", lang, arm=arm_label(arm, lang))] = money(
+            row["estimate"].iloc[0], currency
+        )
+    return out
+
+
+def _formatter(metric: str, kind: str, s_revenue: str, lang: str, currency: str):
+
+    if metric == s_revenue:
+        return lambda v: money(v, currency)
+    if kind == "binary":
+        return lambda v: pct(v, 1)
+    return lambda v: number(v, 3)
+
+
+def effects_display(effects: pd.DataFrame, lang: str, currency: str = "TWD", revenue: str = "revenue"):
+    """The effects table as display strings (per-metric units) and ``table()`` options."""
+
+    rows = []
+    for r in effects.itertuples(index=False):
+        if isinstance(r.error, str) and r.error:
+            continue
+        level = _formatter(r.metric, r.kind, revenue, lang, currency)
+        diff = (lambda v: points(v, lang)) if r.kind == "binary" and r.metric != revenue else level
+        rows.append(
+            {
+                "arm": arm_label(r.arm, lang),
+                "metric": t(f"experiments.metric.{r.metric}", lang)
+                if r.metric in DEFAULT_METRICS
+                else r.metric,
+                "control": level(r.mean_control),
+                "group": level(r.mean_arm),
+                "lift": f"{diff(r.abs_lift)} ({pct(r.rel_lift, 1, signed=True)})",
+                "ci": _ci(r.abs_ci_low, r.abs_ci_high, diff),
+                "p": p_label(r.p_adjusted),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=["arm", "metric", "control", "group", "lift", "ci", "p"])
+    return frame, {"headers": {c: t(f"experiments.col.{c}", lang) for c in frame.columns}}
+
+
+def economics_display(economics: pd.DataFrame, lang: str, currency: str = "TWD"):
+    """Cost/ROI table as display strings and ``table()`` options."""
+
+    one = money(1, currency)  # "Cost per NT$1 of incremental revenue" in the brand's currency
+    rows = []
+    for r in economics.itertuples(index=False):
+        if r.quantity == "roi":
+            fmt = lambda v: pct(v, 0, signed=True)  # noqa: E731
+        elif r.quantity == "cost_per_incremental_revenue":
+            fmt = lambda v: money(v, currency, 2)  # noqa: E731
+        else:
+            fmt = lambda v: money(v, currency)  # noqa: E731
+        rows.append(
+            {
+                "arm": arm_label(r.arm, lang),
+                "quantity": t(f"experiments.quantity.{r.quantity}", lang, one=one),
+                "estimate": fmt(r.estimate),
+                "ci": _ci(r.ci_low, r.ci_high, fmt) if np.isfinite(r.ci_low) else "–",
+                "total": money_compact(r.total, currency, lang) if np.isfinite(r.total) else "–",
+            }
+        )
+    frame = pd.DataFrame(rows, columns=["arm", "quantity", "estimate", "ci", "total"])
+    return frame, {"headers": {c: t(f"experiments.col.{c}", lang) for c in frame.columns}}
+
+
+def truth_display(
+    effects: pd.DataFrame, true_effects: Mapping, lang: str, currency: str = "TWD", revenue: str = "revenue"
+):
+    """Estimated vs recorded true effects (demo data) with whether each truth lies inside the CI."""
+
+    rows = []
+    for r in effects.itertuples(index=False):
+        true = true_effects.get(r.arm, {}).get(r.metric)
+        if true is None or not np.isfinite(r.abs_lift):
+            continue
+        fmt = (
+            (lambda v: points(v, lang))
+            if r.kind == "binary"
+            else _formatter(r.metric, r.kind, revenue, lang, currency)
+        )
+        inside = r.abs_ci_low <= true <= r.abs_ci_high
+        rows.append(
+            {
+                "arm": arm_label(r.arm, lang),
+                "metric": t(f"experiments.metric.{r.metric}", lang)
+                if r.metric in DEFAULT_METRICS
+                else r.metric,
+                "truth": fmt(true),
+                "estimate": fmt(r.abs_lift),
+                "ci": _ci(r.abs_ci_low, r.abs_ci_high, fmt),
+                "covered": t("experiments.yes" if inside else "experiments.no", lang),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=["arm", "metric", "truth", "estimate", "ci", "covered"])
+    return frame, {"headers": {c: t(f"experiments.col.{c}", lang) for c in frame.columns}}
+
+
+def verdict_html(eco: CampaignEconomics, lang: str, currency: str = "TWD") -> str:
+    """The verdict sentence as escaped, emphasised HTML (arm names are data text)."""
+    import html
+
+    return f'<p class="wb-verdict"><strong>{html.escape(verdict_sentence(eco, lang, currency))}</strong></p>'
+
+
+def design_sentence(result: CampaignAnalysis, lang: str, currency: str = "TWD") -> str:
+    """How big an effect on revenue per member this experiment could detect (``CampaignAnalysis.design``)."""
+    row = result.design
+    if row is None:
+        return ""
+    return t(
+        "experiments.design_sentence",
+        lang,
+        members=number(int(result.arm_counts["members"].sum())),
+        mde=money(row["mde"], currency),
+        rel=pct(row["mde_relative"], 1),
+        arms=len(result.arm_counts) - 1,
+    )
+
+
+def balance_display(balance: pd.DataFrame, lang: str):
+    """Covariate balance (standardised mean differences) as display strings and ``table()`` options."""
+
+    frame = pd.DataFrame(
+        {
+            "arm": [arm_label(a, lang) for a in balance["arm"]],
+            "covariate": [column_label(c, lang) for c in balance["covariate"]],
+            "smd": [number(v, 3) for v in balance["smd"]],
+            "balanced": [t("experiments.yes" if b else "experiments.no", lang) for b in balance["balanced"]],
+        }
+    )
+    return frame, {"headers": {c: t(f"experiments.col.{c}", lang) for c in frame.columns}}

@@ -1,0 +1,65 @@
+"""Tier programmes (Member / Silver / Gold): settings, replay over the log, simulation, sweeps, projection.
+
+* ``TierProgram.from_dict(mapping)``: the programme (tiers, thresholds, benefits, windows, review rules);
+* ``assign_tiers(transactions, program, as_of)`` / ``replay``: every member's tier month by month;
+* ``simulate``, ``sweep``, ``threshold_grid``, ``thresholds_for_shares``, ``pareto``: the coming year;
+* ``project_spend``, ``simulate_projection``: the coming year from the fitted BG/NBD + Gamma-Gamma models.
+"""
+
+from workbench.tiers.program import (
+    Benefits,
+    CostModel,
+    Tier,
+    TierProgram,
+    TierProgramError,
+    next_year_tier,
+)
+from workbench.tiers.projection import (
+    ProjectedSimulation,
+    draw_seeds,
+    project_spend,
+    simulate_projection,
+)
+from workbench.tiers.replay import (
+    Replay,
+    about_to_upgrade,
+    assign_tiers,
+    monthly_activity,
+    replay,
+    write_audience,
+)
+from workbench.tiers.simulation import (
+    Response,
+    TierSimulation,
+    pareto,
+    simulate,
+    sweep,
+    threshold_grid,
+    thresholds_for_shares,
+)
+
+__all__ = [
+    "Benefits",
+    "CostModel",
+    "ProjectedSimulation",
+    "Replay",
+    "Response",
+    "Tier",
+    "TierProgram",
+    "TierProgramError",
+    "TierSimulation",
+    "about_to_upgrade",
+    "assign_tiers",
+    "draw_seeds",
+    "monthly_activity",
+    "next_year_tier",
+    "pareto",
+    "project_spend",
+    "replay",
+    "simulate",
+    "simulate_projection",
+    "sweep",
+    "threshold_grid",
+    "thresholds_for_shares",
+    "write_audience",
+]

@@ -1,0 +1,139 @@
+"""The coming year of a tier programme from the fitted BG/NBD + Gamma-Gamma models.
+
+``project_spend`` draws, per member and seeded, whether the member is alive (P(alive) of
+``workbench.clv``), the purchases in the horizon (min(Poisson(lambda * horizon), Geometric(p)), lambda and
+p from their posteriors given alive) and their spend (Gamma-Gamma posterior); ``simulate_projection``
+repeats it ``draws`` times and ``simulate``s the programme on each draw (mean and 5-95% range).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from workbench.clv import prob_alive
+from workbench.errors import ArgumentError
+from workbench.schema import require_columns
+from workbench.tiers.program import TierProgram
+from workbench.tiers.simulation import Response, simulate
+
+_PROJECTION_SALT = 0x7143_5EED
+
+
+# --- projected spend --------------------------------------------------------------------------------
+def _params(owner: str, params: dict, names: tuple[str, ...]) -> tuple[float, ...]:
+    missing = [k for k in names if k not in params]
+    if missing:
+        raise ArgumentError(f"{owner}: parameter(s) {', '.join(missing)} missing; got {sorted(params)}")
+    return tuple(float(params[k]) for k in names)
+
+
+def project_spend(
+    summary: pd.DataFrame,
+    purchase_params: dict,
+    spend_params: dict,
+    *,
+    horizon: float = 365.0,
+    seed: int = 42,
+) -> pd.DataFrame:
+    """One seeded draw of each member's purchases and spend over the next ``horizon`` time units.
+
+    ``summary`` holds ``frequency, recency, T, monetary_value`` in the time unit the models were fitted in
+    (days for ``member_summary(..., freq="D")``); ``purchase_params`` = ``{r, alpha, a, b}`` (BG/NBD) and
+    ``spend_params`` = ``{p, q, v}`` (Gamma-Gamma), plain dicts as ``fit_clv`` exposes them.
+    Returns columns ``p_alive, alive, purchases, spend`` indexed like ``summary``.
+    """
+    require_columns(
+        summary, ("frequency", "recency", "T", "monetary_value"), "project_spend", what="the summary"
+    )
+    r, alpha, a, b = _params("project_spend purchase_params", purchase_params, ("r", "alpha", "a", "b"))
+    p_gg, q, v = _params("project_spend spend_params", spend_params, ("p", "q", "v"))
+    # salted: the stream never coincides with another generator seeded with the same integer (the demo data
+    # are generated with default_rng(42), whose first uniforms set the members' join times, hence T)
+    rng = np.random.default_rng([int(seed), _PROJECTION_SALT])
+    x = summary["frequency"].to_numpy(float)
+    big_t = summary["T"].to_numpy(float)
+    mbar = summary["monetary_value"].to_numpy(float)
+    n = len(x)
+    p_alive = prob_alive("bgnbd", purchase_params, x, summary["recency"].to_numpy(float), big_t)
+    alive = rng.random(n) < p_alive
+    lam = rng.gamma(r + x, 1.0 / (alpha + big_t))
+    drop = rng.beta(a, b + x)
+    potential = rng.poisson(lam * horizon)
+    last = rng.geometric(drop)
+    purchases = np.where(alive, np.minimum(potential, last), 0)
+    nu = rng.gamma(q + p_gg * x, 1.0 / (v + x * np.where(x > 0, mbar, 0.0)))
+    spend = rng.gamma(np.maximum(purchases * p_gg, 1e-12), 1.0 / nu)
+    spend = np.where(purchases > 0, spend, 0.0)
+    return pd.DataFrame(
+        {"p_alive": p_alive, "alive": alive, "purchases": purchases.astype(np.int64), "spend": spend},
+        index=summary.index,
+    )
+
+
+# --- projection over several draws ------------------------------------------------------------------------
+@dataclass
+class ProjectedSimulation:
+    """``simulate`` on ``draws`` seeded projection draws: mean per-tier summary and migration, and the 5% / 95%
+    points of each tier's share and cost % of revenue across draws (the spread of one year's outcome)."""
+
+    program: TierProgram
+    summary: pd.DataFrame  # mean over draws (members as a mean count)
+    intervals: pd.DataFrame  # per tier: share_low, share_high, cost_pct_low, cost_pct_high
+    migration: pd.DataFrame  # mean counts
+    draws: int
+    seeds: tuple[int, ...]
+
+
+def draw_seeds(seed: int, draws: int) -> tuple[int, ...]:
+    """Independent seeds for ``draws`` projection draws, derived from ``seed`` (``numpy.random.SeedSequence``)."""
+    return tuple(int(s) for s in np.random.SeedSequence(seed).generate_state(draws))
+
+
+def simulate_projection(
+    summary: pd.DataFrame,
+    purchase_params: dict,
+    spend_params: dict,
+    program: TierProgram,
+    *,
+    current: pd.Series | None = None,
+    members: pd.Index | None = None,
+    response: Response | None = None,
+    horizon: float = 365.0,
+    seed: int = 42,
+    draws: int = 20,
+) -> ProjectedSimulation:
+    """Project each member's spend ``draws`` times (``project_spend``) and ``simulate`` the programme on each.
+
+    ``members``: the member base to simulate (default: ``current``'s index, else the summary's); members
+    without a summary row spend nothing.
+    """
+    if draws < 1:
+        raise ArgumentError(f"simulate_projection: draws must be at least 1, got {draws!r}")
+    index = members if members is not None else (current.index if current is not None else summary.index)
+    seeds = draw_seeds(seed, draws)
+    sims = []
+    for s in seeds:
+        spend = project_spend(summary, purchase_params, spend_params, horizon=horizon, seed=s)["spend"]
+        sims.append(
+            simulate(spend.reindex(index, fill_value=0.0), program, current=current, response=response)
+        )
+    stacked = np.stack([sim.summary.to_numpy(float) for sim in sims])
+    first = sims[0].summary
+    mean = pd.DataFrame(stacked.mean(axis=0), index=first.index, columns=first.columns)
+    cols = list(first.columns)
+    share = stacked[:, :, cols.index("share")]
+    cost = stacked[:, :, cols.index("cost_pct")]
+    intervals = pd.DataFrame(
+        {
+            "share_low": np.quantile(share, 0.05, axis=0),
+            "share_high": np.quantile(share, 0.95, axis=0),
+            "cost_pct_low": np.nanquantile(cost, 0.05, axis=0),
+            "cost_pct_high": np.nanquantile(cost, 0.95, axis=0),
+        },
+        index=first.index,
+    )
+    migration = sum(sim.migration.astype(float) for sim in sims) / draws
+    return ProjectedSimulation(program, mean, intervals, migration, draws, seeds)

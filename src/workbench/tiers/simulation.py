@@ -1,0 +1,269 @@
+"""Simulate a tier programme for the coming year: spend sources, behavioural response, sweep and targets.
+
+Spend for the coming year comes from
+
+* ``Replay.trailing(12)``: last year's empirical qualifying spend per member, or
+* ``project_spend``: one seeded draw per member from the fitted BG/NBD + Gamma-Gamma models, given the
+  member's ``(frequency, recency, T, monetary_value)``: alive ~ Bernoulli(P(alive)); if alive, purchase rate
+  lambda ~ Gamma(r + x, alpha + T) and drop-out probability p ~ Beta(a, b + x) (their posteriors given alive);
+  purchases in the horizon = min(Poisson(lambda * horizon), Geometric(p)) (the member drops out right after
+  the Geometric(p)-th purchase); spend rate nu ~ Gamma(q + p_gg * x, v + x * mbar); the year's spend is the
+  sum of the purchases' values, each Gamma(p_gg, nu), i.e. Gamma(purchases * p_gg, nu).
+
+``simulate`` applies the annual review to that spend (renewal and downgrade relative to the member's current
+tier, when given) and returns per-tier members, revenue and benefit cost, and the migration matrix. ``sweep``
+evaluates a grid of thresholds for two tiers by qualification on spend alone (sort once, then
+``searchsorted`` and cumulative sums); ``thresholds_for_shares`` is the inverse (quantiles).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+
+from workbench.settings import bounded, build, validate
+from workbench.tiers.program import TierProgram, TierProgramError, next_year_tier
+
+SUMMARY_COLUMNS = [
+    "members",
+    "share",
+    "revenue",
+    "revenue_share",
+    "benefit_cost",
+    "cost_pct",
+    "net_revenue",
+]
+
+
+# --- simulate ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Response:
+    """Behavioural response: goal-gradient uplift near the next threshold, churn after a downgrade.
+
+    ``distance``: members whose spend is within this share below their goal (the renewal threshold of the
+    current tier when they would fall short of it, else the next tier's upgrade threshold) spend ``uplift``
+    more (0.1 = +10%); ``churn_penalty``: share of a downgraded member's spend lost (a sensitivity).
+    """
+
+    distance: float = field(default=0.0, metadata=bounded(0, 1))
+    uplift: float = field(default=0.0, metadata=bounded(0, 5))
+    churn_penalty: float = field(default=0.0, metadata=bounded(0, 1))
+
+    _error: ClassVar = TierProgramError
+
+    def __post_init__(self):
+        validate(self)
+
+    @classmethod
+    def from_dict(cls, mapping) -> Response:
+        """Build from the ``response:`` mapping of ``params/tier_simulation.yaml``."""
+        return build(cls, mapping)
+
+
+@dataclass
+class TierSimulation:
+    program: TierProgram
+    members: pd.DataFrame  # spend, simulated_spend, current, tier, near_goal, downgraded, cost
+    summary: pd.DataFrame  # per tier (+ Total): SUMMARY_COLUMNS
+    migration: pd.DataFrame  # counts: current tier (rows) x next tier (columns)
+
+    @property
+    def total(self) -> pd.Series:
+        return self.summary.loc["Total"]
+
+
+def _codes(current, index: pd.Index, program: TierProgram) -> np.ndarray:
+    if current is None:
+        return np.zeros(len(index), dtype=np.int8)
+    cur = pd.Series(current).reindex(index)
+    unknown = sorted(set(cur.dropna().unique()) - set(program.names))
+    if unknown:
+        raise ValueError(f"simulate: current tier(s) {unknown} not in the programme's tiers {program.names}")
+    mapping = {name: k for k, name in enumerate(program.names)}
+    return cur.map(mapping).fillna(0).to_numpy().astype(np.int8)
+
+
+def tier_summary(spend, tier_codes, program: TierProgram) -> pd.DataFrame:
+    """Per-tier members, share, revenue, revenue share, benefit cost, cost % of revenue, net revenue (+ Total)."""
+    spend = np.asarray(spend, dtype=float)
+    codes = np.asarray(tier_codes, dtype=np.int64)
+    k = len(program.tiers)
+    cost = program.member_cost(codes, spend)
+    members = np.bincount(codes, minlength=k).astype(float)
+    revenue = np.bincount(codes, weights=spend, minlength=k)
+    benefit = np.bincount(codes, weights=cost, minlength=k)
+    frame = pd.DataFrame(
+        {"members": members, "revenue": revenue, "benefit_cost": benefit}, index=program.names
+    )
+    frame.loc["Total"] = frame.sum()
+    n, total_rev = members.sum(), revenue.sum()
+    frame["share"] = frame["members"] / n if n else np.nan
+    frame["revenue_share"] = frame["revenue"] / total_rev if total_rev else np.nan
+    frame["cost_pct"] = frame["benefit_cost"] / frame["revenue"].where(frame["revenue"] > 0)
+    frame["net_revenue"] = frame["revenue"] - frame["benefit_cost"]
+    frame["members"] = frame["members"].astype(np.int64)
+    frame.index.name = "tier"
+    return frame[SUMMARY_COLUMNS]
+
+
+def simulate(
+    spend: pd.Series,
+    program: TierProgram,
+    *,
+    current: pd.Series | None = None,
+    response: Response | None = None,
+) -> TierSimulation:
+    """Next year's tiers from a year of ``spend`` per member (indexed by member_id).
+
+    With ``current`` (tier names by member_id; missing members are in the entry tier) the review keeps
+    members who meet their renewal threshold and downgrades the others by the programme's rule; without it
+    members qualify on spend alone. Grace periods only delay a downgrade and are not applied here.
+    """
+    response = response or Response()
+    spend = pd.Series(spend, dtype=float)
+    s = spend.to_numpy(float)
+    cur = _codes(current, spend.index, program)
+    base = next_year_tier(s, program, cur if current is not None else None)
+    ups, rens = program.upgrades, program.renewals
+    top = len(program.tiers) - 1
+    goal = np.where(
+        base < cur,
+        rens[cur],
+        np.where(base < top, ups[np.minimum(base.astype(int) + 1, top)], np.inf),
+    )
+    near = (response.distance > 0) & np.isfinite(goal) & (s < goal) & (s >= (1 - response.distance) * goal)
+    simulated = np.where(near, s * (1 + response.uplift), s)
+    tier = next_year_tier(simulated, program, cur if current is not None else None)
+    downgraded = tier < cur
+    simulated = np.where(downgraded, simulated * (1 - response.churn_penalty), simulated)
+    names = pd.Categorical.from_codes(tier, program.names, ordered=True)
+    cur_names = pd.Categorical.from_codes(cur, program.names, ordered=True)
+    members = pd.DataFrame(
+        {
+            "spend": s,
+            "simulated_spend": simulated,
+            "current": cur_names,
+            "tier": names,
+            "near_goal": near,
+            "downgraded": downgraded,
+            "cost": program.member_cost(tier, simulated),
+        },
+        index=spend.index,
+    )
+    migration = pd.crosstab(members["current"], members["tier"], dropna=False)
+    migration = migration.reindex(index=program.names, columns=program.names, fill_value=0)
+    return TierSimulation(program, members, tier_summary(simulated, tier, program), migration)
+
+
+# --- sweep and targets ----------------------------------------------------------------------------------
+def threshold_grid(
+    spend, low: float = 0.5, high: float = 0.99, n: int = 50, *, step: float = 100.0
+) -> np.ndarray:
+    """``n`` thresholds from the ``low`` to the ``high`` quantile of positive spend, rounded to ``step``."""
+    s = np.asarray(spend, dtype=float)
+    s = s[s > 0]
+    lo, hi = np.quantile(s, [low, high])
+    return np.round(np.linspace(lo, hi, n) / step) * step
+
+
+def sweep(
+    spend,
+    program: TierProgram,
+    *,
+    x: tuple[str, np.ndarray],
+    y: tuple[str, np.ndarray],
+) -> pd.DataFrame:
+    """Evaluate every pair of upgrade thresholds for two tiers (``x`` = (tier name, values), ``y`` likewise).
+
+    Members qualify on spend alone (the launch view: no current tiers). One row per pair with
+    ``x_threshold, y_threshold, valid`` (thresholds increasing), per tier ``members_<tier>, share_<tier>,
+    revenue_<tier>, revenue_share_<tier>, cost_<tier>``, and ``revenue, cost, cost_pct, net_revenue``.
+    Invalid pairs hold NaN. Sorts the spend once; each pair costs a ``searchsorted``.
+    """
+    names = program.names
+    for tier_name, _ in (x, y):
+        if tier_name not in names[1:]:
+            raise TierProgramError(f"sweep: tier {tier_name!r} is not an upgradable tier of {names}")
+    if x[0] == y[0]:
+        raise TierProgramError(f"sweep: x and y must be different tiers, got {x[0]!r} twice")
+    s = np.sort(np.asarray(spend, dtype=float))
+    n = len(s)
+    csum = np.concatenate([[0.0], np.cumsum(s)])
+    cpos = np.concatenate([[0.0], np.cumsum(np.maximum(s, 0.0))])
+    xv, yv = np.asarray(x[1], dtype=float), np.asarray(y[1], dtype=float)
+    gx, gy = np.meshgrid(xv, yv, indexing="ij")
+    cells = gx.size
+    u = np.tile(program.upgrades, (cells, 1))
+    u[:, names.index(x[0])] = gx.ravel()
+    u[:, names.index(y[0])] = gy.ravel()
+    valid = np.all(np.diff(u, axis=1) > 0, axis=1)
+    u[:, 0] = -np.inf
+    lo = np.searchsorted(s, u, side="left")  # members below each tier's threshold
+    hi = np.concatenate([lo[:, 1:], np.full((cells, 1), n)], axis=1)
+    members = (hi - lo).astype(float)
+    revenue = csum[hi] - csum[lo]
+    pos_rev = cpos[hi] - cpos[lo]
+    fixed, rate = program.cost_terms()
+    cost = fixed[None, :] * members + rate[None, :] * pos_rev
+    total_rev = csum[n]
+    out = {"x_threshold": gx.ravel(), "y_threshold": gy.ravel(), "valid": valid}
+    for k, name in enumerate(names):
+        out[f"members_{name}"] = members[:, k]
+        out[f"share_{name}"] = members[:, k] / n
+        out[f"revenue_{name}"] = revenue[:, k]
+        out[f"revenue_share_{name}"] = revenue[:, k] / total_rev
+        out[f"cost_{name}"] = cost[:, k]
+    out["revenue"] = np.full(cells, total_rev)
+    out["cost"] = cost.sum(axis=1)
+    out["cost_pct"] = out["cost"] / total_rev
+    out["net_revenue"] = total_rev - out["cost"]
+    frame = pd.DataFrame(out)
+    numeric = [c for c in frame.columns if c not in ("x_threshold", "y_threshold", "valid")]
+    frame.loc[~valid, numeric] = np.nan
+    frame.attrs.update(x_tier=x[0], y_tier=y[0])
+    return frame
+
+
+def thresholds_for_shares(spend, program: TierProgram, shares: dict[str, float]) -> TierProgram:
+    """The programme with upgrade thresholds set so that each named tier holds about its target share.
+
+    ``shares`` maps tier names above the entry tier to the share of members that should reach exactly that
+    tier (e.g. ``{"Gold": 0.05, "Silver": 0.15}``: top 5% Gold, next 15% Silver); each threshold is the spend
+    of the k-th highest member, k = round(cumulative share from the top x members). Renewal thresholds keep
+    their ratio to the upgrade threshold.
+    """
+    s = np.sort(np.asarray(spend, dtype=float))
+    n = len(s)
+    names = program.names
+    unknown = [k for k in shares if k not in names[1:]]
+    if unknown:
+        raise TierProgramError(f"thresholds_for_shares: tier(s) {unknown} not upgradable tiers of {names}")
+    cum = 0.0
+    upgrades = {}
+    for name in reversed(names[1:]):
+        if name not in shares:
+            continue
+        cum += float(shares[name])
+        if not 0 < cum < 1:
+            raise TierProgramError(
+                f"thresholds_for_shares: cumulative share down to {name!r} must be in (0, 1), got {cum}"
+            )
+        k = max(int(round(cum * n)), 1)
+        upgrades[name] = float(s[n - k])
+    return program.with_thresholds(upgrades)
+
+
+def pareto(spend) -> pd.DataFrame:
+    """Cumulative share of revenue by cumulative share of members, highest spenders first (with the origin)."""
+    s = np.sort(np.maximum(np.asarray(spend, dtype=float), 0.0))[::-1]
+    n = len(s)
+    total = s.sum()
+    return pd.DataFrame(
+        {
+            "member_share": np.arange(n + 1) / n,
+            "revenue_share": np.concatenate([[0.0], np.cumsum(s) / total]) if total > 0 else np.zeros(n + 1),
+        }
+    )

@@ -1,0 +1,120 @@
+"""The demo brand: deterministic, in the contract, and consistent with the truth it records."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.data import DEMO_END, DEMO_START, generate_demo, load_cdnow
+from workbench.schema import TRANSACTION_COLUMNS
+
+
+def test_deterministic(demo):
+    again = generate_demo(5000, seed=42)
+    pd.testing.assert_frame_equal(demo.transactions, again.transactions)
+    pd.testing.assert_frame_equal(demo.campaign, again.campaign)
+    assert demo.truth == again.truth
+    other = generate_demo(5000, seed=7)
+    assert not demo.transactions["amount"].equals(other.transactions["amount"])
+
+
+def test_contract(demo):
+    tx = demo.transactions
+    assert list(tx.columns) == list(TRANSACTION_COLUMNS)
+    assert str(tx["member_id"].dtype) == "str" and tx["member_id"].str.len().eq(7).all()
+    assert tx["member_id"].min() == "0000001"
+    assert str(tx["ordered_at"].dtype) == "datetime64[us]"
+    assert tx["ordered_at"].min() >= DEMO_START and tx["ordered_at"].max() <= DEMO_END
+    assert set(tx["channel"].cat.categories) == {"store", "online"}
+    assert tx["ordered_at"].is_monotonic_increasing
+
+
+def test_brand_shape(demo):
+    tx = demo.transactions
+    purchases = tx[~tx["is_return"]]
+    share_returns = tx["is_return"].sum() / len(purchases)
+    assert 0.015 < share_returns < 0.025  # about 2% of orders are returned
+    assert 0.1 < (purchases["discount"] > 0).mean() < 0.4
+    assert 0.25 < (purchases["channel"] == "online").mean() < 0.6
+    assert purchases["order_id"].is_unique
+    # every return refers to an existing order of the same member, later, for at most its amount
+    ret = tx[tx["is_return"]]
+    orig = purchases.set_index("order_id").loc[ret["order_id"].str.removesuffix("-R")]
+    assert (orig["member_id"].to_numpy() == ret["member_id"].to_numpy()).all()
+    assert (orig["ordered_at"].to_numpy() < ret["ordered_at"].to_numpy()).all()
+    assert (-ret["amount"].to_numpy() <= orig["amount"].to_numpy()).all()
+    # Gamma-Gamma mean order value p * v / (q - 1) = NT$1,500 (rounded to whole NT$)
+    assert 1300 < purchases["amount"].mean() < 1700
+
+
+def test_campaign_assignment(demo):
+    c = demo.campaign
+    counts = c["arm"].value_counts()
+    assert counts.max() - counts.min() <= 10  # stratified: arms equal within each of 10 strata
+    per_stratum = c.groupby(["stratum", "arm"], observed=True).size().unstack()
+    assert (per_stratum.max(axis=1) - per_stratum.min(axis=1)).max() <= 1
+    assert c["member_id"].is_unique
+    assert (c.loc[c["gift_recipient"], "arm"] == "vip_gift").all()
+    assert (c.loc[c["gift_recipient"], "gift_cost"] == 200).all()
+
+
+def test_campaign_outcomes_match_log(demo):
+    """The outcome columns equal an independent recomputation from the transaction log."""
+    tx = demo.transactions
+    camp = demo.campaign.set_index("member_id")
+    window = tx[(tx["ordered_at"] >= "2026-09-01") & (tx["ordered_at"] < "2026-10-01") & (tx["amount"] >= 0)]
+    window = window[window["member_id"].isin(camp.index)]
+    revenue = window.groupby("member_id")["amount"].sum().reindex(camp.index, fill_value=0.0)
+    orders = window.groupby("member_id")["order_id"].nunique().reindex(camp.index, fill_value=0)
+    np.testing.assert_allclose(camp["revenue"], revenue)
+    np.testing.assert_array_equal(camp["orders"], orders)
+    np.testing.assert_array_equal(camp["converted"], (orders > 0).astype(int))
+
+
+def test_true_effects_are_sample_effects(demo):
+    """The recorded SATE is close to the difference in means observed under randomization."""
+    c = demo.campaign
+    truth = demo.truth["campaign"]["true_effects"]
+    means = c.groupby("arm", observed=True)[["converted", "revenue"]].mean()
+    for arm in ("blanket_discount", "vip_gift"):
+        diff = means.loc[arm] - means.loc["control"]
+        se_rev = np.sqrt(
+            c.groupby("arm", observed=True)["revenue"]
+            .var()[[arm, "control"]]
+            .div(c["arm"].value_counts()[[arm, "control"]])
+            .sum()
+        )
+        assert abs(diff["revenue"] - truth[arm]["revenue"]) < 4 * se_rev
+    # the designed story: the targeted gift raises revenue, the blanket discount barely does
+    assert truth["vip_gift"]["revenue"] > 50
+    assert abs(truth["blanket_discount"]["revenue"]) < truth["vip_gift"]["revenue"]
+
+
+def test_members_table(demo):
+    m = demo.members
+    assert len(m) == 5000 and m["member_id"].is_unique
+    assert m["birth_month"].between(1, 12).all()
+    first = demo.transactions[~demo.transactions["is_return"]].groupby("member_id")["ordered_at"].min()
+    assert (m.set_index("member_id")["first_purchase_at"] == first).all()
+
+
+def test_write_roundtrip(tmp_path, demo):
+    demo.write(tmp_path)
+    back = pd.read_parquet(tmp_path / "transactions.parquet")
+    assert back["member_id"].iloc[0] == demo.transactions["member_id"].iloc[0]
+    assert (tmp_path / "truth.json").exists()
+
+
+def test_rejects_tiny_brand():
+    with pytest.raises(ValueError, match="members must be at least 100, got 5"):
+        generate_demo(5)
+
+
+def test_cdnow():
+    tx = load_cdnow()
+    assert len(tx) == 69_659
+    assert tx["member_id"].nunique() == 23_570
+    assert tx["member_id"].iloc[0] == "00001"
+    assert tx["ordered_at"].min() == pd.Timestamp("1997-01-01")
+    assert tx["ordered_at"].max() == pd.Timestamp("1998-06-30")

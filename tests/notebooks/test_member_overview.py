@@ -1,0 +1,239 @@
+"""The member overview: plots (artists checked against the data) and the notebook executed with small
+params, its headline figures equal to a direct pandas computation."""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from workbench import kpis as wk
+from workbench import segments as ws
+from workbench.i18n import money, number, pct, t
+from workbench.notebook import HEADLINES_MIME
+from workbench.plots import overview as plots
+
+REPO = Path(__file__).resolve().parents[2]
+NOTEBOOK = REPO / "notebooks" / "member_overview.ipynb"
+MONTH = "2026-10"
+
+
+@pytest.fixture(scope="module")
+def overview(demo):
+    kpis = wk.monthly_kpis(demo.transactions, demo.members[["member_id", "joined_at"]], month=MONTH)
+    features = ws.member_features(demo.transactions, MONTH)
+    return kpis, features
+
+
+# --- plots ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["zh-TW", "en"])
+def test_kpi_trends(overview, lang):
+    kpis, _ = overview
+    ax = plots.kpi_trend(kpis, "repurchase_rate", lang=lang, months=6)
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), kpis["repurchase_rate"].iloc[-6:].to_numpy())
+    assert ax.get_title() == t("overview.kpi.repurchase_rate", lang)
+    assert [x.get_text() for x in ax.get_xticklabels()][-1].endswith(
+        "10月" if lang == "zh-TW" else "Oct 2026"
+    )
+    fig = plots.kpi_trends(kpis, ["active_members", "net_revenue", "aov"], lang=lang, months=13)
+    visible = [a for a in fig.axes if a.get_visible()]
+    assert [a.get_title() for a in visible] == [
+        t(f"overview.kpi.{c}", lang) for c in ("active_members", "net_revenue", "aov")
+    ]
+    np.testing.assert_allclose(visible[1].lines[0].get_ydata(), kpis["net_revenue"].iloc[-13:].to_numpy())
+
+
+def test_channel_revenue(overview):
+    kpis, _ = overview
+    ax = plots.channel_revenue(kpis, lang="en", months=12)
+    store, online = ax.containers
+    np.testing.assert_allclose([b.get_height() for b in store], kpis["store_revenue"].iloc[-12:])
+    np.testing.assert_allclose([b.get_height() for b in online], kpis["online_revenue"].iloc[-12:])
+    np.testing.assert_allclose([b.get_y() for b in online], kpis["store_revenue"].iloc[-12:])  # stacked
+    assert ax.get_ylabel() == "Revenue (TWD)" and [x.get_text() for x in ax.get_legend().get_texts()] == [
+        "Store",
+        "Online",
+    ]
+
+
+def test_segment_shares_and_rfm(overview):
+    _, features = overview
+    types = ws.member_types(features)
+    summary = ws.segment_summary(types, features["window_spend"])
+    ax = plots.segment_shares(summary, kind="segment", lang="zh-TW")
+    members, revenue = ax.containers
+    np.testing.assert_allclose([b.get_width() for b in members], summary["member_share"])
+    np.testing.assert_allclose([b.get_width() for b in revenue], summary["revenue_share"])
+    assert [x.get_text() for x in ax.get_yticklabels()][0] == "高消費總額"
+    rfm = ws.rfm_scores(features)
+    ax = plots.rfm_grid(rfm, lang="en")
+    image = ax.images[0].get_array()
+    assert image[0, -1] == ((rfm["r"] == 5) & (rfm["f"] == 5)).sum()  # best R (top row), best F (right)
+    assert image.sum() == len(rfm)
+
+
+def test_lorenz_plot(overview):
+    _, features = overview
+    buyers = features.loc[features["window_orders"] > 0, "window_spend"]
+    marks = ws.concentration(buyers, [0.05, 0.2])
+    ax = plots.lorenz(ws.lorenz_curve(buyers), marks, lang="en", max_points=500)
+    curve = ax.lines[0]
+    assert len(curve.get_xdata()) <= 500 and curve.get_xdata()[0] == 0 and curve.get_xdata()[-1] == 1
+    points = [line for line in ax.lines if line.get_marker() == "o"]
+    np.testing.assert_allclose([p.get_ydata()[0] for p in points], marks["revenue_share"])
+    assert ax.texts[0].get_text() == f"top 5%: {pct(marks.loc[0, 'revenue_share'])}"
+
+
+# --- the notebook -------------------------------------------------------------------------------------------
+
+
+def _parameters_cell(path: Path) -> dict:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    cell = next(c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
+    tree = ast.parse("".join(cell["source"]))
+    return {n.targets[0].id: ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign)}
+
+
+def test_notebook_committed_clean_and_params_declared():
+    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert all(not c["outputs"] and c["execution_count"] is None for c in code)
+    declared = _parameters_cell(NOTEBOOK)
+    contract = ("month", "language", "currency", "seed", "transactions", "members", "campaign", "truth")
+    assert set(contract) | {"audience_dir"} <= set(declared)
+    params = yaml.safe_load((REPO / "params" / "member_overview.yaml").read_text(encoding="utf-8"))
+    for key, value in params.items():
+        assert key in declared, key
+        assert isinstance(value, type(declared[key])) or isinstance(declared[key], float), key
+    # the defaults in the notebook and the YAML agree, and build valid settings
+    assert {k: declared[k] for k in params} == params
+    names = {f for f in ws.SegmentSettings.__dataclass_fields__}
+    ws.SegmentSettings.from_dict({k: v for k, v in params.items() if k in names})
+
+
+def _direct_headlines(tx: pd.DataFrame, month: str, window_days: int, top_share: float) -> dict[str, float]:
+    """The headline figures straight from the log with pandas."""
+    p = pd.Period(month, freq="M")
+    end = p.end_time
+    in_month = tx[tx["ordered_at"].dt.to_period("M") == p]
+    buy = in_month[in_month["amount"] >= 0]
+    first = tx[(tx["amount"] >= 0) & (tx["ordered_at"] <= end)].groupby("member_id")["ordered_at"].min()
+    active = buy["member_id"].unique()
+    returning = (first.loc[active].dt.to_period("M") < p).sum()
+    as_of = end.normalize() + pd.Timedelta(days=1)
+    window = tx[
+        (tx["amount"] >= 0)
+        & (tx["ordered_at"] >= as_of - pd.Timedelta(days=window_days))
+        & (tx["ordered_at"] < as_of)
+    ]
+    spend = window.groupby("member_id")["amount"].sum().sort_values(ascending=False)
+    k = math.ceil(top_share * len(spend))
+    return {
+        "active": len(active),
+        "net": in_month["amount"].sum(),
+        "repurchase": returning / len(active),
+        "top": spend.iloc[:k].sum() / spend.sum(),
+    }
+
+
+def _run(tmp_path: Path, demo, language: str, audience_dir: str = "") -> dict:
+    import papermill as pm
+
+    data = tmp_path / "data"
+    if not data.exists():
+        demo.write(data)
+    out = tmp_path / f"out_{language}.ipynb"
+    params = {
+        "month": MONTH,
+        "language": language,
+        "transactions": str(data / "transactions.parquet"),
+        "members": str(data / "members.parquet"),
+        "campaign": str(data / "campaign.parquet"),
+        "truth": str(data / "truth.json"),
+        "audience_dir": audience_dir,
+        # small, non-default params: the notebook must use them
+        "rfm_bins": 4,
+        "window_days": 180,
+        "sleeping_days": 200,
+        "churning_days": 90,
+        "claim_top_share": 0.1,
+        "claim_revenue_share": 0.3,
+        "concentration_shares": [0.05, 0.1],
+        "trend_months": 6,
+    }
+    pm.execute_notebook(
+        str(NOTEBOOK),
+        str(out),
+        parameters=params,
+        kernel_name="python3",
+        cwd=str(NOTEBOOK.parent),
+        progress_bar=False,
+        log_output=False,
+    )
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def _outputs(nb: dict) -> list[dict]:
+    return [o for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
+
+
+def _text(nb: dict) -> str:
+    """All text the report shows (HTML, Markdown, plain text); images excluded."""
+    parts = []
+    for o in _outputs(nb):
+        for mime in ("text/html", "text/markdown", "text/plain"):
+            value = o.get("data", {}).get(mime)
+            if value:
+                parts.append("".join(value) if isinstance(value, list) else value)
+        if o["output_type"] == "stream":
+            parts.append(o["text"] if isinstance(o["text"], str) else "".join(o["text"]))
+    return "\n".join(parts)
+
+
+@pytest.mark.slow  # two notebook executions, ~10 s each on the 5,000-member demo
+@pytest.mark.parametrize("language", ["en", "zh-TW"])
+def test_notebook_headlines_equal_pandas(demo, tmp_path, language):
+    audience = str(tmp_path / "audience") if language == "en" else ""
+    nb = _run(tmp_path, demo, language, audience)
+    outputs = _outputs(nb)
+    assert not [o for o in outputs if o["output_type"] in ("stream", "error")]  # no prints, warnings, errors
+    heads = [o["data"][HEADLINES_MIME] for o in outputs if HEADLINES_MIME in o.get("data", {})]
+    assert len(heads) == 1
+    got = heads[0]
+    direct = _direct_headlines(demo.transactions, MONTH, window_days=180, top_share=0.1)
+    assert got == {
+        t("overview.headline.active_members", language): number(direct["active"]),
+        t("overview.headline.net_revenue", language): money(direct["net"]),
+        t("overview.headline.repurchase_rate", language): pct(direct["repurchase"]),
+        t("overview.headline.top_share", language, top="10%"): pct(direct["top"]),
+    }
+    text = _text(nb)
+    assert t("overview.title", language, month="2026年10月" if language == "zh-TW" else "Oct 2026") in text
+    assert 'class="wb-findings"' in text and text.count("<li>") >= 3
+    # the small params reached the notebook
+    assert t("overview.rfm.title", language, bins=4) in text
+    assert t("overview.nes.title", language, days="200") in text
+    assert "Traceback" not in text and "Warning" not in text
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert len(images) == 6 and all(o["metadata"]["image/png"].get("alt") for o in images)
+    # aggregates only: no member id of the log appears in the report text
+    ids = set(demo.transactions["member_id"].unique())
+    found = {token for token in _tokens(text) if token in ids}
+    assert not found
+    # audience file only when asked for
+    written = sorted(Path(tmp_path).glob("audience/*.csv"))
+    assert len(written) == (1 if audience else 0)
+
+
+def _tokens(text: str) -> set[str]:
+    import re
+
+    return set(re.findall(r"\d{5,}", text))

@@ -1,0 +1,70 @@
+"""Exact integer codes for text ids: round trip and order, on every path (digits, bytes, fallback)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from workbench.summary import keys
+
+
+def _ids(rng, kind: str, n: int = 5000) -> pd.Series:
+    if kind == "digits":
+        values = [f"{v:08d}" for v in rng.integers(0, 10**6, n)]
+    elif kind == "prefixed":
+        values = [f"T{v:09d}" for v in rng.integers(0, 10**7, n)]
+    elif kind == "bytes":
+        values = ["".join(rng.choice(list("ABCxyz-_"), 5)) for _ in range(n)]
+    elif kind == "constant":
+        values = ["M0007"] * n
+    elif kind == "long":
+        values = ["".join(rng.choice(list("ABCDEFGH"), 20)) for _ in range(n)]
+    else:  # variable width, unicode
+        values = [rng.choice(["會員", "m", "M-"]) + str(v) for v in rng.integers(0, 500, n)]
+    return pd.Series(values, dtype="str")
+
+
+@pytest.mark.parametrize("kind", ["digits", "prefixed", "bytes", "constant", "long", "mixed"])
+@pytest.mark.parametrize("dense", [True, False])
+def test_encode_round_trip_and_order(rng, kind, dense):
+    ids = _ids(rng, kind)
+    codes, uniques = keys.encode(ids, dense=dense)
+    back = uniques.take(pa.array(codes)).to_pylist()
+    assert back == ids.tolist()
+    present = sorted(set(ids))
+    assert [u for u in uniques.to_pylist() if u is not None] == sorted(present, key=lambda s: s.encode())
+    if dense:
+        assert codes.max() == len(present) - 1
+
+
+def test_exact_keys_are_exact_and_ordered(rng):
+    ids = _ids(rng, "prefixed")
+    k = keys.exact_keys(ids)
+    assert k is not None
+    order_by_key = np.argsort(k, kind="stable")
+    order_by_text = np.argsort(ids.to_numpy(dtype=object), kind="stable")
+    assert (ids.to_numpy()[order_by_key] == ids.to_numpy()[order_by_text]).all()
+    assert len(np.unique(k)) == ids.nunique()
+
+
+def test_exact_keys_refuse_what_does_not_fit(rng):
+    assert keys.exact_keys(_ids(rng, "long")) is None
+    assert keys.exact_keys(_ids(rng, "mixed")) is None
+
+
+def test_count_distinct_per_group(rng):
+    group = rng.integers(0, 50, 2000)
+    item = rng.integers(0, 300, 2000)
+    expected = (
+        pd.DataFrame({"g": group, "i": item}).groupby("g")["i"].nunique().reindex(range(50), fill_value=0)
+    )
+    assert (keys.count_distinct_per_group(group, item, 50) == expected.to_numpy()).all()
+    # items owned by one group each (orders of members) take the scatter path
+    item = np.arange(2000) // 3
+    group = (item * 7) % 50
+    expected = (
+        pd.DataFrame({"g": group, "i": item}).groupby("g")["i"].nunique().reindex(range(50), fill_value=0)
+    )
+    assert (keys.count_distinct_per_group(group, item, 50) == expected.to_numpy()).all()
