@@ -89,6 +89,16 @@ def _entry(result, month_dir: Path, language: str) -> dict[str, Any]:
     return entry
 
 
+def _recorded_common(plan: RunPlan) -> dict[str, Any]:
+    """``common.yaml`` as recorded in ``run.json``: data file paths relative to the params folder, as written."""
+    common = asdict(plan.common)
+    for key in plan.common.data.PATHS:
+        value = common["data"][key]
+        if plan.common.data.is_file(value):
+            common["data"][key] = Path(os.path.relpath(value, plan.params_dir)).as_posix()
+    return common
+
+
 def build_run(plan: RunPlan, month_dir: Path, results, inputs, *, started: str, seconds: float) -> dict:
     """``run.json``: this run's notebooks plus, from the previous run.json, notebooks not run this time
     (``--only``) and the last good result of a notebook that failed now (its published copy is kept)."""
@@ -115,7 +125,7 @@ def build_run(plan: RunPlan, month_dir: Path, results, inputs, *, started: str, 
         "started_at": started,
         "seconds": round(seconds, 1),
         "params_dir": os.path.relpath(plan.params_dir, plan.root),
-        "common": asdict(plan.common),
+        "common": _recorded_common(plan),
         "data_fingerprint": inputs,
         "versions": versions(),
         "reports": reports,

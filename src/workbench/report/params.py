@@ -34,30 +34,10 @@ REPORT_FILE = "report.yaml"
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
 
-#: Common params every report notebook declares (TEAM notebook contract), injected into each of them.
-CONTRACT_PARAMETERS = (
-    "month",
-    "language",
-    "currency",
-    "seed",
-    "transactions",
-    "members",
-    "campaign",
-    "truth",
-    "audience_dir",
-)
-#: Data-loading options, injected only into notebooks whose parameters cell declares them.
-OPTIONAL_PARAMETERS = (
-    "columns",
-    "date_format",
-    "timezone",
-    "encoding",
-    "sep",
-    "table",
-    "query",
-    "observation_end",
-    "member_id_width",
-)
+#: Common params every report notebook declares, injected into each of them. ``data`` is the whole ``data:``
+#: block of ``common.yaml`` (``workbench.data.DataParams`` fields, file paths relative to notebooks/), so every
+#: option ``workbench validate`` accepts reaches every notebook.
+CONTRACT_PARAMETERS = ("month", "language", "currency", "seed", "data", "audience_dir")
 
 
 class ParamsError(SettingsError):
@@ -187,24 +167,36 @@ def _rel(base: Path, notebooks_dir: Path, value: str) -> str:
 
 
 def common_parameters(common: CommonParams, base: Path, notebooks_dir: Path, month: str) -> dict[str, Any]:
-    """The notebook parameters derived from ``common.yaml`` (contract names, paths relative to notebooks/)."""
+    """The notebook parameters derived from ``common.yaml``: the contract names, paths relative to notebooks/.
+
+    Parameters
+    ----------
+    common : CommonParams
+        The validated ``common.yaml``.
+    base : Path
+        The params folder (relative paths in ``common.yaml`` are relative to it).
+    notebooks_dir : Path
+        Where the notebooks run (papermill's cwd).
+    month : str
+        The report month ``YYYY-MM``.
+
+    Returns
+    -------
+    dict
+        ``month, language, currency, seed, data, audience_dir``.
+    """
     d = common.data
-    params = {
+    data = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in dataclasses.asdict(d).items()}
+    for key in d.PATHS:
+        data[key] = _rel(base, notebooks_dir, data[key])
+    return {
         "month": month,
         "language": common.language,
         "currency": d.currency,
         "seed": common.seed,
-        "transactions": _rel(base, notebooks_dir, d.transactions),
-        "members": _rel(base, notebooks_dir, d.members),
-        "campaign": _rel(base, notebooks_dir, d.campaign),
-        "truth": _rel(base, notebooks_dir, d.truth),
+        "data": data,
         "audience_dir": _rel(base, notebooks_dir, common.audience_dir),
-        "columns": dict(d.columns),
-        "date_format": d.date_format,
     }
-    params.update({k: v for k, v in d.load_options().items() if k in OPTIONAL_PARAMETERS})
-    params["timezone"] = d.timezone
-    return params
 
 
 def latest_complete_month(common: CommonParams, base: Path) -> str:
