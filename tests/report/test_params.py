@@ -15,12 +15,13 @@ from workbench.report.params import (
     ParamsError,
     latest_complete_month,
     load_plan,
-    notebook_parameters,
 )
-from workbench.settings import build
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notebooks"
+
+
 REPO = Path(__file__).resolve().parents[2]
+
 
 COMMON = """\
 data:
@@ -32,6 +33,8 @@ language: zh-TW
 seed: 42
 audience_dir: ""
 """
+
+
 REPORT = "notebooks:\n  - {name: summary, timeout: 60}\n  - {name: counts, timeout: 30}\n"
 
 
@@ -194,16 +197,6 @@ def test_only_must_name_a_listed_notebook(project):
         load_plan(project / "params", month="2026-1")
 
 
-def test_notebook_parameters_parses_literals_and_annotations(tmp_path):
-    source = "a = 1\nb: float = 2.5\nc = [1, 2]\nd = some_call()\ne, f = 1, 2\n# comment\ng = None\n"
-    nb = {"cells": [{"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": source}]}
-    path = tmp_path / "x.ipynb"
-    path.write_text(json.dumps(nb), encoding="utf-8")
-    got = notebook_parameters(path)
-    assert {k: v.default for k, v in got.items()} == {"a": 1, "b": 2.5, "c": [1, 2], "d": ..., "g": None}
-    assert got["b"].annotation == "float"
-
-
 @pytest.mark.parametrize(
     ("last", "month"),
     [
@@ -228,17 +221,6 @@ def test_latest_complete_month_parquet_uses_statistics(tmp_path, demo):
     assert latest_complete_month(common, tmp_path) == "2026-10"
 
 
-def test_build_rejects_unknown_nested_keys():
-    with pytest.raises(ParamsError, match=r"x\.data: unknown key 'colums' \(did you mean 'columns'\?\)"):
-        build(CommonParams, {"data": {"transactions": "demo", "colums": {}}}, "x")
-    common = build(
-        CommonParams, {"data": {"transactions": "demo", "encoding": None, "member_id_width": 5}}, "x"
-    )
-    assert common.data.member_id_width == 5 and common.data.encoding is None
-    with pytest.raises(ParamsError, match=r"x\.data\.member_id_width must be an integer; got '5'"):
-        build(CommonParams, {"data": {"transactions": "demo", "member_id_width": "5"}}, "x")
-
-
 def test_project_params_are_valid():
     """The repository's own params/ validate against the notebooks listed in params/report.yaml."""
     plan = load_plan(REPO / "params", month="2026-10")
@@ -246,15 +228,6 @@ def test_project_params_are_valid():
     for run in plan.notebooks:
         assert run.parameters["transactions"] == "../data/demo/transactions.parquet"
         assert run.parameters["month"] == "2026-10"
-
-
-def test_common_data_block_is_what_workbench_validate_reads():
-    """`workbench validate --params params/common.yaml` reads the same data block (workbench.data)."""
-    data = pytest.importorskip("workbench.data")
-    if not hasattr(data, "DataParams"):
-        pytest.skip("workbench.data.DataParams not available")
-    params = data.DataParams.from_yaml(REPO / "params" / "common.yaml")
-    assert Path(params.transactions).resolve() == (REPO / "data" / "demo" / "transactions.parquet").resolve()
 
 
 def test_checks_validate_structured_params_before_running(tmp_path):

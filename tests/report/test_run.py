@@ -1,88 +1,22 @@
-"""The monthly report run on tiny fixture notebooks (tests/fixtures/notebooks) in a temporary project.
+"""workbench.report.run: the monthly report run on tiny fixture notebooks (tests/report/fixtures/notebooks)
+in a temporary project (report_kit.make_project), and headlines read back from an executed notebook.
 
-Each run starts one kernel per notebook (~1-3 s each); the module runs five small reports in all.
+Each run starts one kernel per notebook (~1-3 s each); the room runs five small reports in all (the good
+first one, ``first_run``, is shared in conftest.py).
 """
 
 from __future__ import annotations
 
-import argparse
-import csv
 import hashlib
 import json
 import re
 import shutil
-from pathlib import Path
 
-import numpy as np
-import pytest
+from report_kit import PROJECT_MONTH as MONTH
+from report_kit import expected_figures, make_project, write_counts
+from report_kit import run_project as run
 
-from workbench.report import clean_for_report, headlines_of, report_cli
-
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notebooks"
-MONTH = "2026-10"
-
-
-def make_project(
-    root: Path, rng: np.random.Generator, *, counts: dict | None = None, timeout: int = 120
-) -> Path:
-    """A throwaway project: params/, notebooks/ (the fixtures), data/tx.csv with random transactions."""
-    (root / "params").mkdir(parents=True)
-    (root / "notebooks").mkdir()
-    (root / "data").mkdir()
-    for nb in FIXTURES.glob("*.ipynb"):
-        shutil.copy(nb, root / "notebooks" / nb.name)
-    n = 300
-    days = rng.integers(0, 61, n)  # 2026-09-01 .. 2026-10-31
-    dates = np.datetime64("2026-09-01") + days.astype("timedelta64[D]")
-    with open(root / "data" / "tx.csv", "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["member_id", "ordered_at", "amount"])
-        for i in range(n):
-            w.writerow([f"{rng.integers(1, 60):05d}", f"{dates[i]} 12:00:00", f"{rng.gamma(2, 400):.2f}"])
-    (root / "params" / "common.yaml").write_text(
-        "data:\n  transactions: ../data/tx.csv\n  currency: TWD\nmonth: ''\nlanguage: en\nseed: 7\n",
-        encoding="utf-8",
-    )
-    (root / "params" / "report.yaml").write_text(
-        f"notebooks:\n  - {{name: summary, timeout: {timeout}}}\n  - {{name: counts, timeout: {timeout}}}\n",
-        encoding="utf-8",
-    )
-    if counts is not None:
-        write_counts(root, counts)
-    return root
-
-
-def write_counts(root: Path, values: dict) -> None:
-    lines = "".join(f"{k}: {json.dumps(v)}\n" for k, v in values.items())
-    (root / "params" / "counts.yaml").write_text(lines, encoding="utf-8")
-
-
-def run(root: Path, *, month: str | None = None, only: list[str] | None = None) -> int:
-    args = argparse.Namespace(params=str(root / "params"), out=str(root / "reports"), month=month, only=only)
-    return report_cli(args)
-
-
-def expected_figures(root: Path, month: str = MONTH) -> dict[str, str]:
-    """The fixture notebooks' headline figures, computed directly from the CSV with pandas."""
-    import pandas as pd
-
-    tx = pd.read_csv(root / "data" / "tx.csv", dtype={"member_id": str})
-    in_month = tx[tx["ordered_at"].str.startswith(month)]
-    return {
-        "revenue": f"{in_month['amount'].sum():.2f}",
-        "orders": str(len(in_month)),
-        "active members": str(in_month["member_id"].nunique()),
-    }
-
-
-@pytest.fixture(scope="module")
-def first_run(tmp_path_factory):
-    """One good run of both fixture notebooks (month from the data: its last day is 2026-10-31)."""
-    root = make_project(tmp_path_factory.mktemp("project"), np.random.default_rng(20261123))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MPLBACKEND", "Agg")  # inherited by a kernel, this would silently drop every figure
-        rc = run(root)
-    return root, rc
+from workbench.report import headlines_of
 
 
 def test_good_run_publishes_code_free_html_and_index(first_run, capsys):
@@ -239,41 +173,6 @@ def test_bad_data_found_while_choosing_the_month_is_a_clear_error(tmp_path, rng,
     assert not (root / "reports").exists()
 
 
-def test_month_index_escapes_text(first_run, tmp_path):
-    from workbench.report import month_page
-
-    src, _ = first_run
-    run_json = json.loads((src / "reports" / MONTH / "run.json").read_text(encoding="utf-8"))
-    run_json["reports"][0]["headlines"] = {"<script>alert(1)</script>": "<b>x</b>"}
-    page = month_page(run_json)
-    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;b&gt;x" in page
-
-
-def test_clean_for_report_drops_noise_but_keeps_content():
-    import nbformat
-
-    nb = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell("x")
-    cell.outputs = [
-        nbformat.v4.new_output("stream", name="stderr", text="UserWarning: noisy\n"),
-        nbformat.v4.new_output("stream", name="stdout", text="kept\n"),
-        nbformat.v4.new_output("execute_result", data={"text/plain": "<Axes: title={'center': 'x'}>"}),
-        nbformat.v4.new_output("execute_result", data={"text/plain": "42"}),
-        nbformat.v4.new_output(
-            "display_data", data={"application/vnd.jupyter.widget-view+json": {"model_id": "a"}}
-        ),
-        nbformat.v4.new_output("error", ename="E", evalue="v", traceback=["t"]),
-    ]
-    nb.cells = [cell]
-    nb.metadata["widgets"] = {"state": {}}
-    clean_for_report(nb)
-    assert [o.get("text") or o.get("data", {}).get("text/plain") for o in nb.cells[0].outputs] == [
-        "kept\n",
-        "42",
-    ]
-    assert "widgets" not in nb.metadata
-
-
 def test_headlines_roundtrip_keeps_order():
     from workbench.notebook import HEADLINES_MIME
 
@@ -293,51 +192,3 @@ def test_headlines_roundtrip_keeps_order():
         ]
     }
     assert list(headlines_of(nb).items()) == [("b", "2"), ("a", "1"), ("c", "3")]
-
-
-def test_notebook_setup_sets_display_options_and_local_warning_filters():
-    import warnings
-
-    import matplotlib as mpl
-    import pandas as pd
-
-    from workbench.notebook import setup
-
-    saved = {k: pd.get_option(k) for k in ("display.max_rows", "display.width", "display.precision")}
-    with (
-        warnings.catch_warnings(),
-        mpl.rc_context(),  # setup() styles matplotlib: keep that out of the other tests
-        pd.option_context("display.max_columns", 5, *[x for kv in saved.items() for x in kv]),
-    ):
-        setup(language="en")
-        assert pd.get_option("display.max_columns") == 40
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("default")  # what a fresh kernel does
-            setup(language="en")
-            warnings.warn_explicit(
-                "old API", FutureWarning, "lifetimes/utils.py", 1, module="lifetimes.utils"
-            )
-            warnings.warn_explicit(
-                "real problem", UserWarning, "lifetimes/utils.py", 1, module="lifetimes.utils"
-            )
-            warnings.warn_explicit("ours", FutureWarning, "workbench/x.py", 1, module="workbench.x")
-        assert sorted(str(w.message) for w in caught) == ["ours", "real problem"]
-
-
-def test_fingerprint_of_a_non_file_source_hashes_the_canonical_frame(tmp_path, cdnow):
-    from workbench.report import fingerprint_inputs, frame_sha256, load_plan
-
-    for sub in ("params", "notebooks"):
-        (tmp_path / sub).mkdir()
-    (tmp_path / "params" / "common.yaml").write_text("data: {transactions: cdnow}\nmonth: '1998-06'\n")
-    (tmp_path / "params" / "report.yaml").write_text("notebooks: []\n")
-    fp = fingerprint_inputs(load_plan(tmp_path / "params"))
-    assert fp["inputs"]["transactions"] == {
-        "source": "cdnow",
-        "rows": len(cdnow),
-        "sha256": frame_sha256(cdnow),
-    }
-    changed = cdnow.copy()
-    changed.loc[changed.index[0], "amount"] += 0.01
-    assert frame_sha256(changed) != frame_sha256(cdnow)
-    assert frame_sha256(cdnow.copy()) == frame_sha256(cdnow)
