@@ -5,6 +5,8 @@
 * ``write_params(params_dir, data_dir, language)``: a copy of the project's ``params/`` pointing at that data
   and the project's notebooks, in ``language``.
 * ``run_report(params_dir, out_dir)``: the real ``workbench report`` command (as ``make report`` runs it).
+* ``make_project(root, rng)`` / ``run_project(root)``: a throwaway project running the tiny fixture notebooks
+  (tests/report/fixtures/notebooks) through ``report_cli``; ``write_counts``, ``expected_figures``.
 * ``open_browser()`` / ``PageCheck``: headless Debian Chromium with networking off; every request that is not
   ``file:``/``data:`` is aborted and recorded, as are failed requests, console messages, page errors and
   dialogs (``alert``).
@@ -12,7 +14,9 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import csv
 import json
 import os
 import shutil
@@ -22,6 +26,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
@@ -283,6 +288,67 @@ def read_run(month_dir: Path) -> dict:
 def report_pages(out_dir: Path) -> list[Path]:
     """Every published HTML page of a run: the months index, each month's index and each report."""
     return sorted(out_dir.rglob("*.html"))
+
+
+# ---------------------------------------------------------------------------------- fixture-notebook project
+FIXTURE_NOTEBOOKS = REPO / "tests" / "report" / "fixtures" / "notebooks"
+PROJECT_MONTH = "2026-10"
+
+
+def make_project(
+    root: Path, rng: np.random.Generator, *, counts: dict | None = None, timeout: int = 120
+) -> Path:
+    """A throwaway project: params/, notebooks/ (the fixtures), data/tx.csv with random transactions."""
+    (root / "params").mkdir(parents=True)
+    (root / "notebooks").mkdir()
+    (root / "data").mkdir()
+    for nb in FIXTURE_NOTEBOOKS.glob("*.ipynb"):
+        shutil.copy(nb, root / "notebooks" / nb.name)
+    n = 300
+    days = rng.integers(0, 61, n)  # 2026-09-01 .. 2026-10-31
+    dates = np.datetime64("2026-09-01") + days.astype("timedelta64[D]")
+    with open(root / "data" / "tx.csv", "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["member_id", "ordered_at", "amount"])
+        for i in range(n):
+            w.writerow([f"{rng.integers(1, 60):05d}", f"{dates[i]} 12:00:00", f"{rng.gamma(2, 400):.2f}"])
+    (root / "params" / "common.yaml").write_text(
+        "data:\n  transactions: ../data/tx.csv\n  currency: TWD\nmonth: ''\nlanguage: en\nseed: 7\n",
+        encoding="utf-8",
+    )
+    (root / "params" / "report.yaml").write_text(
+        f"notebooks:\n  - {{name: summary, timeout: {timeout}}}\n  - {{name: counts, timeout: {timeout}}}\n",
+        encoding="utf-8",
+    )
+    if counts is not None:
+        write_counts(root, counts)
+    return root
+
+
+def write_counts(root: Path, values: dict) -> None:
+    lines = "".join(f"{k}: {json.dumps(v)}\n" for k, v in values.items())
+    (root / "params" / "counts.yaml").write_text(lines, encoding="utf-8")
+
+
+def run_project(root: Path, *, month: str | None = None, only: list[str] | None = None) -> int:
+    """``workbench report`` (``report_cli``) in this process on the project ``root``."""
+    from workbench.report import report_cli
+
+    args = argparse.Namespace(params=str(root / "params"), out=str(root / "reports"), month=month, only=only)
+    return report_cli(args)
+
+
+def expected_figures(root: Path, month: str = PROJECT_MONTH) -> dict[str, str]:
+    """The fixture notebooks' headline figures, computed directly from the CSV with pandas."""
+    import pandas as pd
+
+    tx = pd.read_csv(root / "data" / "tx.csv", dtype={"member_id": str})
+    in_month = tx[tx["ordered_at"].str.startswith(month)]
+    return {
+        "revenue": f"{in_month['amount'].sum():.2f}",
+        "orders": str(len(in_month)),
+        "active members": str(in_month["member_id"].nunique()),
+    }
 
 
 # ---------------------------------------------------------------------------------------------- browser

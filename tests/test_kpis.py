@@ -7,43 +7,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from kit import small_kpi_log
 
 from workbench import kpis as wk
 from workbench.data import DataValidationError
-from workbench.i18n import LANGUAGES, catalog
 from workbench.schema import finalize_transactions
 from workbench.text import overview as words
 
 MONEY_RTOL = 1e-9  # sums of whole-NT$ amounts: DuckDB and pandas may add in a different order
 
 
-def _tx(rows) -> pd.DataFrame:
-    frame = pd.DataFrame(
-        rows, columns=["member_id", "ordered_at", "amount", "order_id", "channel", "discount"]
-    )
-    return finalize_transactions(frame)
-
-
 @pytest.fixture
 def small():
     """Three members over three months, with an order of two lines, a return and a cross-month order."""
-    return _tx(
-        [
-            # member A: first purchase in January (order of two lines), again in February, return in March
-            ("A", "2026-01-05 10:00", 100.0, "o1", "store", 0.0),
-            ("A", "2026-01-05 10:00", 50.0, "o1", "store", 10.0),
-            ("A", "2026-02-10 12:00", 200.0, "o2", "online", 0.0),
-            ("A", "2026-03-01 09:00", -50.0, "o1-R", "store", 0.0),
-            # member B: first purchase in February, again in March (two orders)
-            ("B", "2026-02-20 15:00", 300.0, "o3", "online", 30.0),
-            ("B", "2026-03-03 11:00", 80.0, "o4", "store", 0.0),
-            ("B", "2026-03-25 18:00", 120.0, "o5", "online", 0.0),
-            # member C: only in March
-            ("C", "2026-03-30 20:00", 400.0, "o6", "store", 0.0),
-            # after the report month: ignored
-            ("A", "2026-04-01 00:00", 999.0, "o7", "store", 0.0),
-        ]
-    )
+    return small_kpi_log()
 
 
 def test_small_log_by_hand(small):
@@ -287,40 +264,6 @@ def test_open_log_validates_a_canonical_parquet(demo, tmp_path):
 def test_missing_columns_named():
     with pytest.raises(ValueError, match="required column\\(s\\) missing from transactions: amount"):
         wk.monthly_kpis(pd.DataFrame({"member_id": ["1"], "ordered_at": [pd.Timestamp("2026-01-01")]}))
-
-
-@pytest.mark.parametrize("lang", LANGUAGES)
-def test_kpi_table_and_findings(demo, lang):
-    k = wk.monthly_kpis(demo.transactions, month="2026-10")
-    table = words.kpi_table(k, "2026-10", lang=lang)
-    assert len(table) == len(wk.KPI_COLUMNS) - 1
-    from workbench.i18n import money, number
-
-    row = k.loc["2026-10"]
-    flat = table.to_numpy().ravel().tolist()
-    assert number(row["active_members"]) in flat and money(row["net_revenue"]) in flat
-    sentences = words.findings(k, "2026-10", lang=lang)
-    assert 2 <= len(sentences) <= 5
-    assert number(row["active_members"]) in sentences[0] and money(row["net_revenue"]) in sentences[0]
-
-
-def test_findings_follow_the_numbers(small):
-    k = wk.monthly_kpis(small, month="2026-03")
-    # March: active members flat (0%), revenue per active +20% -> revenue driven by spend per buyer
-    sentences = words.findings(k, "2026-03", lang="en")
-    assert "mainly because revenue per active member changed (+20.0%" in sentences[1]
-    # first month: no comparison sentence
-    first = words.findings(k, "2026-01", lang="en")
-    assert first[0].startswith("In Jan 2026, 1 members bought and net revenue was NT$150")
-
-
-def test_overview_messages_have_both_languages():
-    keys = [k for k in catalog() if k.startswith("overview.")]
-    assert len(keys) > 50
-    for key in keys:
-        assert set(LANGUAGES) <= set(catalog()[key]), key
-    for col in wk.KPI_COLUMNS:
-        assert f"overview.kpi.{col}" in catalog()
 
 
 def test_parquet_paths_given_directly_are_validated_too(tmp_path):

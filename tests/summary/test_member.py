@@ -1,13 +1,13 @@
-"""member_summary and calibration_and_holdout against lifetimes and an independent pandas computation."""
+"""member_summary (both engines) against lifetimes and an independent pandas computation."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
-from lifetimes.utils import calibration_and_holdout_data, summary_data_from_transaction_data
+from lifetimes.utils import summary_data_from_transaction_data
 
-from workbench.summary import MODEL_COLUMNS, calibration_and_holdout, member_summary
+from workbench.summary import MODEL_COLUMNS, member_summary
 
 
 def _lifetimes(tx: pd.DataFrame, end, freq: str) -> pd.DataFrame:
@@ -217,29 +217,3 @@ def test_bad_arguments(demo):
         member_summary(demo.transactions, "2026-10-31", "Q")
     with pytest.raises(ValueError, match="required column"):
         member_summary(demo.transactions.drop(columns="amount"), "2026-10-31")
-
-
-@pytest.mark.parametrize("freq", ["D", "W"])
-def test_calibration_holdout_equals_lifetimes(cdnow, freq):
-    ours = calibration_and_holdout(cdnow, "1997-09-30", "1998-06-30", freq)
-    ref = calibration_and_holdout_data(
-        cdnow, "member_id", "ordered_at", "1997-09-30", "1998-06-30", freq=freq, monetary_value_col="amount"
-    ).sort_index()
-    assert list(ours.columns) == list(ref.columns)
-    assert list(ours.index) == list(ref.index)
-    np.testing.assert_allclose(ours.to_numpy(), ref.to_numpy(), rtol=0, atol=1e-9)
-    assert ours["duration_holdout"].iloc[0] == (39 if freq == "W" else 273)
-
-
-def test_calibration_holdout_months(demo):
-    tx = demo.transactions
-    ours = calibration_and_holdout(tx, "2025-12-31", "2026-06-30", "M")
-    assert (ours["duration_holdout"] == 6).all()
-    purchases = tx[
-        (tx["amount"] >= 0) & (tx["ordered_at"] > "2025-12-31") & (tx["ordered_at"] <= "2026-06-30")
-    ]
-    expected = (
-        purchases.assign(m=purchases["ordered_at"].dt.to_period("M")).groupby("member_id")["m"].nunique()
-    )
-    got = ours["frequency_holdout"]
-    np.testing.assert_array_equal(got.to_numpy(), expected.reindex(got.index, fill_value=0).to_numpy())

@@ -1,10 +1,5 @@
-"""load_transactions from a real PostgreSQL server through a database URL.
-
-The fixture starts a throwaway server (``initdb`` + ``pg_ctl start``) in a temporary folder, listening on
-a free localhost port, and removes it afterwards. As root, the server runs as the ``postgres`` user
-(PostgreSQL refuses to run as root). Skips only when the PostgreSQL binaries are absent (``make``
-installs Debian's ``postgresql`` package).
-"""
+"""workbench.data.sources: every kind of source (Parquet, CSV in any encoding, DuckDB, a frame, SQLite and
+PostgreSQL URLs) read into the same canonical frame."""
 
 from __future__ import annotations
 
@@ -18,10 +13,80 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from kit import write_text_file as write
 
 from workbench.data import DataValidationError, load_transactions
 
-pytestmark = pytest.mark.postgres
+
+def test_parquet_duckdb_dataframe_csv_agree(demo, tmp_path):
+    import duckdb
+
+    tx = demo.transactions
+    tx.to_parquet(tmp_path / "tx.parquet", index=False)
+    tx.to_csv(tmp_path / "tx.csv", index=False)
+    with duckdb.connect(str(tmp_path / "shop.duckdb")) as con:
+        con.register("src", tx)
+        con.execute("CREATE TABLE sales AS SELECT * EXCLUDE (is_return) FROM src")
+    pd.testing.assert_frame_equal(load_transactions(tmp_path / "tx.parquet"), tx)
+    pd.testing.assert_frame_equal(load_transactions(tx), tx)
+    # text sources get sorted categories for stores (the demo orders them by region)
+    pd.testing.assert_frame_equal(load_transactions(tmp_path / "tx.csv"), tx, check_categorical=False)
+    from_duck = load_transactions(tmp_path / "shop.duckdb", table="sales")
+    pd.testing.assert_frame_equal(from_duck, tx, check_categorical=False)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "sep"),
+    [("utf-8", ","), ("utf-8-sig", ","), ("cp950", ","), ("big5", ";"), ("utf-16", "\t")],
+)
+def test_encodings_detected(tmp_path, encoding, sep):
+    rows = [
+        ["會員編號", "交易日期", "金額", "門市"],
+        ["00012", "2024/03/05", '"NT$1,200"', "台北信義店"],
+        ["00013", "2024/03/06", "980", "高雄夢時代店"],
+    ]
+    text = "".join(sep.join(r) + "\n" for r in rows)
+    path = write(tmp_path / "tx.csv", text, encoding)
+    tx = load_transactions(
+        path, {"member_id": "會員編號", "ordered_at": "交易日期", "amount": "金額", "store": "門市"}
+    )
+    assert list(tx["member_id"]) == ["00012", "00013"]
+    assert list(tx["amount"]) == [1200.0, 980.0]
+    assert list(tx["store"]) == ["台北信義店", "高雄夢時代店"]
+
+
+def test_explicit_wrong_encoding_is_reported(tmp_path):
+    path = write(tmp_path / "tx.csv", "會員編號,交易日期,金額\n001,2024-01-01,5\n", "cp950")
+    with pytest.raises(DataValidationError, match=r"(?s)tx\.csv.*not valid utf-8 text.*set the encoding"):
+        load_transactions(path, encoding="utf-8")
+
+
+def test_database_url_sqlite(small_csv, tmp_path):
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "shop.db") as con:
+        con.execute("CREATE TABLE sales (member_id TEXT, ordered_at TEXT, amount REAL, order_id TEXT)")
+        con.executemany(
+            "INSERT INTO sales VALUES (?, ?, ?, ?)",
+            [
+                ("0001", "2024-03-05 10:00:00", 100, "A1"),
+                ("0002", "2024-03-06", 250.5, "A2"),
+                ("0001", "2024-03-07", -40, "A3"),
+            ],
+        )
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    pd.testing.assert_frame_equal(load_transactions(url, table="sales"), load_transactions(small_csv))
+    with pytest.raises(ValueError, match=r"needs table= or query="):
+        load_transactions(url)
+
+
+# --------------------------------------------------------------------------------------------- PostgreSQL
+# load_transactions from a real PostgreSQL server through a database URL.
+#
+# The fixture starts a throwaway server (``initdb`` + ``pg_ctl start``) in a temporary folder, listening on
+# a free localhost port, and removes it afterwards. As root, the server runs as the ``postgres`` user
+# (PostgreSQL refuses to run as root). Skips only when the PostgreSQL binaries are absent (``make``
+# installs Debian's ``postgresql`` package). The tests are marked ``postgres``.
 
 
 def _pg_bin() -> Path | None:
@@ -104,6 +169,7 @@ def _execute(url: str, sql: str, copy_csv: str | None = None) -> None:
                 copy.write(copy_csv)
 
 
+@pytest.mark.postgres
 def test_postgres_table_equals_csv(postgres_url, demo, tmp_path):
     tx = demo.transactions
     csv_path = tmp_path / "tx.csv"
@@ -129,6 +195,7 @@ def test_postgres_table_equals_csv(postgres_url, demo, tmp_path):
     assert via_query["is_return"].all() and len(via_query) == int(tx["is_return"].sum())
 
 
+@pytest.mark.postgres
 def test_postgres_types_checked(postgres_url):
     _execute(
         postgres_url,

@@ -1,0 +1,80 @@
+"""workbench.clv.validation: calibration/holdout on the CDNOW sample against the published figures,
+tracking against lifetimes, model comparison (fixtures in tests/conftest.py)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from kit import CDNOW_CAL_END, CDNOW_END
+from kit import lifetimes_quietly as _lifetimes
+
+from workbench import clv as wc
+
+
+def test_cdnow_sample_matches_the_paper(cdnow_cal, cdnow_cal_holdout):
+    assert len(cdnow_cal) == 2357
+    assert cdnow_cal["frequency"].sum() == 2457  # repeat purchases in the 39 calibration weeks
+    assert cdnow_cal_holdout["frequency_holdout"].sum() == 1882
+    first = cdnow_cal.loc["0001"]
+    assert (first["frequency"], round(first["recency"], 2), round(first["T"], 2)) == (2, 30.43, 38.86)
+
+
+def test_cdnow_tracking_week_78(cdnow_models, cdnow_sample_tx):
+    weekly = cdnow_models["bgnbd"]
+    track = wc.tracking(weekly, cdnow_sample_tx, CDNOW_CAL_END, CDNOW_END, freq="D", step_days=7)
+    assert len(track) == 78
+    last = track.iloc[-1]
+    assert last["step"] == 78 and last["date"] == pd.Timestamp(CDNOW_END)
+    assert last["actual"] == 4339
+    assert last["predicted"] == pytest.approx(4339, rel=0.05)
+    assert track.loc[track["step"] == 39, "actual"].item() == 2457
+    assert (track["period"] == "calibration").sum() == 39
+
+
+def test_tracking_matches_lifetimes_expected_cumulative_transactions(cdnow_cal_holdout, cdnow_sample_tx):
+    """Independent check of the convolution against lifetimes' (slow, date-looping) implementation."""
+    ch = cdnow_cal_holdout.copy()
+    ch[["recency_cal", "T_cal"]] *= 7.0  # back to days
+    daily = wc.fit_clv(wc.calibration_summary(ch), spend_model=None, time_unit="D")
+    ours = wc.tracking(daily, cdnow_sample_tx, CDNOW_CAL_END, CDNOW_END, step_days=1)
+    tx = cdnow_sample_tx.rename(columns={"member_id": "id", "ordered_at": "date"})[["id", "date"]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = _lifetimes().utils.expected_cumulative_transactions(
+            daily.purchase_fitter, tx, "date", "id", 546
+        )
+    np.testing.assert_array_equal(ours["actual"].to_numpy()[[272, 545]], ref["actual"].to_numpy()[[272, 545]])
+    np.testing.assert_allclose(
+        ours["predicted"].to_numpy()[[272, 545]], ref["predicted"].to_numpy()[[272, 545]], rtol=0.01
+    )
+
+
+def test_cdnow_holdout_validation(cdnow_models, cdnow_cal_holdout):
+    comp = wc.holdout_comparison(cdnow_models["bgnbd"], cdnow_cal_holdout)
+    metrics = wc.holdout_metrics(comp)
+    assert metrics["actual_total"] == 1882
+    a, p = comp["actual"].to_numpy(), comp["predicted"].to_numpy()
+    assert metrics["predicted_total"] == pytest.approx(p.sum())
+    assert metrics["total_error_pct"] == pytest.approx(p.sum() / a.sum() - 1)
+    assert metrics["mae"] == pytest.approx(np.abs(p - a).mean())
+    assert metrics["correlation"] == pytest.approx(np.corrcoef(a, p)[0, 1])
+    buckets = wc.frequency_buckets(comp, max_frequency=7)
+    assert buckets["frequency_cal"].tolist() == ["0", "1", "2", "3", "4", "5", "6", "7+"]
+    assert buckets["members"].sum() == 2357
+    ref = comp.groupby(comp["frequency_cal"].clip(upper=7))["actual"].mean().to_numpy()
+    np.testing.assert_allclose(buckets["actual"].to_numpy(), ref)
+    # the paper's conditional expectations: members with no repeat purchase bought 0.24 on average
+    assert buckets.loc[0, "actual"] == pytest.approx(0.237, abs=0.001)
+
+
+def test_compare_purchase_models_cdnow(cdnow_cal_holdout):
+    table, fitted = wc.compare_purchase_models(cdnow_cal_holdout, time_unit="W")
+    assert table["model"].tolist() == list(wc.PURCHASE_MODELS)
+    assert set(fitted) == set(wc.PURCHASE_MODELS)
+    bg = table.set_index("model").loc["bgnbd"]
+    assert bg["log_likelihood"] == pytest.approx(-9582.4, abs=0.1)
+    assert bg["aic"] == pytest.approx(2 * 4 + 2 * 9582.43, abs=0.2)
+    assert (table["actual_total"] == 1882).all()

@@ -1,0 +1,161 @@
+"""Plain helpers and constants that test files of more than one room (or several files of one room) share.
+
+Fixtures live in the conftest.py files (``tests/conftest.py`` for those of several rooms, ``tests/<room>/``
+for one room's); the report run helpers are in ``report_kit.py``. Importable as ``kit`` because pyproject
+sets ``pythonpath = ["tests"]``.
+
+* ``write_text_file``: a text file in a given encoding (the data loader, ``workbench validate``);
+* ``taiwan_export`` / ``TAIWAN_COLUMNS``: the demo log as a Taiwanese POS/Excel export;
+* ``params_file``: a params file with a ``data:`` block (``DataParams``, ``workbench validate``);
+* ``small_kpi_log``: the three-member log of the KPI tests (``workbench.kpis``, ``workbench.text.overview``);
+* ``lifetimes_quietly``, ``CDNOW_CAL_END``, ``CDNOW_END``: the CLV tests' reference library and CDNOW split;
+* ``tier_program``: the Member / Silver / Gold programme of the tier tests, with changes;
+* ``HILLSTROM_*`` / ``hillstrom_row``: the Hillstrom e-mail experiment's arms, metrics and result rows.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+
+# --------------------------------------------------------------------------------------------- data
+
+
+def write_text_file(path, text: str, encoding: str = "utf-8"):
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def taiwan_export(tx: pd.DataFrame) -> pd.DataFrame:
+    """The demo log as a Taiwanese POS/Excel export: Chinese headers, ROC dates, NT$ text amounts."""
+    when = tx["ordered_at"]
+    roc = (when.dt.year - 1911).astype("str") + when.dt.strftime("/%m/%d %H:%M:%S")
+    amount = tx["amount"].to_numpy()
+    pos = [f"NT${abs(a):,.0f}" for a in amount]
+    # returns both ways: accounting parentheses and a leading minus
+    money = [
+        f"({p})" if a < 0 and i % 2 else (f"-{p}" if a < 0 else p)
+        for i, (a, p) in enumerate(zip(amount, pos, strict=True))
+    ]
+    return pd.DataFrame(
+        {
+            "訂單編號": tx["order_id"],
+            "會員編號": tx["member_id"],
+            "交易日期": roc,
+            "金額": money,
+            "折扣": [f"NT${d:,.0f}" for d in tx["discount"]],
+            "通路": tx["channel"].astype("str").map({"store": "門市", "online": "網路商店"}),
+            "門市": tx["store"].astype("str"),
+        }
+    )
+
+
+def params_file(tmp_path, data: str, name: str = "common.yaml"):
+    """``tmp_path/params/<name>``: month, language and the YAML text ``data`` (a ``data:`` block)."""
+    folder = tmp_path / "params"
+    folder.mkdir(exist_ok=True)
+    path = folder / name
+    path.write_text("month: '2026-10'\nlanguage: zh-TW\n" + data, encoding="utf-8")
+    return path
+
+
+TAIWAN_COLUMNS = {
+    "member_id": "會員編號",
+    "ordered_at": "交易日期",
+    "amount": "金額",
+    "order_id": "訂單編號",
+    "discount": "折扣",
+    "channel": "通路",
+    "store": "門市",
+}
+
+
+# --------------------------------------------------------------------------------------------- KPIs
+
+
+def small_kpi_log() -> pd.DataFrame:
+    """Three members over three months, with an order of two lines, a return and a cross-month order."""
+    from workbench.schema import finalize_transactions
+
+    rows = [
+        # member A: first purchase in January (order of two lines), again in February, return in March
+        ("A", "2026-01-05 10:00", 100.0, "o1", "store", 0.0),
+        ("A", "2026-01-05 10:00", 50.0, "o1", "store", 10.0),
+        ("A", "2026-02-10 12:00", 200.0, "o2", "online", 0.0),
+        ("A", "2026-03-01 09:00", -50.0, "o1-R", "store", 0.0),
+        # member B: first purchase in February, again in March (two orders)
+        ("B", "2026-02-20 15:00", 300.0, "o3", "online", 30.0),
+        ("B", "2026-03-03 11:00", 80.0, "o4", "store", 0.0),
+        ("B", "2026-03-25 18:00", 120.0, "o5", "online", 0.0),
+        # member C: only in March
+        ("C", "2026-03-30 20:00", 400.0, "o6", "store", 0.0),
+        # after the report month: ignored
+        ("A", "2026-04-01 00:00", 999.0, "o7", "store", 0.0),
+    ]
+    frame = pd.DataFrame(
+        rows, columns=["member_id", "ordered_at", "amount", "order_id", "channel", "discount"]
+    )
+    return finalize_transactions(frame)
+
+
+# --------------------------------------------------------------------------------------------- CLV
+
+CDNOW_CAL_END, CDNOW_END = "1997-09-30", "1998-06-30"
+
+
+def lifetimes_quietly():
+    """The ``lifetimes`` package (the reference implementation), imported with its warnings silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import lifetimes
+        import lifetimes.utils
+    return lifetimes
+
+
+# --------------------------------------------------------------------------------------------- tiers
+
+TIER_BASE = {
+    "tiers": [
+        {"name": "Member", "upgrade": 0},
+        {
+            "name": "Silver",
+            "upgrade": 10000,
+            "renewal": 8000,
+            "benefits": {"birthday_voucher": 200, "member_day_multiplier": 2, "discount": 0.03},
+        },
+        {
+            "name": "Gold",
+            "upgrade": 30000,
+            "renewal": 24000,
+            "benefits": {"birthday_voucher": 500, "member_day_multiplier": 3, "gift": 300, "discount": 0.05},
+        },
+    ],
+    "costs": {"voucher_redemption": 0.5, "point_value": 0.01, "member_day_share": 0.2},
+}
+
+
+def tier_program(**changes):
+    """``TierProgram.from_dict`` of ``TIER_BASE`` with top-level ``changes`` and per-tier ``tier_changes``."""
+    from workbench.tiers import TierProgram
+
+    spec = {**TIER_BASE, "tiers": [dict(t) for t in TIER_BASE["tiers"]]}
+    tier_changes = changes.pop("tier_changes", {})
+    for t in spec["tiers"]:
+        t.update(tier_changes.get(t["name"], {}))
+    spec.update(changes)
+    return TierProgram.from_dict(spec)
+
+
+# --------------------------------------------------------------------------------------------- experiments
+
+HILLSTROM_CONTROL = "No E-Mail"
+HILLSTROM_ARMS = ("Mens E-Mail", "Womens E-Mail")
+HILLSTROM_METRICS = {"visit": "binary", "conversion": "binary", "spend": "continuous"}
+
+
+def hillstrom_row(result, arm, metric):
+    """The one row of an ``analyze`` result for ``arm`` and ``metric``."""
+    r = result[(result["arm"] == arm) & (result["metric"] == metric)]
+    assert len(r) == 1
+    return r.iloc[0]

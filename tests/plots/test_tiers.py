@@ -1,0 +1,52 @@
+"""workbench.plots.tiers: thresholds, heatmaps, migration, Pareto curve and history drawn from the data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from kit import tier_program as program
+
+from workbench.tiers import simulate, sweep
+
+
+def test_plots_draw_thresholds_heatmaps_migration_and_pareto(rng):
+    from workbench.plots import tiers as plots
+    from workbench.tiers import threshold_grid
+
+    spend = pd.Series(np.round(rng.lognormal(8.5, 1.2, 3000)))
+    prog = program()
+    ax = plots.spend_distribution(spend, prog, lang="en")
+    assert [line.get_xdata()[0] for line in ax.lines] == [10000, 8000, 30000, 24000]
+    assert ax.get_title() == "Annual spend per member and tier thresholds"
+    assert sum(p.get_height() for p in ax.patches) == (spend > 0).sum()
+    grid = sweep(
+        spend,
+        prog,
+        x=("Silver", threshold_grid(spend, 0.5, 0.9, 8)),
+        y=("Gold", threshold_grid(spend, 0.8, 0.99, 6)),
+    )
+    ax = plots.sweep_heatmap(grid, "share_Gold", lang="zh-TW", mark=(10000, 30000))
+    assert ax.get_title() == "Gold 會員占比" and ax.get_xlabel() == "Silver 升等門檻"
+    shown = ax.images[0].get_array()
+    assert shown.shape == (6, 8)
+    np.testing.assert_allclose(
+        shown.filled(np.nan), grid.pivot(index="y_threshold", columns="x_threshold", values="share_Gold")
+    )
+    sim = simulate(spend, prog, current=pd.Series("Silver", index=spend.index))
+    ax = plots.migration_matrix(sim.migration, lang="en")
+    texts = [tx.get_text() for tx in ax.texts]
+    assert texts[3].split("\n")[0] == f"{sim.migration.loc['Silver', 'Member']:,}"
+    ax = plots.pareto_curve(spend, prog, lang="en")
+    x, y = ax.lines[2].get_data()  # the Silver point
+    assert x[0] == pytest.approx((spend >= 10000).mean())
+    assert y[0] == pytest.approx(spend[spend >= 10000].sum() / spend.sum())
+    table = pd.DataFrame(
+        {"Member": [5, 4, 3], "Silver": [1, 2, 3], "Gold": [0, 1, 1]}, index=["2026-08", "2026-09", "2026-10"]
+    )
+    ax = plots.tier_history(table, lang="en")
+    top = ax.collections[1].get_paths()[0].vertices[:, 1].max()
+    assert top == 4  # Silver + Gold in the last month, entry tier left out
+    assert [tx.get_text() for tx in ax.get_legend().get_texts()] == ["Silver", "Gold"]
+    ax = plots.tier_shares(sim.summary, lang="en")
+    assert [p.get_height() for p in ax.patches[:3]] == pytest.approx(sim.summary["share"].iloc[:3].tolist())

@@ -1,0 +1,22 @@
+"""workbench.report.fingerprint: a source that is not a file is fingerprinted by its canonical frame."""
+
+from __future__ import annotations
+
+
+def test_fingerprint_of_a_non_file_source_hashes_the_canonical_frame(tmp_path, cdnow):
+    from workbench.report import fingerprint_inputs, frame_sha256, load_plan
+
+    for sub in ("params", "notebooks"):
+        (tmp_path / sub).mkdir()
+    (tmp_path / "params" / "common.yaml").write_text("data: {transactions: cdnow}\nmonth: '1998-06'\n")
+    (tmp_path / "params" / "report.yaml").write_text("notebooks: []\n")
+    fp = fingerprint_inputs(load_plan(tmp_path / "params"))
+    assert fp["inputs"]["transactions"] == {
+        "source": "cdnow",
+        "rows": len(cdnow),
+        "sha256": frame_sha256(cdnow),
+    }
+    changed = cdnow.copy()
+    changed.loc[changed.index[0], "amount"] += 0.01
+    assert frame_sha256(changed) != frame_sha256(cdnow)
+    assert frame_sha256(cdnow.copy()) == frame_sha256(cdnow)

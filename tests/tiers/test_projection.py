@@ -1,0 +1,108 @@
+"""workbench.tiers.projection: seeded, reproducible projections that match lifetimes' expectations, and
+the averaged simulation of several draws."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from kit import tier_program as program
+
+from workbench.clv import prob_alive
+from workbench.tiers import project_spend, simulate
+
+
+def probability_alive(summary, params):
+    """BG/NBD P(alive) of the CLV room, on a summary frame."""
+    return prob_alive("bgnbd", params, summary["frequency"], summary["recency"], summary["T"])
+
+
+PURCHASE = {"r": 0.75, "alpha": 20.0, "a": 0.8, "b": 6.0}
+
+
+SPEND = {"p": 6.0, "q": 4.0, "v": 750.0}
+
+
+PROFILES = pd.DataFrame(
+    {"frequency": [0, 2, 10, 10], "recency": [0, 100, 600, 480], "T": [300, 400, 700, 700]},
+    index=["new", "light", "loyal", "lapsing"],
+).assign(monetary_value=[0.0, 900.0, 1600.0, 1200.0])
+
+
+def test_projection_seeded_and_reproducible():
+    a = project_spend(PROFILES, PURCHASE, SPEND, seed=7)
+    b = project_spend(PROFILES, PURCHASE, SPEND, seed=7)
+    pd.testing.assert_frame_equal(a, b)
+    big = PROFILES.loc[PROFILES.index.repeat(500)]
+    c = project_spend(big, PURCHASE, SPEND, seed=8)
+    assert not c["spend"].equals(project_spend(big, PURCHASE, SPEND, seed=9)["spend"])
+
+
+def test_projection_matches_lifetimes_expectations():
+    from lifetimes import BetaGeoFitter, GammaGammaFitter
+
+    bg = BetaGeoFitter()
+    bg.params_ = pd.Series(PURCHASE)
+    gg = GammaGammaFitter()
+    gg.params_ = pd.Series(SPEND)
+    f, r, t = PROFILES["frequency"], PROFILES["recency"], PROFILES["T"]
+    np.testing.assert_allclose(
+        probability_alive(PROFILES, PURCHASE), bg.conditional_probability_alive(f, r, t)
+    )
+    reps = 40_000
+    big = PROFILES.loc[PROFILES.index.repeat(reps)]
+    draws = project_spend(big, PURCHASE, SPEND, horizon=365, seed=3)
+    by = draws.groupby(level=0, sort=False)
+    exp_n = bg.conditional_expected_number_of_purchases_up_to_time(365, f, r, t)
+    gg_mean = np.where(
+        f > 0, gg.conditional_expected_average_profit(f, PROFILES["monetary_value"]), 6.0 * 750 / 3
+    )
+    mean_n, se_n = by["purchases"].mean(), by["purchases"].std() / np.sqrt(reps)
+    mean_s, se_s = by["spend"].mean(), by["spend"].std() / np.sqrt(reps)
+    # standard errors floored at what a Poisson count with the expected mean would give (guards profiles whose
+    # draws are almost all zero)
+    se_n = np.maximum(se_n, np.sqrt(exp_n.to_numpy() / reps))
+    se_s = np.maximum(se_s, gg_mean * np.sqrt(2 * exp_n.to_numpy() / reps))
+    assert np.all(np.abs(mean_n - exp_n.to_numpy()) < 4 * se_n)
+    assert np.all(np.abs(mean_s - exp_n.to_numpy() * gg_mean) < 4 * se_s)
+    assert by["alive"].mean().to_numpy() == pytest.approx(bg.conditional_probability_alive(f, r, t), abs=0.01)
+
+
+def test_simulate_projection_averages_seeded_draws():
+    from workbench.tiers import draw_seeds, simulate_projection
+
+    base = PROFILES.loc[PROFILES.index.repeat(300)]
+    base.index = [f"{i:05d}" for i in range(len(base))]
+    prog = program(
+        tier_changes={
+            "Silver": {"upgrade": 3000, "renewal": 2000},
+            "Gold": {"upgrade": 12000, "renewal": 9000},
+        }
+    )
+    current = pd.Series("Silver", index=base.index)
+    res = simulate_projection(base, PURCHASE, SPEND, prog, current=current, seed=5, draws=4)
+    seeds = draw_seeds(5, 4)
+    assert res.seeds == seeds and len(set(seeds)) == 4
+    sims = [
+        simulate(project_spend(base, PURCHASE, SPEND, seed=s)["spend"], prog, current=current) for s in seeds
+    ]
+    shares = np.array([s.summary.loc["Gold", "share"] for s in sims])
+    assert res.summary.loc["Gold", "share"] == pytest.approx(shares.mean())
+    assert res.intervals.loc["Gold", "share_low"] == pytest.approx(np.quantile(shares, 0.05))
+    np.testing.assert_allclose(res.migration, sum(s.migration for s in sims) / 4)
+    again = simulate_projection(base, PURCHASE, SPEND, prog, current=current, seed=5, draws=4)
+    pd.testing.assert_frame_equal(res.summary, again.summary)
+    assert shares.std() > 0  # the draws differ
+
+
+def test_projection_stream_independent_of_the_demo_generator(demo):
+    """The demo is generated with default_rng(42); a projection with seed 42 must not reuse its uniforms
+    (they set the members' join times, so alive draws would correlate with T)."""
+    from workbench.summary import member_summary
+
+    summ = member_summary(demo.transactions, "2026-10-31", freq="D")
+    truth_bg = {k: demo.truth["bgnbd"][k] for k in ("r", "alpha", "a", "b")}
+    truth_gg = {k: demo.truth["gamma_gamma"][k] for k in ("p", "q", "v")}
+    p = probability_alive(summ, truth_bg)
+    alive = project_spend(summ, truth_bg, truth_gg, seed=42)["alive"].sum()
+    assert abs(alive - p.sum()) < 4 * np.sqrt((p * (1 - p)).sum())
