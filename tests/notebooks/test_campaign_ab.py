@@ -20,10 +20,10 @@ def test_notebook_runs_on_small_demo(tmp_path, language):
 
     demo = generate_demo(3000, seed=7)
     demo.write(tmp_path / "data")
-    params = {
+    files = {
         name: str(tmp_path / "data" / f"{name}.parquet") for name in ("transactions", "members", "campaign")
     }
-    params["truth"] = str(tmp_path / "data" / "truth.json")
+    params = {"data": {**files, "truth": str(tmp_path / "data" / "truth.json")}}
     out = tmp_path / "out.ipynb"
     papermill.execute_notebook(
         str(NOTEBOOK),

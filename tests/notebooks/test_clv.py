@@ -38,10 +38,10 @@ def test_notebook_runs_on_small_demo(tmp_path, language):
 
     demo = generate_demo(3000, seed=7)
     demo.write(tmp_path / "data")
-    params = {
+    files = {
         name: str(tmp_path / "data" / f"{name}.parquet") for name in ("transactions", "members", "campaign")
     }
-    params["truth"] = str(tmp_path / "data" / "truth.json")
+    params = {"data": {**files, "truth": str(tmp_path / "data" / "truth.json")}}
     audience = tmp_path / "audience" if language == "zh-TW" else ""
     out = tmp_path / "out.ipynb"
     papermill.execute_notebook(

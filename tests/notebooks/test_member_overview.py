@@ -37,8 +37,9 @@ def test_notebook_committed_clean_and_params_declared():
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert all(not c["outputs"] and c["execution_count"] is None for c in code)
     declared = _parameters_cell(NOTEBOOK)
-    contract = ("month", "language", "currency", "seed", "transactions", "members", "campaign", "truth")
-    assert set(contract) | {"audience_dir"} <= set(declared)
+    from workbench.report import CONTRACT_PARAMETERS
+
+    assert set(CONTRACT_PARAMETERS) <= set(declared)
     params = yaml.safe_load((REPO / "params" / "member_overview.yaml").read_text(encoding="utf-8"))
     for key, value in params.items():
         assert key in declared, key
@@ -84,10 +85,12 @@ def _run(tmp_path: Path, demo, language: str, audience_dir: str = "") -> dict:
     params = {
         "month": MONTH,
         "language": language,
-        "transactions": str(data / "transactions.parquet"),
-        "members": str(data / "members.parquet"),
-        "campaign": str(data / "campaign.parquet"),
-        "truth": str(data / "truth.json"),
+        "data": {
+            "transactions": str(data / "transactions.parquet"),
+            "members": str(data / "members.parquet"),
+            "campaign": str(data / "campaign.parquet"),
+            "truth": str(data / "truth.json"),
+        },
         "audience_dir": audience_dir,
         # small, non-default params: the notebook must use them
         "rfm_bins": 4,

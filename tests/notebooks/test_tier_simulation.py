@@ -19,7 +19,10 @@ def test_notebook_runs_on_small_demo(tmp_path):
     nb = Path(__file__).resolve().parents[2] / "notebooks" / "tier_simulation.ipynb"
     out = tmp_path / "out.ipynb"
     params = {
-        name: str(tmp_path / "data" / f"{name}.parquet") for name in ("transactions", "members", "campaign")
+        "data": {
+            name: str(tmp_path / "data" / f"{name}.parquet")
+            for name in ("transactions", "members", "campaign")
+        }
     }
     papermill.execute_notebook(
         str(nb),

@@ -65,11 +65,10 @@ def test_plan_merges_common_notebook_params_and_month(project):
     assert [(r.name, r.timeout) for r in plan.notebooks] == [("summary", 60), ("counts", 30)]
     counts = plan.notebooks[1].parameters
     assert counts["month"] == "2026-09"  # --month wins over common.yaml
-    assert counts["transactions"] == "../data/tx.csv"  # rewritten relative to notebooks/
-    assert counts["members"] == "" and counts["audience_dir"] == ""
+    assert counts["data"]["transactions"] == "../data/tx.csv"  # rewritten relative to notebooks/
+    assert counts["data"]["members"] == "" and counts["audience_dir"] == ""
+    assert counts["data"]["timezone"] == "Asia/Taipei" and counts["data"]["columns"] == {}
     assert counts["fail"] is False and counts["sleep_seconds"] == 0
-    # data options the fixture notebooks do not declare are not injected
-    assert "timezone" not in counts and "columns" not in counts
     assert set(CONTRACT_PARAMETERS) <= set(counts)
     assert plan.input_files() == {"transactions": (project / "data" / "tx.csv").resolve()}
     assert load_plan(project / "params").month == "2026-10"  # from common.yaml
@@ -174,9 +173,9 @@ def test_invalid_params_name_file_and_key(project, file, text, match):
 def test_notebook_must_declare_the_contract_parameters(project):
     path = project / "notebooks" / "counts.ipynb"
     nb = json.loads(path.read_text(encoding="utf-8"))
-    nb["cells"][0]["source"] = [line for line in nb["cells"][0]["source"] if not line.startswith("truth")]
+    nb["cells"][0]["source"] = [line for line in nb["cells"][0]["source"] if not line.startswith("data")]
     path.write_text(json.dumps(nb), encoding="utf-8")
-    with pytest.raises(ParamsError, match=r"counts\.ipynb: parameters cell does not declare 'truth'"):
+    with pytest.raises(ParamsError, match=r"counts\.ipynb: parameters cell does not declare 'data'"):
         load_plan(project / "params")
 
 
@@ -226,7 +225,7 @@ def test_project_params_are_valid():
     plan = load_plan(REPO / "params", month="2026-10")
     assert plan.common.language == "zh-TW" and plan.common.seed == 42 and plan.common.data.currency == "TWD"
     for run in plan.notebooks:
-        assert run.parameters["transactions"] == "../data/demo/transactions.parquet"
+        assert run.parameters["data"]["transactions"] == "../data/demo/transactions.parquet"
         assert run.parameters["month"] == "2026-10"
 
 

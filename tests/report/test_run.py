@@ -58,7 +58,7 @@ def test_good_run_publishes_code_free_html_and_index(first_run, capsys):
     assert by_name["counts"]["headlines"] == {"active members": figures["active members"]}
     params = by_name["summary"]["parameters"]
     assert params["month"] == MONTH and params["language"] == "en" and params["seed"] == 7
-    assert params["transactions"] == "../data/tx.csv"  # relative to notebooks/, papermill's cwd
+    assert params["data"]["transactions"] == "../data/tx.csv"  # relative to notebooks/, papermill's cwd
     sha = hashlib.sha256((root / "data" / "tx.csv").read_bytes()).hexdigest()
     assert run_json["data_fingerprint"]["inputs"]["transactions"]["sha256"] == sha
     assert run_json["versions"]["pandas"] and run_json["versions"]["papermill"]
