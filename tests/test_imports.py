@@ -36,7 +36,7 @@ LAYERS: dict[str, int] = {
     "locales": 4,
 }
 PRESENTATION = ("i18n", "text", "plots", "widgets", "notebook", "report", "cli", "locales")
-SUBPACKAGES = ("data", "summary", "clv", "tiers", "experiments", "i18n", "text", "report")
+SUBPACKAGES = ("data", "summary", "audience", "clv", "tiers", "experiments", "i18n", "text", "report")
 
 
 def _module_name(path: Path) -> str:

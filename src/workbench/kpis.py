@@ -121,18 +121,30 @@ class TransactionLog:
     by ``workbench.data.load_transactions``). Two relations are built once and shared by ``monthly_kpis`` and
     ``workbench.segments.member_features``:
 
-    * ``rows``: ``member_id, ordered_at, amount, order_id, channel, discount`` of rows before the end of
-      ``month`` (``order_id``/``channel`` NULL and ``discount`` 0 when the columns are absent);
+    * ``rows``: ``member_id, ordered_at, amount, order_id, channel, discount, store`` of rows before the end
+      of ``month`` (``order_id``/``channel``/``store`` NULL and ``discount`` 0 when the columns are absent);
     * ``orders``: one row per purchase order (``member_id, order_at, amount, promo``): purchase rows
       (``amount >= 0``) grouped by ``member_id`` and ``order_id``; rows without an order id are an order
       each; ``order_at`` is the first row's time, ``promo`` whether any row had ``discount > 0``.
 
+    ``end`` (optional) ends the log earlier than the month's end: the exclusive instant up to which rows are
+    kept, within the month (``workbench.audience.member_attributes`` uses the day after its ``as_of``, so
+    member types as of a month's last day are exactly the overview's).
+
     Use as a context manager (or call ``close()``).
     """
 
-    def __init__(self, transactions, month):
+    def __init__(self, transactions, month, *, end=None):
         self.month = pd.Period(month, freq="M")
         self.start, self.end = month_bounds(self.month)
+        if end is not None:
+            end = pd.Timestamp(end).as_unit("us")
+            if not self.start < end <= self.end:
+                raise ArgumentError(
+                    f"TransactionLog: end must lie in month {self.month} (after {self.start}, at most "
+                    f"{self.end}); got {end}"
+                )
+            self.end = end
         self.con = duckdb.connect(config={"preserve_insertion_order": False})
         try:
             self._build(transactions)
@@ -151,7 +163,7 @@ class TransactionLog:
             transactions = load_transactions(path)
         if isinstance(transactions, pd.DataFrame):
             columns = list(transactions.columns)
-            keep = [c for c in (*REQUIRED, "order_id", "channel", "discount") if c in columns]
+            keep = [c for c in (*REQUIRED, "order_id", "channel", "discount", "store") if c in columns]
             if all(c in columns for c in REQUIRED):
                 self.con.register("source_", pa.Table.from_pandas(transactions[keep], preserve_index=False))
             source = "source_"
@@ -167,14 +179,16 @@ class TransactionLog:
         self.has_order_id = "order_id" in columns
         self.has_channel = "channel" in columns
         self.has_discount = "discount" in columns
+        self.has_store = "store" in columns
         order_id = "CAST(order_id AS VARCHAR)" if self.has_order_id else "CAST(NULL AS VARCHAR)"
         channel = "CAST(channel AS VARCHAR)" if self.has_channel else "CAST(NULL AS VARCHAR)"
         discount = "coalesce(CAST(discount AS DOUBLE), 0)" if self.has_discount else "CAST(0 AS DOUBLE)"
+        store = "CAST(store AS VARCHAR)" if self.has_store else "CAST(NULL AS VARCHAR)"
         self.con.sql(
             f"""CREATE TEMP VIEW rows AS
             SELECT CAST(member_id AS VARCHAR) AS member_id, CAST(ordered_at AS TIMESTAMP) AS ordered_at,
                    CAST(amount AS DOUBLE) AS amount, {order_id} AS order_id, {channel} AS channel,
-                   {discount} AS discount
+                   {discount} AS discount, {store} AS store
             FROM {source} WHERE ordered_at < {timestamp_sql(self.end)}"""
         )
         self.con.sql(orders_sql("rows", has_order_id=self.has_order_id))

@@ -6,7 +6,8 @@ Public names:
   frame of ``workbench.schema``, validated (``DataValidationError`` lists every problem with its rows);
 * ``DataParams``: the ``data:`` block of a params file (one class for ``workbench validate`` and the report);
 * ``describe_transactions``: facts about a loaded frame (rows, members, dates, returns, channels);
-* ``read_members``: the members table (``member_id``, ``joined_at``);
+* ``read_members`` / ``read_assignments``: the members table (contact columns only on request) and a campaign's
+  assignment list, read and validated like the transactions;
 * ``generate_demo`` / ``load_cdnow``: the synthetic demo brand and the real CDNOW log.
 """
 
@@ -24,13 +25,14 @@ from workbench.data.demo import (
 )
 from workbench.data.describe import describe_transactions
 from workbench.data.loader import load_transactions
-from workbench.data.members import read_members
+from workbench.data.members import CONTACT_COLUMNS, read_assignments, read_members
 from workbench.data.params import DataParams
 from workbench.data.parsing import CHANNEL_LABELS, channel_of, parse_amounts, parse_dates
 from workbench.data.validation import DataValidationError, Problem
 
 __all__ = [
     "CHANNEL_LABELS",
+    "CONTACT_COLUMNS",
     "DEMO_END",
     "DEMO_LATEST_MONTH",
     "DEMO_START",
@@ -49,5 +51,6 @@ __all__ = [
     "load_transactions",
     "parse_amounts",
     "parse_dates",
+    "read_assignments",
     "read_members",
 ]

@@ -51,14 +51,15 @@ class Problem:
 
 
 class DataValidationError(WorkbenchError, ValueError):
-    """Input data failed validation; ``problems`` lists every problem found, ``source`` names the input."""
+    """Input data failed validation; ``problems`` lists every problem found, ``source`` names the input,
+    ``what`` the kind of table (``"the transactions"``, ``"the campaign assignment list"``)."""
 
-    def __init__(self, source: str, problems: list[Problem], convention: str = ""):
+    def __init__(self, source: str, problems: list[Problem], convention: str = "", *, what: str = "the transactions"):
         self.source = source
         self.problems = list(problems)
         self.convention = convention
         n = len(self.problems)
-        head = f"{source}: {n} problem{'s' if n != 1 else ''} found in the transactions"
+        head = f"{source}: {n} problem{'s' if n != 1 else ''} found in {what}"
         if convention and any(p.rows for p in self.problems):
             head += f" ({convention})"
         super().__init__(head + ":\n" + "\n".join(f"  - {p.message}" for p in self.problems))
