@@ -63,6 +63,23 @@ SYMBOLS: dict[str, str] = {
 }
 """How ``AudienceRule.describe`` writes each operator (the report passes its own words)."""
 _ORDERED = ("lt", "le", "gt", "ge", "between", "top_share")
+# other spellings of the operators, for "did you mean"
+_SPELLINGS = {
+    "gte": "ge",
+    "lte": "le",
+    "neq": "ne",
+    "equals": "eq",
+    "nin": "not_in",
+    "top": "top_share",
+    ">=": "ge",
+    "<=": "le",
+    ">": "gt",
+    "<": "lt",
+    "=": "eq",
+    "==": "eq",
+    "!=": "ne",
+    "range": "between",
+}
 
 
 class AudienceRuleError(SettingsError):
@@ -147,7 +164,8 @@ class AudienceRule:
         allowed = ("attr", *OPERATORS)
         for key in mapping:
             if key not in allowed:
-                close = difflib.get_close_matches(str(key), [*allowed, *COMBINATIONS], n=1)
+                close = [_SPELLINGS[key]] if key in _SPELLINGS else []
+                close = close or difflib.get_close_matches(str(key), [*allowed, *COMBINATIONS], n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 raise AudienceRuleError(
                     path, f": unknown key {key!r}{hint}; allowed keys: all, any, not, {', '.join(allowed)}"
