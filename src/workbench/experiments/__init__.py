@@ -4,7 +4,8 @@
   relative lift, CUPED/OLS adjustment), one tidy row per arm and metric;
 * ``srm_check``, ``adjust_pvalues``, ``segment_effects``;
 * ``sample_size``, ``minimum_detectable_effect``, ``assign_arms``, ``balance_table``: design;
-* ``campaign_outcomes``: outcomes of assigned members measured from the log;
+* ``campaign_outcomes``, ``campaign_frame``, ``load_campaign``: outcomes and covariates of assigned members
+  measured from the log; ``CampaignCosts`` / ``add_costs``: what each arm cost, from params;
 * ``campaign_economics``: cost, margin and ROI per arm with bootstrap intervals, the verdict, the policy;
 * ``CampaignSettings`` + ``analyze_campaign``: the whole analysis of one campaign.
 """
@@ -24,6 +25,7 @@ from workbench.experiments.campaign import (
     revenue_mde,
     write_policy_audience,
 )
+from workbench.experiments.costs import ArmCost, CampaignCosts, add_costs
 from workbench.experiments.design import (
     PowerDesign,
     assign_arms,
@@ -31,7 +33,13 @@ from workbench.experiments.design import (
     minimum_detectable_effect,
     sample_size,
 )
-from workbench.experiments.outcomes import campaign_outcomes
+from workbench.experiments.outcomes import (
+    OUTCOME_COLUMNS,
+    CampaignData,
+    campaign_frame,
+    campaign_outcomes,
+    load_campaign,
+)
 from workbench.experiments.roi import CampaignEconomics, Verdict, campaign_economics, policy_bins
 from workbench.experiments.segments import segment_effects
 from workbench.experiments.stats import (
@@ -46,14 +54,19 @@ from workbench.experiments.stats import (
 
 __all__ = [
     "DEFAULT_METRICS",
+    "OUTCOME_COLUMNS",
     "RESULT_COLUMNS",
+    "ArmCost",
     "CampaignAnalysis",
+    "CampaignCosts",
+    "CampaignData",
     "CampaignEconomics",
     "CampaignSettings",
     "Effect",
     "PowerDesign",
     "SampleStats",
     "Verdict",
+    "add_costs",
     "adjust_pvalues",
     "analyze",
     "analyze_campaign",
@@ -61,7 +74,9 @@ __all__ = [
     "assign_arms",
     "balance_table",
     "campaign_economics",
+    "campaign_frame",
     "campaign_outcomes",
+    "load_campaign",
     "minimum_detectable_effect",
     "percentile_ci",
     "poisson_bootstrap",
