@@ -128,7 +128,9 @@ def _kept(values: pd.Series, column: str, col: Collector):
     return values
 
 
-def read_members(source, *, contacts: bool = False, member_id_width: int | None = None) -> pd.DataFrame | None:
+def read_members(
+    source, *, contacts: bool = False, member_id_width: int | None = None
+) -> pd.DataFrame | None:
     """The members table: ``MEMBER_COLUMNS`` present in it (plus ``CONTACT_COLUMNS`` with ``contacts``).
 
     Parameters

@@ -54,7 +54,9 @@ class DataValidationError(WorkbenchError, ValueError):
     """Input data failed validation; ``problems`` lists every problem found, ``source`` names the input,
     ``what`` the kind of table (``"the transactions"``, ``"the campaign assignment list"``)."""
 
-    def __init__(self, source: str, problems: list[Problem], convention: str = "", *, what: str = "the transactions"):
+    def __init__(
+        self, source: str, problems: list[Problem], convention: str = "", *, what: str = "the transactions"
+    ):
         self.source = source
         self.problems = list(problems)
         self.convention = convention

@@ -6,6 +6,9 @@
 * ``sample_size``, ``minimum_detectable_effect``, ``assign_arms``, ``balance_table``: design;
 * ``campaign_outcomes``, ``campaign_frame``, ``load_campaign``: outcomes and covariates of assigned members
   measured from the log; ``CampaignCosts`` / ``add_costs``: what each arm cost, from params;
+* ``CampaignPlan`` + ``plan_campaign``: a campaign designed from member attributes (audience, arms, stratified
+  assignment, power, budget); ``write_campaign_files``: its assignment list and send lists (SMS, EDM, LINE,
+  Meta) into ``audience_dir``;
 * ``campaign_economics``: cost, margin and ROI per arm with bootstrap intervals, the verdict, the policy;
 * ``CampaignSettings`` + ``analyze_campaign``: the whole analysis of one campaign.
 """
@@ -40,8 +43,17 @@ from workbench.experiments.outcomes import (
     campaign_outcomes,
     load_campaign,
 )
+from workbench.experiments.plan import CampaignPlan, PlannedArm, PlannedCampaign, plan_campaign
 from workbench.experiments.roi import CampaignEconomics, Verdict, campaign_economics, policy_bins
 from workbench.experiments.segments import segment_effects
+from workbench.experiments.sendlists import (
+    CHANNELS,
+    COUNTRIES,
+    MIN_LIST_SIZE,
+    SendLists,
+    contact_lists,
+    write_campaign_files,
+)
 from workbench.experiments.stats import (
     Effect,
     SampleStats,
@@ -53,7 +65,10 @@ from workbench.experiments.stats import (
 )
 
 __all__ = [
+    "CHANNELS",
+    "COUNTRIES",
     "DEFAULT_METRICS",
+    "MIN_LIST_SIZE",
     "OUTCOME_COLUMNS",
     "RESULT_COLUMNS",
     "ArmCost",
@@ -61,10 +76,14 @@ __all__ = [
     "CampaignCosts",
     "CampaignData",
     "CampaignEconomics",
+    "CampaignPlan",
     "CampaignSettings",
     "Effect",
+    "PlannedArm",
+    "PlannedCampaign",
     "PowerDesign",
     "SampleStats",
+    "SendLists",
     "Verdict",
     "add_costs",
     "adjust_pvalues",
@@ -76,9 +95,11 @@ __all__ = [
     "campaign_economics",
     "campaign_frame",
     "campaign_outcomes",
+    "contact_lists",
     "load_campaign",
     "minimum_detectable_effect",
     "percentile_ci",
+    "plan_campaign",
     "poisson_bootstrap",
     "policy_bins",
     "regression_adjusted",
@@ -89,5 +110,6 @@ __all__ = [
     "srm_check",
     "two_proportion_test",
     "welch_test",
+    "write_campaign_files",
     "write_policy_audience",
 ]
