@@ -196,6 +196,35 @@ def test_only_must_name_a_listed_notebook(project):
         load_plan(project / "params", month="2026-1")
 
 
+def test_a_notebook_off_by_default_runs_only_when_asked_for(project):
+    """``default: false`` (the campaign design): left out of the monthly run, run by ``--only``, still validated."""
+    write(
+        project,
+        "report.yaml",
+        REPORT.replace("{name: counts, timeout: 30}", "{name: counts, timeout: 30, default: false}"),
+    )
+    assert [r.name for r in load_plan(project / "params").notebooks] == ["summary"]
+    assert [r.name for r in load_plan(project / "params", only=["counts"]).notebooks] == ["counts"]
+    assert [r.name for r in load_plan(project / "params", only=["summary", "counts"]).notebooks] == [
+        "summary",
+        "counts",
+    ]
+    write(
+        project, "counts.yaml", "unknwn: 1\n"
+    )  # its params file is still known (no "misspelt" complaint) ...
+    with pytest.raises(ParamsError, match=r"counts\.yaml: unknown key 'unknwn'"):
+        load_plan(project / "params", only=["counts"])  # ... and checked when it runs
+    write(project, "report.yaml", "notebooks:\n  - {name: counts, default: false}\n")
+    with pytest.raises(
+        ParamsError,
+        match=r"report\.yaml: no notebook runs by default \(every one has default: false\); use --only",
+    ):
+        load_plan(project / "params")
+    write(project, "report.yaml", "notebooks:\n  - {name: counts, default: sometimes}\n")
+    with pytest.raises(ParamsError, match=r"notebooks\['counts'\]\.default must be true or false; got 'sometimes'"):
+        load_plan(project / "params")
+
+
 @pytest.mark.parametrize(
     ("last", "month"),
     [

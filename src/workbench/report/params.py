@@ -75,11 +75,14 @@ class NotebookSpec:
     """One entry of ``report.yaml``'s ``notebooks`` list: notebooks/<name>.ipynb, wall-time limit (s), and
     ``checks``: parameter -> ``"module:Class.from_dict"``, a package validator called on that parameter's
     value before anything runs (for structured params, e.g. a tier programme, whose inner keys the
-    parameters cell cannot describe)."""
+    parameters cell cannot describe). ``default: false`` leaves the notebook out of the monthly run: it runs
+    only when asked for by name (``workbench report --only NAME``), e.g. the campaign design, which is made
+    when a campaign is planned, not every month."""
 
     name: str
     timeout: int = field(default=600, metadata=bounded(above=0))
     checks: Mapping[str, str] = field(default_factory=dict)
+    default: bool = True
 
     _error = ParamsError
 
@@ -289,7 +292,15 @@ def load_plan(
     for name in only or []:
         if name not in names:
             raise ParamsError(f"--only {name!r}: not listed in {report_path} (listed: {', '.join(names)})")
-    specs = [nb for nb in config.notebooks if not only or nb.name in only]
+    specs = (
+        [nb for nb in config.notebooks if nb.name in only]
+        if only
+        else [nb for nb in config.notebooks if nb.default]
+    )
+    if not specs:
+        raise ParamsError(
+            f"{report_path}: no notebook runs by default (every one has default: false); use --only"
+        )
 
     notebooks_dir = (params_dir / config.notebooks_dir).resolve()
     known_files = {COMMON_FILE, REPORT_FILE} | {f"{n}.yaml" for n in names}
