@@ -221,7 +221,9 @@ def test_a_notebook_off_by_default_runs_only_when_asked_for(project):
     ):
         load_plan(project / "params")
     write(project, "report.yaml", "notebooks:\n  - {name: counts, default: sometimes}\n")
-    with pytest.raises(ParamsError, match=r"notebooks\['counts'\]\.default must be true or false; got 'sometimes'"):
+    with pytest.raises(
+        ParamsError, match=r"notebooks\['counts'\]\.default must be true or false; got 'sometimes'"
+    ):
         load_plan(project / "params")
 
 

@@ -221,7 +221,7 @@ class AudienceRule:
         words : mapping, optional
             Templates per operator (``SYMBOLS``' keys); the report passes translated ones.
         fmt : callable, optional
-            Value -> shown text (numbers with thousands separators by default).
+            ``(value, attribute) -> shown text`` (numbers with thousands separators by default).
         """
         words = {**SYMBOLS, **(words or {})}
         fmt = fmt or _shown
@@ -236,15 +236,18 @@ class AudienceRule:
             return words[self.kind].join(parts)
         name = label(self.attr)
         if self.op == "between":
-            return words["between"].format(attr=name, low=fmt(self.value[0]), high=fmt(self.value[1]))
+            low, high = (fmt(v, self.attr) for v in self.value)
+            return words["between"].format(attr=name, low=low, high=high)
         if self.op == "top_share":
             return words["top_share"].format(attr=name, share=f"{self.value:.0%}")
         if self.op in ("in", "not_in"):
-            return words[self.op].format(attr=name, value="[" + ", ".join(fmt(v) for v in self.value) + "]")
-        return words[self.op].format(attr=name, value=fmt(self.value))
+            return words[self.op].format(
+                attr=name, value="[" + ", ".join(fmt(v, self.attr) for v in self.value) + "]"
+            )
+        return words[self.op].format(attr=name, value=fmt(self.value, self.attr))
 
 
-def _shown(value) -> str:
+def _shown(value, attr: str | None = None) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
