@@ -34,12 +34,13 @@ def funnel(steps: pd.DataFrame, *, lang: str = "zh-TW", currency: str = "TWD", a
     rule = steps.attrs["rule"]
     labels = [t("design.step.all", lang)] + [_short(rule_text(s, lang, currency)) for s in rule.steps()]
     ax = axes(ax, (8, 0.55 * len(steps) + 1.6))
-    y = np.arange(len(steps))[::-1]
+    y = np.arange(len(steps))
     values = steps["members"].to_numpy()
     ax.barh(y, values, color="#1f77b4")
     for yi, v in zip(y, values, strict=True):
         ax.text(v, yi, f" {number(v)}", va="center", ha="left", fontsize=9)
     ax.set_yticks(y, labels)
+    ax.invert_yaxis()  # the first step on top
     ax.set_xlim(0, max(values.max(), 1) * 1.18)
     titles(ax, lang, "design.plot.funnel_title", xlabel="design.plot.members")
     return ax

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.experiments import DEFAULT_METRICS, CampaignAnalysis, CampaignEconomics
-from workbench.i18n import catalog, money, money_compact, number, pct, t
+from workbench.i18n import catalog, date_label, join_list, money, money_compact, number, pct, t
 
 
 def arm_label(arm: str, lang: str) -> str:
@@ -340,3 +340,28 @@ def balance_display(balance: pd.DataFrame, lang: str):
         }
     )
     return frame, {"headers": {c: t(f"experiments.col.{c}", lang) for c in frame.columns}}
+
+
+def outcomes_source_html(campaign, lang: str) -> str:
+    """Where the report's outcomes came from (a ``workbench.experiments.CampaignData``), as an escaped paragraph:
+    measured from the log over the window for the members of the assignment list, costs from params; or the
+    campaign table's own columns."""
+    import html
+
+    if campaign.measured:
+        costs = getattr(campaign.costs, "arms", {}) or {}
+        text = t(
+            "experiments.source_measured",
+            lang,
+            members=number(len(campaign.frame)),
+            listing=campaign.source,
+            log=campaign.transactions,
+            start=date_label(campaign.start, lang),
+            end=date_label(campaign.end, lang),
+            costs=join_list([arm_label(a, lang) for a in costs], lang)
+            if costs
+            else t("experiments.no_costs", lang),
+        )
+    else:
+        text = t("experiments.source_table", lang, table=campaign.source)
+    return f'<p class="wb-source">{html.escape(text)}</p>'
