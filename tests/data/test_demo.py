@@ -118,3 +118,35 @@ def test_cdnow():
     assert tx["member_id"].iloc[0] == "00001"
     assert tx["ordered_at"].min() == pd.Timestamp("1997-01-01")
     assert tx["ordered_at"].max() == pd.Timestamp("1998-06-30")
+
+
+def test_contacts_are_obviously_fake(demo):
+    m = demo.members
+    phone, email, line = m["phone"].dropna(), m["email"].dropna(), m["line_id"].dropna()
+    assert (
+        0.88 < len(phone) / len(m) < 0.96
+        and 0.70 < len(email) / len(m) < 0.80
+        and 0.50 < len(line) / len(m) < 0.60
+    )
+    digits = phone.str.replace(r"\D", "", regex=True).str.replace(r"^886", "0", regex=True)
+    assert digits.str.fullmatch(r"0900\d{6}").all() and digits.is_unique  # one block, searchable
+    assert set(phone.str[:4]) == {"0900", "+886"}  # three ways of writing it
+    assert email.str.strip().str.lower().str.fullmatch(r"member\d{7}@example\.com").all()  # RFC 2606
+    assert (email != email.str.strip()).any()  # some as typed: spaces and capitals
+    assert line.str.fullmatch(r"U[0-9a-f]{32}").all() and line.is_unique
+    # the contacts come from their own random stream: the log is the same as without them
+    assert demo.transactions["amount"].sum() == generate_demo(5000, seed=42).transactions["amount"].sum()
+
+
+def test_assignment_list_is_what_a_brand_has(demo, tmp_path):
+    a = demo.assignments
+    assert list(a.columns) == ["member_id", "arm", "stratum", "assigned_at", "gift_recipient"]
+    assert not {"orders", "revenue", "converted"} & set(a.columns)
+    assert (a["gift_recipient"] == demo.campaign["gift_recipient"].astype(int)).all()
+    demo.write(tmp_path)
+    from workbench.data import read_assignments
+
+    back = read_assignments(tmp_path / "assignments.csv")
+    assert back["member_id"].tolist() == a["member_id"].tolist()  # leading zeros kept
+    assert (back["assigned_at"] == pd.Timestamp(demo.truth["campaign"]["start"])).all()
+    assert back["gift_recipient"].sum() == a["gift_recipient"].sum()
