@@ -60,7 +60,8 @@ def report_notebooks() -> list[dict]:
         "notebooks"
     )
     if listed:
-        return [dict(item) for item in listed]
+        # every page is checked, also those the monthly run leaves out (default: false, e.g. campaign_design)
+        return [{k: v for k, v in item.items() if k != "default"} for item in listed]
     return [{"name": p.stem, "timeout": 600} for p in sorted((REPO / "notebooks").glob("*.ipynb"))]
 
 
@@ -139,24 +140,29 @@ def poison(demo) -> None:
     campaign = demo.campaign
     if POISONED_ARM in list(campaign["arm"].cat.categories):
         campaign["arm"] = campaign["arm"].cat.rename_categories({POISONED_ARM: XSS})
+        demo.truth.update(_swap(dict(demo.truth)))
 
-        def swap(value):
-            if isinstance(value, dict):
-                return {(XSS if k == POISONED_ARM else k): swap(v) for k, v in value.items()}
-            if isinstance(value, list):
-                return [swap(v) for v in value]
-            return XSS if value == POISONED_ARM else value
 
-        demo.truth.update(swap(dict(demo.truth)))
+def _swap(value):
+    """``value`` with every key and value equal to the poisoned arm's name replaced by the markup."""
+    if isinstance(value, dict):
+        return {(XSS if k == POISONED_ARM else k): _swap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_swap(v) for v in value]
+    return XSS if value == POISONED_ARM else value
 
 
 def poison_params(params_dir: Path) -> None:
-    """Notebook params that name the renamed arm name the new one."""
+    """Notebook params that name the renamed arm name the new one (the campaign analysis' arms and costs); the
+    campaign design's arms are new names (they name its files), so markup goes into an offer's text instead."""
     for path in params_dir.glob("*.yaml"):
         values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        swapped = {k: (XSS if v == POISONED_ARM else v) for k, v in values.items()}
-        if swapped != values:
-            path.write_text(yaml.safe_dump(swapped, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        if path.name == "campaign_design.yaml" and "design" in values:
+            values["design"]["arms"][-1]["offer"] = XSS
+            swapped = values
+        else:
+            swapped = _swap(values)
+        path.write_text(yaml.safe_dump(swapped, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
 @dataclass
@@ -211,6 +217,10 @@ class BackgroundRuns:
         params = write_params(self.root / f"params-{kind}", data_dir, language, currency=self.CURRENCY[kind])
         if kind == "poisoned":
             poison_params(params)
+            # member-level files are written, to a folder outside the published reports
+            common = yaml.safe_load((params / "common.yaml").read_text(encoding="utf-8"))
+            common["audience_dir"] = str(self.root / "audience-poisoned")
+            (params / "common.yaml").write_text(yaml.safe_dump(common, allow_unicode=True), encoding="utf-8")
         out = self.root / f"reports-{kind}"
         log = (self.root / f"{kind}.log").open("w", encoding="utf-8")
         env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}

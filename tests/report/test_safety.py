@@ -230,6 +230,8 @@ def test_markup_from_data_is_escaped_and_never_runs(poisoned_run):
     names = {r["name"] for r in poisoned_run.run["reports"]}
     if names & {"campaign_ab"}:
         assert shown, "the campaign report should show the arm names as text"
+    assert "campaign_design" in names  # the design brief (off in the monthly run) is checked too
+    assert "campaign_design.html" in shown, "the design brief should show the offer's markup as text"
 
 
 @pytest.mark.browser
@@ -264,8 +266,24 @@ def test_no_member_id_in_any_management_page(poisoned_run):
         if found:
             leaks[path.name] = sorted(found)[:5]
     assert not leaks, f"member ids in management pages: {leaks}"
-    # audience files (member ids) are written only when audience_dir asks for them
+    # nor phone numbers or e-mail addresses (the demo's: one 0900 block, example.com), however written
+    members = poisoned_run.demo.members
+    phones = set(members["phone"].dropna()) | set(
+        members["phone"].dropna().str.replace(r"\D", "", regex=True)
+    )
+    phones |= {"0" + p[3:] for p in phones if p.startswith("886")}
+    for path in pages:
+        text = re.sub(r"data:[^\"'\s)]+", " ", path.read_text(encoding="utf-8"))
+        assert "example.com" not in text.lower(), f"{path.name}: an e-mail address"
+        found = phones.intersection(re.findall(r"[0-9+][0-9 +\-]{7,}[0-9]", text)) | phones.intersection(
+            re.findall(r"\d{8,}", text)
+        )
+        assert not found, f"{path.name}: phone numbers {sorted(found)[:3]}"
+    # audience files (member ids, contacts) are written only into audience_dir, outside the published reports
     assert not list(Path(poisoned_run.out).rglob("*.csv"))
+    audience = Path(poisoned_run.out).parent / "audience-poisoned"
+    written = {p.name for p in audience.glob("*.csv")}
+    assert {"assignments.csv", "sms_vip_gift.csv", "meta_vip_gift.csv"} <= written, written
 
 
 def test_the_id_scan_would_catch_a_leak(tmp_path):
