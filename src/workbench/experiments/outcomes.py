@@ -52,6 +52,11 @@ def _purchase_rows(transactions: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestam
     return keep
 
 
+def _columns(transactions: pd.DataFrame, *values: str) -> list[str]:
+    """The columns a per-member sum needs (the rows are copied with only these)."""
+    return [c for c in ("member_id", "order_id", *values) if c in transactions.columns]
+
+
 def _per_member(ids: pd.Series, values: pd.Series, fill) -> np.ndarray:
     return ids.map(values).fillna(fill).to_numpy()
 
@@ -79,7 +84,7 @@ def campaign_outcomes(transactions: pd.DataFrame, assignments: pd.DataFrame, sta
     )
     require_columns(assignments, ("member_id",), "campaign_outcomes", what="assignments")
     lo, hi = _window(start, end, "campaign_outcomes")
-    win = transactions.loc[_purchase_rows(transactions, lo, hi)]
+    win = transactions.loc[_purchase_rows(transactions, lo, hi), _columns(transactions, "amount")]
     revenue = win.groupby("member_id", sort=False, observed=True)["amount"].sum()
     ids = assignments["member_id"].astype(str)
     out = assignments.drop(columns=[c for c in OUTCOME_COLUMNS if c in assignments.columns]).copy()
@@ -131,14 +136,15 @@ def campaign_frame(
     out = out.drop(columns=[c for c in outcome_cols if c in out.columns])
     has_discount = "discount" in transactions.columns
     if has_discount:
-        win = transactions.loc[_purchase_rows(transactions, lo, hi), ["member_id", "discount"]]
+        win = transactions.loc[_purchase_rows(transactions, lo, hi), _columns(transactions, "discount")]
         discount = win.groupby("member_id", sort=False, observed=True)["discount"].sum()
         out["discount"] = _per_member(ids, discount, 0.0).astype(float)
     else:
         out["discount"] = 0.0
     pre_lo = lo - pd.Timedelta(days=int(pre_days))
     when = transactions["ordered_at"]
-    pre = transactions.loc[(when >= pre_lo).to_numpy() & (when < lo).to_numpy()]
+    keep = _columns(transactions, "amount", "ordered_at", "is_return")
+    pre = transactions.loc[(when >= pre_lo).to_numpy() & (when < lo).to_numpy(), keep]
     out["pre_spend"] = _per_member(
         ids, pre.groupby("member_id", sort=False, observed=True)["amount"].sum(), 0.0
     )
