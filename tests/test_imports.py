@@ -171,7 +171,7 @@ def test_subpackage_all_resolves(sub):
 
 def test_top_level_all_is_the_union_of_the_rooms():
     expected: dict[str, str] = {}
-    for room in (*SUBPACKAGES, "schema", "errors", "kpis", "segments", "audience", "widgets"):
+    for room in dict.fromkeys((*SUBPACKAGES, "schema", "errors", "kpis", "segments", "audience", "widgets")):
         if f"workbench.{room}" not in MODULES:
             continue
         for name in importlib.import_module(f"workbench.{room}").__all__:

@@ -88,8 +88,20 @@ def _ts(t: pd.Timestamp) -> str:
 
 
 def attributes_sql(end: pd.Timestamp, *, rows: str = "rows", orders: str = "orders") -> str:
-    """The per-member sums of ``member_attributes`` from a ``TransactionLog``'s ``rows`` / ``orders`` ending at
-    ``end`` (exclusive: the first instant after ``as_of``): one row per member with any row."""
+    """The per-member sums of ``member_attributes``, as portable SQL over a ``TransactionLog``'s relations.
+
+    Parameters
+    ----------
+    end : Timestamp
+        The exclusive end: the first instant after ``as_of``; the windows are the days before it.
+    rows, orders : str
+        The names of the log's row and order relations.
+
+    Returns
+    -------
+    str
+        One query: a row per member with any row (spend, orders, purchases, channel, store and discount sums).
+    """
     start = {d: _ts(end - pd.Timedelta(days=d)) for d in WINDOWS}
     y = start[365]
     spend = ",\n       ".join(

@@ -10,12 +10,8 @@ against the truth it should recover:
   outcomes of every member and recorded with the data. The campaign's effects are in the transaction
   log (the blanket arm's discounted orders, the extra orders both offers bring), so its outcomes can be
   measured from the log; ``assignments`` is the list a brand has after a campaign (who was in which arm).
-* members have obviously fake contact columns for the send lists: e-mail addresses at ``example.com``
-  (reserved for documentation by RFC 2606), mobile numbers from the one block ``0900-xxx-xxx`` (unique up
-  to 1,000,000 members; no Taiwanese number range is documented as reserved for fiction or tests, so the
-  block is merely easy to search for) written in three styles (``0900-123-456``, ``0900123456``,
-  ``+886 900 123 456``), and LINE user ids ``U`` + 32 hex digits (the member number, zero-padded). Not
-  every member has each: about 92% a phone, 75% an e-mail address, 55% a LINE id.
+* members have obviously fake contact columns for the send lists (``workbench.data.demo_contacts``:
+  ``example.com`` e-mail addresses, mobile numbers of the block ``0900-xxx-xxx``, LINE user ids).
 
 Everything is vectorised numpy; 1,000,000 members (about 10 million rows) generate in seconds.
 """
@@ -32,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from workbench import files
+from workbench.data.demo_contacts import demo_contacts
 from workbench.schema import DATETIME_DTYPE, finalize_transactions
 
 DEMO_START = pd.Timestamp("2023-11-01")
@@ -272,7 +269,7 @@ def generate_demo(members: int = 5000, seed: int = 42, *, design: CampaignDesign
                 np.where(home_online, len(STORES), home_store), store_names
             ),
             "first_purchase_at": first_at,
-            **_contacts(n, seed),
+            **demo_contacts(n, seed),
         }
     )
 
@@ -290,38 +287,6 @@ def generate_demo(members: int = 5000, seed: int = 42, *, design: CampaignDesign
         "campaign": truth_campaign,
     }
     return DemoData(members=members_frame, transactions=transactions, campaign=campaign, truth=truth)
-
-
-def _contacts(n: int, seed: int) -> dict[str, pd.Series]:
-    """Obviously fake phone, e-mail and LINE id columns (see the module docstring); missing for some members.
-
-    Drawn from their own random stream, so the rest of the demo is the same with or without them.
-    """
-    rng = np.random.default_rng([seed, 17])
-    number = np.arange(1, n + 1)
-    local = pa.array(number % 1_000_000).cast(pa.string())
-    six = pc.utf8_lpad(local, width=6, padding="0")
-    a, b = pc.utf8_slice_codeunits(six, 0, 3), pc.utf8_slice_codeunits(six, 3, 6)
-    style = number % 3
-    phone = pc.if_else(
-        pa.array(style == 0),
-        pc.binary_join_element_wise("0900-", a, "-", b, ""),
-        pc.if_else(
-            pa.array(style == 1),
-            pc.binary_join_element_wise("0900", six, ""),
-            pc.binary_join_element_wise("+886 900 ", a, " ", b, ""),
-        ),
-    )
-    ids = pc.utf8_lpad(pa.array(number).cast(pa.string()), width=max(7, len(str(n))), padding="0")
-    email = pc.binary_join_element_wise("member", ids, "@example.com", "")
-    shout = pa.array(number % 10 == 0)  # some addresses as people type them: capitals, spaces around
-    email = pc.if_else(shout, pc.binary_join_element_wise(" ", pc.utf8_capitalize(email), " ", ""), email)
-    line = pa.array(np.char.add("U", np.char.zfill(np.char.mod("%x", number), 32)))
-
-    def some(values: pa.Array, share: float) -> pd.Series:
-        return _as_str(values).astype("str").where(rng.random(n) < share)
-
-    return {"phone": some(phone, 0.92), "email": some(email, 0.75), "line_id": some(line, 0.55)}
 
 
 def _run_campaign(

@@ -16,7 +16,20 @@ from workbench.text.experiments import points
 
 
 def attribute_label(name: str, lang: str) -> str:
-    """Display name of a member attribute (``design.attr.<name>``), else the name."""
+    """Display name of a member attribute.
+
+    Parameters
+    ----------
+    name : str
+        An attribute of ``workbench.audience.ATTRIBUTES``.
+    lang : str
+        ``zh-TW`` or ``en``.
+
+    Returns
+    -------
+    str
+        ``design.attr.<name>`` of the catalog, else the name.
+    """
     key = f"design.attr.{name}"
     return t(key, lang) if key in catalog() else str(name)
 
@@ -31,7 +44,21 @@ SHARE_ATTRIBUTES = ("online_share_365d", "discount_share_365d", "p_alive")
 
 
 def value_label(value, attr: str, lang: str, currency: str = "TWD") -> str:
-    """A value of a rule as shown: member types and NES groups by name, money and shares formatted."""
+    """A value of a rule as shown: member types and NES groups by name, money and shares formatted.
+
+    Parameters
+    ----------
+    value : object
+        The rule's value.
+    attr : str
+        The attribute it is compared with (decides the format).
+    lang, currency : str
+        Language and the brand's currency.
+
+    Returns
+    -------
+    str
+    """
     for prefix in ("overview.segment", "overview.nes"):
         key = f"{prefix}.{value}"
         if (
@@ -50,7 +77,20 @@ def value_label(value, attr: str, lang: str, currency: str = "TWD") -> str:
 
 
 def rule_text(rule, lang: str, currency: str = "TWD") -> str:
-    """An ``AudienceRule`` in words of ``lang`` (attribute labels, translated operators, formatted values)."""
+    """An ``AudienceRule`` in words of ``lang`` (attribute labels, translated operators, formatted values).
+
+    Parameters
+    ----------
+    rule : workbench.audience.AudienceRule
+        The rule (or one of its steps).
+    lang, currency : str
+        Language and the brand's currency.
+
+    Returns
+    -------
+    str
+        Plain text (escape it for HTML: values may come from params or data).
+    """
     return rule.describe(
         label=lambda a: attribute_label(a, lang),
         words=_words(lang),
@@ -59,7 +99,20 @@ def rule_text(rule, lang: str, currency: str = "TWD") -> str:
 
 
 def arm_name(arm: str, lang: str) -> str:
-    """Display name of a designed arm (``design.arm.<name>`` when the catalog has it, else the name)."""
+    """Display name of a designed arm.
+
+    Parameters
+    ----------
+    arm : str
+        The arm's name in the design.
+    lang : str
+        ``zh-TW`` or ``en``.
+
+    Returns
+    -------
+    str
+        ``design.arm.<name>`` when the catalog has it, else the name.
+    """
     key = f"design.arm.{arm}"
     return t(key, lang) if key in catalog() else str(arm)
 
@@ -101,7 +154,22 @@ def intro_html(planned, lang: str, currency: str = "TWD") -> str:
 
 
 def design_findings(planned, lists, lang: str, currency: str = "TWD") -> list[str]:
-    """Three to five sentences for management: eligible and split, budget, detectable effect, send lists."""
+    """Three to five sentences for management, the most important first: a send-list warning (when a list is
+    under the minimum), eligible members and the split, the budget, the detectable effect, the files.
+
+    Parameters
+    ----------
+    planned : workbench.experiments.PlannedCampaign
+        The design.
+    lists : workbench.experiments.SendLists
+        What the send lists hold.
+    lang, currency : str
+        Language and the brand's currency.
+
+    Returns
+    -------
+    list of str
+    """
     arms = planned.arms
     sizes = join_list([number(n) for n in arms["members"]], lang)
     out = [
@@ -177,7 +245,20 @@ def design_findings(planned, lists, lang: str, currency: str = "TWD") -> list[st
 
 
 def design_headlines(planned, lang: str, currency: str = "TWD") -> dict[str, str]:
-    """Headline figures for the month's index: eligible members, expected budget, detectable revenue change."""
+    """Headline figures for the month's index.
+
+    Parameters
+    ----------
+    planned : workbench.experiments.PlannedCampaign
+        The design.
+    lang, currency : str
+        Language and the brand's currency.
+
+    Returns
+    -------
+    dict of str to str
+        Eligible members, expected budget and (when computable) the detectable revenue change per member.
+    """
     out = {
         t("design.headline.eligible", lang): number(planned.eligible),
         t("design.headline.budget", lang): money(planned.budget, currency),
