@@ -118,22 +118,70 @@ def arm_name(arm: str, lang: str) -> str:
 
 
 def heading_html(text: str, level: int = 2) -> str:
-    """An escaped heading."""
+    """An escaped heading.
+
+    Parameters
+    ----------
+    text : str
+        The heading.
+    level : int
+        1 (the title) to 6.
+
+    Returns
+    -------
+    str
+        Escaped HTML.
+    """
     return f"<h{level}>{html.escape(text)}</h{level}>"
 
 
 def paragraph_html(text: str) -> str:
-    """An escaped paragraph."""
+    """An escaped paragraph.
+
+    Parameters
+    ----------
+    text : str
+        The paragraph.
+
+    Returns
+    -------
+    str
+        Escaped HTML.
+    """
     return f"<p>{html.escape(text)}</p>"
 
 
 def title_html(lang: str) -> str:
-    """The brief's title (h1)."""
+    """The brief's title (h1).
+
+    Parameters
+    ----------
+    lang : str
+        ``zh-TW`` or ``en``.
+
+    Returns
+    -------
+    str
+        Escaped HTML.
+    """
     return heading_html(t("design.title", lang), 1)
 
 
 def intro_html(planned, lang: str, currency: str = "TWD") -> str:
-    """Who is eligible, how they are split, the window; and the rule in words."""
+    """Who is eligible, how they are split, the window; and the rule in words.
+
+    Parameters
+    ----------
+    planned : workbench.experiments.PlannedCampaign
+        The design.
+    lang, currency : str
+        Language and the brand's currency.
+
+    Returns
+    -------
+    str
+        Escaped HTML.
+    """
     plan = planned.plan
     strata = attribute_label(plan.strata, lang) if plan.strata else t("design.no_strata", lang)
     intro = t(
@@ -270,7 +318,20 @@ def design_headlines(planned, lang: str, currency: str = "TWD") -> dict[str, str
 
 
 def funnel_display(planned, lang: str, currency: str = "TWD"):
-    """The funnel as display strings and ``table()`` options."""
+    """The funnel as display strings and ``table()`` options.
+
+    Parameters
+    ----------
+    planned : workbench.experiments.PlannedCampaign
+        The design.
+    lang, currency : str
+        Language and the brand's currency.
+
+    Returns
+    -------
+    tuple of (DataFrame, dict)
+        The display strings and the ``table()`` options (headers in ``lang``).
+    """
     f = planned.funnel
     steps = f.attrs["rule"].steps()
     conditions = [t("design.step.all", lang)] + [rule_text(s, lang, currency) for s in steps]
@@ -286,7 +347,20 @@ def funnel_display(planned, lang: str, currency: str = "TWD"):
 
 
 def arms_display(planned, lang: str, currency: str = "TWD"):
-    """Arms with offers, sizes and expected budget as display strings and ``table()`` options."""
+    """Arms with offers, sizes and expected budget as display strings and ``table()`` options.
+
+    Parameters
+    ----------
+    planned : workbench.experiments.PlannedCampaign
+        The design.
+    lang, currency : str
+        Language and the brand's currency.
+
+    Returns
+    -------
+    tuple of (DataFrame, dict)
+        The display strings and the ``table()`` options (headers in ``lang``).
+    """
     a = planned.arms
     frame = pd.DataFrame(
         {
@@ -303,7 +377,20 @@ def arms_display(planned, lang: str, currency: str = "TWD"):
 
 
 def power_display(planned, lang: str, currency: str = "TWD"):
-    """The detectable effects as display strings and ``table()`` options."""
+    """The detectable effects as display strings and ``table()`` options.
+
+    Parameters
+    ----------
+    planned : workbench.experiments.PlannedCampaign
+        The design.
+    lang, currency : str
+        Language and the brand's currency.
+
+    Returns
+    -------
+    tuple of (DataFrame, dict)
+        The display strings and the ``table()`` options (headers in ``lang``).
+    """
     rows = []
     for r in planned.power.itertuples(index=False):
         if r.metric == "revenue":
@@ -324,7 +411,20 @@ def power_display(planned, lang: str, currency: str = "TWD"):
 
 
 def lists_display(lists, lang: str):
-    """Reachable members per arm and channel as display strings and ``table()`` options."""
+    """Reachable members per arm and channel as display strings and ``table()`` options.
+
+    Parameters
+    ----------
+    lists : workbench.experiments.SendLists
+        What the send lists hold.
+    lang : str
+        ``zh-TW`` or ``en``.
+
+    Returns
+    -------
+    tuple of (DataFrame, dict)
+        The display strings and the ``table()`` options (headers in ``lang``).
+    """
     frame = pd.DataFrame(
         {
             "arm": [arm_name(a, lang) for a in lists.lists["arm"]],
@@ -343,7 +443,20 @@ def lists_display(lists, lang: str):
 
 
 def lists_notes_html(lists, lang: str) -> str:
-    """Whether files were written, the under-``min_size`` warning (a red banner) and channels left out."""
+    """Whether files were written, the under-``min_size`` warning (a red banner) and channels left out.
+
+    Parameters
+    ----------
+    lists : workbench.experiments.SendLists
+        What the send lists hold.
+    lang : str
+        ``zh-TW`` or ``en``.
+
+    Returns
+    -------
+    str
+        Escaped HTML.
+    """
     parts = []
     small = lists.small
     if len(small):
@@ -383,12 +496,40 @@ def lists_notes_html(lists, lang: str) -> str:
 
 
 def note_html(key: str, lang: str, **values) -> str:
-    """A catalog note as an escaped paragraph (values formatted by the caller)."""
+    """A catalog note as an escaped paragraph (values formatted by the caller).
+
+    Parameters
+    ----------
+    key : str
+        The catalog key.
+    lang : str
+        ``zh-TW`` or ``en``.
+    **values
+        The placeholders.
+
+    Returns
+    -------
+    str
+        Escaped HTML.
+    """
     return paragraph_html(t(key, lang, **values))
 
 
 def definitions_html(planned, lang: str) -> str:
-    """The conventions and the attributes the rule uses, by their shown names."""
+    """The conventions and the attributes the rule uses, by their shown names.
+
+    Parameters
+    ----------
+    planned : workbench.experiments.PlannedCampaign
+        The design.
+    lang : str
+        ``zh-TW`` or ``en``.
+
+    Returns
+    -------
+    str
+        Escaped HTML.
+    """
     used = planned.plan.rule.attributes() + ([planned.plan.strata] if planned.plan.strata else [])
     names = join_list([attribute_label(a, lang) for a in dict.fromkeys(used)], lang)
     return paragraph_html(

@@ -343,9 +343,21 @@ def balance_display(balance: pd.DataFrame, lang: str):
 
 
 def outcomes_source_html(campaign, lang: str) -> str:
-    """Where the report's outcomes came from (a ``workbench.experiments.CampaignData``), as an escaped paragraph:
-    measured from the log over the window for the members of the assignment list, costs from params; or the
-    campaign table's own columns."""
+    """Where the report's outcomes came from, as an escaped paragraph.
+
+    Parameters
+    ----------
+    campaign : workbench.experiments.CampaignData
+        ``load_campaign`` output: measured from the log over the window for the members of the assignment list
+        with costs from params, or the campaign table's own columns.
+    lang : str
+        ``zh-TW`` or ``en``.
+
+    Returns
+    -------
+    str
+        ``<p class="wb-source">...</p>``.
+    """
     import html
 
     if campaign.measured:
