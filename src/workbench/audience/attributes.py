@@ -119,10 +119,7 @@ SELECT member_id,
        coalesce(sum(amount) FILTER (WHERE amount >= 0 AND ordered_at >= {y}), 0) AS purchases_365d,
        coalesce(sum(amount) FILTER (WHERE amount >= 0 AND ordered_at >= {y} AND channel = 'online'), 0)
            AS online_365d,
-       coalesce(sum(discount) FILTER (WHERE amount >= 0 AND ordered_at >= {y}), 0) AS discount_365d,
-       count(DISTINCT store) FILTER (WHERE amount >= 0 AND ordered_at >= {y}) AS store_count_365d,
-       count(DISTINCT date_trunc('month', ordered_at)) FILTER (WHERE amount >= 0 AND ordered_at >= {y})
-           AS active_months_365d
+       coalesce(sum(discount) FILTER (WHERE amount >= 0 AND ordered_at >= {y}), 0) AS discount_365d
 FROM {rows} GROUP BY member_id
 ),
 o AS (
@@ -134,11 +131,20 @@ SELECT member_id,
 FROM {orders} GROUP BY member_id
 ),
 by_store AS (
-SELECT member_id, store, sum(amount) AS revenue
+SELECT member_id, store, sum(amount) AS revenue, max(ordered_at) AS last_at
 FROM {rows} WHERE amount >= 0 AND store IS NOT NULL GROUP BY member_id, store
 ),
-home AS (SELECT member_id, first(store ORDER BY revenue DESC, store) AS top_store FROM by_store GROUP BY member_id)
-SELECT * FROM r LEFT JOIN o USING (member_id) LEFT JOIN home USING (member_id)
+stores AS (
+SELECT member_id, first(store ORDER BY revenue DESC, store) AS top_store,
+       count(*) FILTER (WHERE last_at >= {y}) AS store_count_365d
+FROM by_store GROUP BY member_id
+),
+months AS (
+SELECT member_id, count(*) AS active_months_365d
+FROM (SELECT member_id, date_trunc('month', order_at) AS m FROM {orders} WHERE order_at >= {y} GROUP BY ALL)
+GROUP BY member_id
+)
+SELECT * FROM r LEFT JOIN o USING (member_id) LEFT JOIN stores USING (member_id) LEFT JOIN months USING (member_id)
 """
 
 
@@ -213,22 +219,44 @@ def member_attributes(
     )
     with TransactionLog(transactions, day.to_period("M"), end=end) as log:
         features = member_features(log, None, settings)
-        sums = log.sql(attributes_sql(end))
+        sums = log.sql(attributes_sql(end) + "\nORDER BY member_id")
         has_channel, has_store, has_discount = log.has_channel, log.has_store, log.has_discount
     sums["member_id"] = sums["member_id"].astype("str")
     sums = sums.set_index("member_id")
 
     ids = sums.index
+    listed = None  # the members table's columns, by member id
     if members is not None:
         require_columns(members, ("member_id",), "member_attributes", what="the members table")
-        joined = (
-            members["joined_at"] if "joined_at" in members.columns else pd.Series(pd.NaT, index=members.index)
-        )
-        listed = members.loc[~(pd.to_datetime(joined) >= end).to_numpy(), "member_id"].astype("str")
-        ids = ids.union(pd.Index(listed))
-    ids = pd.Index(np.sort(ids.unique().to_numpy(dtype=object)).astype(str), name="member_id", dtype="str")
-    s = sums.reindex(ids)
-    f = features.reindex(ids)
+        listed = members.set_index(pd.Index(members["member_id"].astype("str"), name="member_id"))
+        if "joined_at" in listed.columns:
+            listed = listed.loc[~(pd.to_datetime(listed["joined_at"]) >= end).to_numpy()]
+        extra = listed.index.difference(ids)
+        if len(extra):
+            ids = ids.append(extra).sort_values()
+    ids = pd.Index(ids, name="member_id", dtype="str")
+    s = sums if sums.index.equals(ids) else sums.reindex(ids)
+    # everything the overview's functions give, aligned to ids at once (one index lookup)
+    scores = rfm_scores(features, settings)
+    f = pd.DataFrame(
+        {
+            "first_purchase": features["first_purchase"],
+            "last_purchase": features["last_purchase"],
+            "orders": features["orders"],
+            "spend": features["spend"],
+            "returns": features["returns"],
+            "r": scores["r"],
+            "f": scores["f"],
+            "m": scores["m"],
+            "rfm": scores["rfm"],
+            "rfm_total": scores["rfm_total"],
+            "nes": nes(features, settings),
+            "member_type": member_types(features, settings),
+        },
+        index=features.index,
+    )
+    f = f if f.index.equals(ids) else f.reindex(ids)
+    m = None if listed is None else listed.reindex(ids)
     out = pd.DataFrame(index=ids)
 
     for d in WINDOWS:
@@ -253,9 +281,8 @@ def member_attributes(
     stores = s["store_count_365d"].fillna(0) if has_store else pd.Series(pd.NA, index=ids)
     out["store_count_365d"] = stores.astype("Int64")
     home = s["top_store"].astype("str") if has_store else pd.Series(np.nan, index=ids, dtype="str")
-    if members is not None and "home_store" in members.columns:
-        listed = members.set_index(members["member_id"].astype("str"))["home_store"].astype("str")
-        home = listed.reindex(ids).fillna(home)
+    if m is not None and "home_store" in m.columns:
+        home = m["home_store"].astype("str").fillna(home)
     out["home_store"] = home.astype("str")
     revenue = s["order_revenue_365d"].where(s["order_revenue_365d"] > 0)
     out["discount_share_365d"] = (
@@ -266,27 +293,23 @@ def member_attributes(
     out["returns_lifetime"] = f["returns"].fillna(0.0).astype("float64")
     out["active_months_365d"] = s["active_months_365d"].fillna(0).astype("int64")
 
-    scores = rfm_scores(features, settings).reindex(ids)
     for col in ("r", "f", "m"):
-        out[f"rfm_{col}"] = scores[col].astype("Int64")
-    out["rfm_cell"] = scores["rfm"].astype("str")
-    out["rfm_total"] = scores["rfm_total"].astype("Int64")
-    out["nes"] = nes(features, settings).reindex(ids)
-    out["member_type"] = member_types(features, settings).reindex(ids)
+        out[f"rfm_{col}"] = f[col].astype("Int64")
+    out["rfm_cell"] = f["rfm"].astype("str")
+    out["rfm_total"] = f["rfm_total"].astype("Int64")
+    out["nes"] = f["nes"]
+    out["member_type"] = f["member_type"]
 
     joined_at = out["first_purchase_at"]
-    if members is not None and "joined_at" in members.columns:
-        listed = members.set_index(members["member_id"].astype("str"))["joined_at"]
-        joined_at = pd.to_datetime(listed).astype("datetime64[us]").reindex(ids).fillna(joined_at)
+    if m is not None and "joined_at" in m.columns:
+        joined_at = pd.to_datetime(m["joined_at"]).astype("datetime64[us]").fillna(joined_at)
     out["joined_at"] = joined_at.astype("datetime64[us]")
     out["tenure_days"] = _days(day, out["joined_at"])
-    if members is not None and "birth_month" in members.columns:
-        listed = members.set_index(members["member_id"].astype("str"))["birth_month"]
-        out["birth_month"] = pd.to_numeric(listed).reindex(ids).astype("Int64")
+    if m is not None and "birth_month" in m.columns:
+        out["birth_month"] = pd.to_numeric(m["birth_month"]).astype("Int64")
         out["is_birthday_month"] = (out["birth_month"] == day.month).fillna(False).astype(bool)
-    if members is not None and "home_channel" in members.columns:
-        listed = members.set_index(members["member_id"].astype("str"))["home_channel"].astype("str")
-        out["home_channel"] = listed.reindex(ids).astype("str")
+    if m is not None and "home_channel" in m.columns:
+        out["home_channel"] = m["home_channel"].astype("str")
     if program is not None:
         out = out.join(_tiers(transactions, program, day, ids))
     if clv is not None:
