@@ -19,7 +19,12 @@ where the sequence is tightest; gbstats' default is 5000) and ``t = n rho^2`` wi
 the interval is ``estimate +/- se * sqrt(2 (t + 1) / t * ln(sqrt(t + 1) / alpha))`` (eq. 9) and the
 always-valid p-value is ``min(1, sqrt(t + 1) * exp(-t z^2 / (2 (t + 1))))`` with ``z = estimate / se``
 (eq. 155); ``p <= alpha`` exactly when the interval excludes zero. The half-width factor is at least
-3.04 at alpha = 5% (at ``n`` near ``N*``; 1.55 times the fixed 1.96) and grows slowly away from it.
+3.035 at alpha = 5% (at ``n`` near ``N*``; 1.55 times the fixed 1.96) and grows slowly away from it.
+
+The time-uniform guarantee is about a growing sample (members enrolled month by month). When every member
+is assigned at the start and only their outcomes accumulate, ``n`` is the same at every look, so the
+sequence is a fixed interval (+/- 3.035 standard errors at ``n = N*``, a 0.24% error per look): its any-look
+error stays at or below 5% for up to 20 looks by the union bound (the README gives both simulated rates).
 
 Moments follow ``gbstats``: proportions with variance ``p (1 - p)``, means with the ``n - 1`` sample
 variance, the relative lift ``mean_arm / mean_control - 1`` with the delta-method variance (arms
