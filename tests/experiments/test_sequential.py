@@ -414,10 +414,10 @@ def _report(design, rates, **about):
         print(f"  {metric}: " + ", ".join(f"{k} {v:.1%}" for k, v in r.items()))
 
 
-def _check(rates):
+def _check(rates, inflated: float):
     for r in rates.values():
         assert 0.035 <= r["fixed, final look"] <= 0.065  # each look alone is a correct 5% test
-        assert r["fixed, any look"] > 0.09  # acting on the first "significant" month: inflated
+        assert r["fixed, any look"] > inflated  # acting on the first "significant" month
         assert r["always-valid, any look"] <= 0.05
 
 
@@ -442,7 +442,7 @@ def test_aa_rolling_enrolment_six_monthly_looks(population):
     _report(
         "rolling enrolment", rates, campaigns=campaigns, seed=seed, per_arm_month=per_month, n_star=n_star
     )
-    _check(rates)
+    _check(rates, inflated=0.12)  # independent increments: ~15.5% for 6 equally spaced looks
 
 
 def test_aa_fixed_cohort_six_monthly_looks(demo):
@@ -470,4 +470,4 @@ def test_aa_fixed_cohort_six_monthly_looks(demo):
             per_arm.append((np.full((campaigns, LOOKS), float(n)), v.sum(1), (v * v).sum(1)))
         rates[metric] = _run_looks(*per_arm, kind, 2 * n)
     _report("fixed cohort", rates, campaigns=campaigns, seed=seed, per_arm=n, n_star=2 * n)
-    _check(rates)
+    _check(rates, inflated=0.08)  # a member's months are correlated, so less inflation than above
