@@ -73,7 +73,11 @@ def test_tables_are_aggregates_in_the_language(planned, lists):
 def test_html_pieces_escape_params_text_and_warn_of_small_lists(planned, lists, lang):
     shown = words.arms_display(planned, lang)[0]
     assert XSS in shown["offer"].tolist()  # the table helper escapes it (tests/report/test_safety.py)
-    page = words.title_html(lang) + words.intro_html(planned, lang) + words.lists_notes_html(lists, lang)
+    page = (
+        words.heading_html(words.t("design.title", lang), 1)
+        + words.intro_html(planned, lang)
+        + words.lists_notes_html(lists, lang)
+    )
     page += words.definitions_html(planned, lang)
     assert "<script" not in page
     assert 'class="wb-warning"' in words.lists_notes_html(lists, lang)

@@ -297,7 +297,7 @@ def load_plan(
         if only
         else [nb for nb in config.notebooks if nb.default]
     )
-    if not specs:
+    if not specs and config.notebooks:
         raise ParamsError(
             f"{report_path}: no notebook runs by default (every one has default: false); use --only"
         )

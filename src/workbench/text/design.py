@@ -20,10 +20,8 @@ def attribute_label(name: str, lang: str) -> str:
 
     Parameters
     ----------
-    name : str
-        An attribute of ``workbench.audience.ATTRIBUTES``.
-    lang : str
-        ``zh-TW`` or ``en``.
+    name, lang : str
+        An attribute of ``workbench.audience.ATTRIBUTES``; ``zh-TW`` or ``en``.
 
     Returns
     -------
@@ -103,10 +101,8 @@ def arm_name(arm: str, lang: str) -> str:
 
     Parameters
     ----------
-    arm : str
-        The arm's name in the design.
-    lang : str
-        ``zh-TW`` or ``en``.
+    arm, lang : str
+        The arm's name in the design; ``zh-TW`` or ``en``.
 
     Returns
     -------
@@ -149,22 +145,6 @@ def paragraph_html(text: str) -> str:
         Escaped HTML.
     """
     return f"<p>{html.escape(text)}</p>"
-
-
-def title_html(lang: str) -> str:
-    """The brief's title (h1).
-
-    Parameters
-    ----------
-    lang : str
-        ``zh-TW`` or ``en``.
-
-    Returns
-    -------
-    str
-        Escaped HTML.
-    """
-    return heading_html(t("design.title", lang), 1)
 
 
 def intro_html(planned, lang: str, currency: str = "TWD") -> str:
@@ -493,26 +473,6 @@ def lists_notes_html(lists, lang: str) -> str:
     else:
         parts.append(paragraph_html(t("design.lists_not_written", lang)))
     return "".join(parts)
-
-
-def note_html(key: str, lang: str, **values) -> str:
-    """A catalog note as an escaped paragraph (values formatted by the caller).
-
-    Parameters
-    ----------
-    key : str
-        The catalog key.
-    lang : str
-        ``zh-TW`` or ``en``.
-    **values
-        The placeholders.
-
-    Returns
-    -------
-    str
-        Escaped HTML.
-    """
-    return paragraph_html(t(key, lang, **values))
 
 
 def definitions_html(planned, lang: str) -> str:
