@@ -46,7 +46,7 @@ def test_table_escapes_every_header_and_cell_and_formats_numbers():
     assert not ACTIVE.search(out)
     assert "<b>" not in out and "<i>" not in out
     assert html.escape(XSS) in out and html.escape(IMG_XSS) in out and "&lt;b&gt;a&lt;/b&gt;" in out
-    assert "NT$1,234,567" in out and "1,200" in out and "會員數" in out
+    assert "NT&#36;1,234,567" in out and "1,200" in out and "會員數" in out  # "$" never typeset as maths
     assert '<td class="wb-text">台北信義店</td>' in out  # text left-aligned, numbers not
     assert "<td>1,200</td>" in out
     # figures already formatted as text are still right-aligned; words are not
@@ -54,7 +54,8 @@ def test_table_escapes_every_header_and_cell_and_formats_numbers():
         pd.DataFrame({"k": ["淨營收", "回購率"], "v": ["NT$2,223,420", "-1.2 個百分點"]}), "zh-TW"
     )
     assert (
-        '<td class="wb-text">淨營收</td><td>NT$2,223,420</td>' in shown and "<td>-1.2 個百分點</td>" in shown
+        '<td class="wb-text">淨營收</td><td>NT&#36;2,223,420</td>' in shown
+        and "<td>-1.2 個百分點</td>" in shown
     )
 
 

@@ -33,7 +33,7 @@ def is_url(source: str) -> bool:
 
 
 # scheme://user:password@host -> the password is everything up to the last "@" before the host
-_URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s/:@]*):[^\s/]*@")
+_URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s/:@]*):([^\s/]*)@")
 _QUERY_SECRET = re.compile(r"([?&](?:password|passwd|pwd|secret|token|sslpassword|api_key)=)[^&\s'\"]*", re.I)
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -42,8 +42,10 @@ def mask_url(text: str) -> str:
     """``text`` with the password of every URL in it replaced by ``***``.
 
     ``postgresql://reader:s3cret@db/sales`` becomes ``postgresql://reader:***@db/sales``; a password given
-    as a query option (``?password=...``, ``token=``, ``secret=``) is masked too. Anything else is unchanged,
-    so the function can be applied to any message, page or file before it is shown or written.
+    as a query option (``?password=...``, ``token=``, ``secret=``) is masked too. A reference to the
+    environment (``reader:${SALES_DB_PASSWORD}@``, see :func:`expand_env`) is no secret and stays. Anything
+    else is unchanged, so the function can be applied to any message, page or file before it is shown or
+    written.
 
     Parameters
     ----------
@@ -58,7 +60,12 @@ def mask_url(text: str) -> str:
     text = str(text)
     if "://" not in text and "=" not in text:
         return text
-    return _QUERY_SECRET.sub(r"\1***", _URL_PASSWORD.sub(r"\1:***@", text))
+
+    def hide(match: re.Match) -> str:
+        secret = match.group(2)
+        return match.group(0) if _ENV_REFERENCE.fullmatch(secret) else f"{match.group(1)}:***@"
+
+    return _QUERY_SECRET.sub(r"\1***", _URL_PASSWORD.sub(hide, text))
 
 
 def expand_env(url: str, env=None) -> str:

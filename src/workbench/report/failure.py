@@ -4,8 +4,8 @@ without values of member rows for the management pages.
 * ``describe_failure(exc, executed)``: the failing cell (index, execution count, source excerpt), the error
   and the traceback, read from papermill's exception and the partly executed notebook;
 * ``redact(text)``: the text without values of rows: ``(row 3: '0912-345-678', row 9: 'a@b.tw')`` becomes
-  ``(row 3, row 9)``; e-mail addresses, phone numbers and long digit runs anywhere become ``<e-mail>`` and
-  ``<number>``; passwords in URLs ``***`` (``workbench.data.mask_url``);
+  ``(row 3, row 9)``; e-mail addresses, phone numbers and ids of 8 or more digits anywhere become
+  ``<e-mail>`` and ``<number>``; passwords in URLs ``***`` (``workbench.data.mask_url``);
 * ``published_failure(info)``: the ``error`` record of ``run.json`` and the index (redacted, no traceback);
 * ``error_text(name, path, month, info, full=...)``: ``<name>.error.txt``: the full one goes to
   ``OUT/.logs/<month>/`` (never published), the redacted one into the month beside the kept good copy.
@@ -26,7 +26,8 @@ _QUOTED = r"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"|<empty>"
 # "row 3: 'value'", "rows 3, 5 and 7: 'value'": the loader's way of showing the offending values
 _ROW_VALUE = re.compile(rf"\b(rows? \d[\d,]*(?:(?:, | and | & )\d[\d,]*)*):\s*(?:{_QUOTED})")
 _EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
-_LONG_NUMBER = re.compile(r"(?<![\w.])(?<!row )(?<!rows )\+?\d[\d\- ]{6,}\d(?![\w.])")
+# phone numbers, national ids (A123456789), card and member numbers: 8 or more digits, maybe grouped
+_LONG_NUMBER = re.compile(r"(?<![\w.])(?<!row )(?<!rows )(?:[A-Za-z]{1,2}|\+)?\d[\d\- ]{6,}\d(?![\w.])")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
