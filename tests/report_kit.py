@@ -40,7 +40,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
-    "--host-resolver-rules=MAP * ~NOTFOUND",  # networking off: no host name resolves, whatever asks
+    # networking off: no host name resolves, whatever asks; loopback stays (the JupyterLab test's own
+    # server); report pages are also routed, every request that is not file: or data: aborted
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
 XSS = "<script>alert(1)</script>"
 
