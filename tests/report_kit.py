@@ -323,8 +323,12 @@ def bare_dollars(month_dir: Path) -> dict[str, list[str]]:
 
 
 def report_pages(out_dir: Path) -> list[Path]:
-    """Every published HTML page of a run: the months index, each month's index and each report."""
-    return sorted(out_dir.rglob("*.html"))
+    """Every published HTML page of a run: the months index, each month's index and each report (through
+    the month links ``OUT/<month>``, as a reader opens them)."""
+    pages = [out_dir / "index.html"] if (out_dir / "index.html").is_file() else []
+    for month in month_dirs(out_dir):
+        pages += sorted(month.glob("*.html"))
+    return pages
 
 
 # ---------------------------------------------------------------------------------- fixture-notebook project

@@ -152,8 +152,11 @@ def execute(run: NotebookRun, output: Path, *, cwd: Path) -> None:
         log_output=False,
         start_timeout=min(120, run.timeout),
         timeout_func=remaining,
-        # ipykernel's start-up warnings (e.g. "running over TCP without encryption") go to this terminal
-        extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        # ipykernel's own log goes to this terminal: its start-up warnings ("running over TCP without
+        # encryption"), and the "KeyboardInterrupt caught in kernel" it logs as an ERROR when jupyter_client
+        # interrupts an idle kernel before shutting it down (every notebook's end): neither is news to the
+        # analyst, and what fails in a notebook is in its outputs (error.txt)
+        extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
     )
 
 
