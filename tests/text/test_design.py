@@ -13,6 +13,7 @@ from workbench.audience import AudienceRule, member_attributes
 from workbench.experiments import CampaignPlan, plan_campaign, write_campaign_files
 from workbench.i18n import money, number
 from workbench.text import design as words
+from workbench.text.html import heading_html, paragraph_html
 
 XSS = "<script>alert(1)</script>"
 
@@ -74,7 +75,7 @@ def test_html_pieces_escape_params_text_and_warn_of_small_lists(planned, lists, 
     shown = words.arms_display(planned, lang)[0]
     assert XSS in shown["offer"].tolist()  # the table helper escapes it (tests/report/test_safety.py)
     page = (
-        words.heading_html(words.t("design.title", lang), 1)
+        heading_html(words.t("design.title", lang), 1)
         + words.intro_html(planned, lang)
         + words.lists_notes_html(lists, lang)
     )
@@ -85,7 +86,7 @@ def test_html_pieces_escape_params_text_and_warn_of_small_lists(planned, lists, 
     assert "1,000" in html.unescape(banner)
     rule = AudienceRule.from_dict({"attr": "home_store", "eq": XSS})
     assert XSS in words.rule_text(rule, lang)
-    assert "&lt;script&gt;" in words.paragraph_html(words.rule_text(rule, lang))
+    assert "&lt;script&gt;" in paragraph_html(words.rule_text(rule, lang))
 
 
 def test_rule_values_are_shown_by_name_and_in_the_currency():

@@ -8,6 +8,8 @@ Public names:
 * ``describe_transactions``: facts about a loaded frame (rows, members, dates, returns, channels);
 * ``read_members`` / ``read_assignments``: the members table (contact columns only on request) and a campaign's
   assignment list, read and validated like the transactions;
+* ``mask_url`` / ``expand_env`` / ``load_env_file``: database credentials never shown, kept in the
+  environment or a ``.env`` beside the params;
 * ``generate_demo`` / ``load_cdnow``: the synthetic demo brand and the real CDNOW log.
 """
 
@@ -28,6 +30,7 @@ from workbench.data.loader import load_transactions
 from workbench.data.members import CONTACT_COLUMNS, read_assignments, read_members
 from workbench.data.params import DataParams
 from workbench.data.parsing import CHANNEL_LABELS, channel_of, parse_amounts, parse_dates
+from workbench.data.sources import ENV_FILE, expand_env, load_env_file, mask_url
 from workbench.data.validation import DataValidationError, Problem
 
 __all__ = [
@@ -42,13 +45,17 @@ __all__ = [
     "DataParams",
     "DataValidationError",
     "DemoData",
+    "ENV_FILE",
     "Problem",
     "channel_of",
     "describe_transactions",
+    "expand_env",
     "generate_demo",
     "lifetimes_data_file",
     "load_cdnow",
+    "load_env_file",
     "load_transactions",
+    "mask_url",
     "parse_amounts",
     "parse_dates",
     "read_assignments",

@@ -7,12 +7,11 @@ params or data (offers, store names in a rule, arm names) is escaped in the HTML
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 
 from workbench.i18n import catalog, date_label, join_list, money, number, pct, t
 from workbench.text.experiments import points
+from workbench.text.html import escape, paragraph_html
 
 
 def attribute_label(name: str, lang: str) -> str:
@@ -111,40 +110,6 @@ def arm_name(arm: str, lang: str) -> str:
     """
     key = f"design.arm.{arm}"
     return t(key, lang) if key in catalog() else str(arm)
-
-
-def heading_html(text: str, level: int = 2) -> str:
-    """An escaped heading.
-
-    Parameters
-    ----------
-    text : str
-        The heading.
-    level : int
-        1 (the title) to 6.
-
-    Returns
-    -------
-    str
-        Escaped HTML.
-    """
-    return f"<h{level}>{html.escape(text)}</h{level}>"
-
-
-def paragraph_html(text: str) -> str:
-    """An escaped paragraph.
-
-    Parameters
-    ----------
-    text : str
-        The paragraph.
-
-    Returns
-    -------
-    str
-        Escaped HTML.
-    """
-    return f"<p>{html.escape(text)}</p>"
 
 
 def intro_html(planned, lang: str, currency: str = "TWD") -> str:
@@ -450,7 +415,7 @@ def lists_notes_html(lists, lang: str) -> str:
         text = t("design.small_banner", lang, count=len(small), min=number(lists.min_size), lists=names)
         parts.append(
             '<div class="wb-warning" style="background:#ffebee;border-left:6px solid #c62828;padding:0.8em 1em;'
-            f'font-weight:bold">{html.escape(text)}</div>'
+            f'font-weight:bold">{escape(text)}</div>'
         )
     for channel, reason in lists.missing.items():
         key = (

@@ -12,6 +12,7 @@ import pandas as pd
 
 from workbench.experiments import DEFAULT_METRICS, CampaignAnalysis, CampaignEconomics
 from workbench.i18n import catalog, date_label, join_list, money, money_compact, number, pct, t
+from workbench.text.html import paragraph_html
 
 
 def arm_label(arm: str, lang: str) -> str:
@@ -343,7 +344,7 @@ def balance_display(balance: pd.DataFrame, lang: str):
 
 
 def outcomes_source_html(campaign, lang: str) -> str:
-    """Where the report's outcomes came from, as an escaped paragraph.
+    """Where the report's outcomes came from, as an escaped paragraph (a note).
 
     Parameters
     ----------
@@ -356,10 +357,8 @@ def outcomes_source_html(campaign, lang: str) -> str:
     Returns
     -------
     str
-        ``<p class="wb-source">...</p>``.
+        ``<p class="wb-note">...</p>``.
     """
-    import html
-
     if campaign.measured:
         costs = getattr(campaign.costs, "arms", {}) or {}
         text = t(
@@ -376,4 +375,4 @@ def outcomes_source_html(campaign, lang: str) -> str:
         )
     else:
         text = t("experiments.source_table", lang, table=campaign.source)
-    return f'<p class="wb-source">{html.escape(text)}</p>'
+    return paragraph_html(text, note=True)
