@@ -48,8 +48,8 @@ import pandas as pd
 
 from workbench import files
 from workbench.kpis import month_bounds, use_log
-from workbench.summary import render, with_ctes
 from workbench.settings import bounded, build, settings_error, validate
+from workbench.summary import render, with_ctes
 
 __all__ = [
     "MEMBER_TYPES",
