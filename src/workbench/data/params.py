@@ -64,13 +64,13 @@ class DataParams:
         Zero-pad digit-only member ids to this many digits.
     summary, member_months : str
         An engine's result files (``workbench.results``): a monthly run starts from them instead of the log
-        (``transactions`` may then be ``""``); ``""`` = none.
+        (then ``transactions: ""``); ``""`` = none.
     spark : mapping
         ``workbench.summary.SparkSettings`` (``{master: "local[2]"}``): the log's heavy step runs in Spark;
         empty = not at all.
     """
 
-    transactions: str = ""
+    transactions: str
     members: str = ""
     campaign: str = ""
     truth: str = ""

@@ -56,7 +56,7 @@ def fingerprint_inputs(plan: RunPlan) -> dict[str, Any]:
             "sha256": file_sha256(path),
         }
     source = plan.common.data.transactions
-    if "transactions" not in inputs:  # 'demo', 'cdnow' or a database: hash the canonical frame
+    if "transactions" not in inputs and source:  # 'demo', 'cdnow' or a database: hash the canonical frame
         from workbench.data import load_transactions
 
         frame = load_transactions(
