@@ -204,7 +204,9 @@ def latest_complete_month(common: CommonParams, base: Path) -> str:
     import pandas as pd
 
     source = common.data.transactions
-    if not source and common.data.member_months:  # a run from an engine's result files: the month they are for
+    if (
+        not source and common.data.member_months
+    ):  # a run from an engine's result files: the month they are for
         months = pd.read_parquet(base / common.data.member_months, columns=["month"])["month"]
         if months.empty:
             raise ParamsError(f"data.member_months {common.data.member_months!r} has no rows: give --month")

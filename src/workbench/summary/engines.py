@@ -150,7 +150,8 @@ def spark_session(settings: SparkSettings | Mapping[str, Any] | None = None, *, 
     for key, value in settings.config.items():
         builder = builder.config(key, value)
     try:
-        spark = builder.getOrCreate()
+        with _quiet():
+            spark = builder.getOrCreate()
     except Exception as exc:  # the JVM did not start (no Java, no memory, a bad master URL)
         raise EngineError(f"could not start a Spark session (master {settings.master!r}): {exc}") from exc
     spark.conf.set("spark.sql.session.timeZone", zone)
