@@ -3,12 +3,6 @@ PostgreSQL URLs) read into the same canonical frame."""
 
 from __future__ import annotations
 
-import glob
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -81,81 +75,7 @@ def test_database_url_sqlite(small_csv, tmp_path):
 
 
 # --------------------------------------------------------------------------------------------- PostgreSQL
-# load_transactions from a real PostgreSQL server through a database URL.
-#
-# The fixture starts a throwaway server (``initdb`` + ``pg_ctl start``) in a temporary folder, listening on
-# a free localhost port, and removes it afterwards. As root, the server runs as the ``postgres`` user
-# (PostgreSQL refuses to run as root). Skips only when the PostgreSQL binaries are absent (``make``
-# installs Debian's ``postgresql`` package). The tests are marked ``postgres``.
-
-
-def _pg_bin() -> Path | None:
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
-    if candidates:
-        return Path(candidates[-1]).parent
-    found = shutil.which("initdb")
-    return Path(found).parent if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def postgres_url():
-    bindir = _pg_bin()
-    if bindir is None or not (bindir / "pg_ctl").exists():
-        pytest.skip(
-            "PostgreSQL server binaries (initdb, pg_ctl) not found; `make` installs Debian's postgresql"
-        )
-    root = Path(tempfile.mkdtemp(prefix="workbench-pg-"))
-    data, log = root / "data", root / "server.log"
-    prefix: list[str] = []
-    if os.geteuid() == 0:  # postgres will not run as root
-        import pwd
-
-        try:
-            pw = pwd.getpwnam("postgres")
-        except KeyError:
-            shutil.rmtree(root, ignore_errors=True)
-            pytest.skip("running as root and there is no 'postgres' user to run the server as")
-        os.chown(root, pw.pw_uid, pw.pw_gid)
-        prefix = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
-
-    def run(*cmd: str) -> None:
-        subprocess.run([*prefix, *cmd], check=True, capture_output=True, text=True, cwd=root)
-
-    try:
-        run(
-            str(bindir / "initdb"),
-            "-D",
-            str(data),
-            "-A",
-            "trust",
-            "-U",
-            "postgres",
-            "-E",
-            "UTF8",
-            "--no-sync",
-        )
-        opts = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
-        run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", opts, "-w", "-t", "60", "start")
-    except subprocess.CalledProcessError as exc:
-        detail = exc.stderr + (log.read_text() if log.exists() else "")
-        shutil.rmtree(root, ignore_errors=True)
-        raise RuntimeError(f"could not start the test PostgreSQL server: {detail}") from exc
-    try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(
-            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
-            capture_output=True,
-            cwd=root,
-        )
-        shutil.rmtree(root, ignore_errors=True)
+# load_transactions from a real PostgreSQL server through a database URL (``postgres_url``: tests/conftest.py).
 
 
 def _execute(url: str, sql: str, copy_csv: str | None = None) -> None:
