@@ -3,8 +3,6 @@ PostgreSQL URLs) read into the same canonical frame."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 from kit import write_text_file as write
