@@ -185,7 +185,7 @@ def test_monthly_run_from_result_files_publishes_the_same_numbers(brand):
         done = subprocess.run(report_command(params, out), capture_output=True, text=True, timeout=1500)
         assert done.returncode == 0, done.stdout + done.stderr
         runs[kind] = (out / "2026-10", read_run(out / "2026-10"))
-    (log_dir, log_run), (file_dir, file_run) = runs["log"], runs["files"]
+    (log_dir, _), (file_dir, file_run) = runs["log"], runs["files"]
     heads = {kind: {r["name"]: r["headlines"] for r in run["reports"]} for kind, (_, run) in runs.items()}
     assert heads["files"]["member_overview"] == heads["log"]["member_overview"]
     holdout = t("clv.headline.holdout_error", "en")
