@@ -131,6 +131,27 @@ def test_result_files_give_the_inputs_of_the_log(brand):
     assert_same_summary(summary, member_summary(brand["demo"].transactions, obs, "D"))
 
 
+def test_validate_checks_result_files(brand, tmp_path, capsys):
+    common = tmp_path / "common.yaml"
+    files = brand["files"]
+    common.write_text(
+        f"data:\n  transactions: ''\n  summary: {files['summary']}\n  member_months: {files['member_months']}\n",
+        encoding="utf-8",
+    )
+    assert main(["validate", "--params", str(common)]) == 0
+    out = capsys.readouterr().out
+    assert "periods D, observation end 2026-10-31 23:59:59, window 365 days" in out and out.rstrip().endswith(
+        "OK"
+    )
+    pd.read_parquet(files["member_months"]).drop(columns="orders").to_parquet(tmp_path / "bad.parquet")
+    common.write_text(
+        f"data:\n  transactions: ''\n  summary: {files['summary']}\n  member_months: {tmp_path / 'bad.parquet'}\n",
+        encoding="utf-8",
+    )
+    assert main(["validate", "--params", str(common)]) == 1
+    assert "the member-month table lacks the column(s) orders" in capsys.readouterr().out
+
+
 def test_files_made_for_another_run_are_rejected(brand):
     path = brand["files"]["summary"]
     with pytest.raises(DataValidationError, match=r"computed for freq D; this run needs W"):

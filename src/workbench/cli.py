@@ -36,6 +36,19 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         print(f"  cannot read the params: {exc}", file=sys.stderr)
         print("FAILED")
         return 1
+    if not params.transactions:  # a run from an engine's result files (workbench sql)
+        from workbench.results import describe_results
+
+        try:
+            lines = describe_results(params)
+        except (DataValidationError, OSError) as exc:
+            print(f"  cannot read the result files: {exc}")
+            print("FAILED")
+            return 1
+        for label, text in lines:
+            print(f"  {label:<18}{text}")
+        print("OK")
+        return 0
     print(f"  {'source':<18}{params.transactions}" + (f" (table {params.table})" if params.table else ""))
     try:
         tx = params.load()

@@ -47,6 +47,7 @@ __all__ = [
     "SUMMARY_FILE_COLUMNS",
     "ResultSpec",
     "clv_summary",
+    "describe_results",
     "observation_end_of",
     "overview_inputs",
     "read_features",
@@ -204,6 +205,36 @@ def _read(path, columns: tuple[str, ...], what: str) -> pd.DataFrame:
             [Problem("missing_column", missing[0], message)],
         )
     return frame
+
+
+def describe_results(source: DataParams) -> list[tuple[str, str]]:
+    """What ``workbench validate`` prints for a run that starts from result files (their columns checked).
+
+    Parameters
+    ----------
+    source : DataParams
+        Naming ``summary`` and ``member_months``.
+
+    Returns
+    -------
+    list of (label, text)
+    """
+    summary = _read(source.summary, SUMMARY_FILE_COLUMNS, "summary file")
+    months = _read(source.member_months, MEMBER_MONTH_COLUMNS, "member-month table")
+    made = {
+        c: ", ".join(map(str, summary[c].dropna().unique()))
+        for c in ("freq", "observation_end", "window_days")
+    }
+    span = pd.to_datetime(months["month"])
+    return [
+        ("summary", f"{source.summary}: {len(summary):,} members"),
+        (
+            "  computed for",
+            f"periods {made['freq']}, observation end {made['observation_end']}, window {made['window_days']} days",
+        ),
+        ("member_months", f"{source.member_months}: {len(months):,} member-months"),
+        ("  months", f"{span.min():%Y-%m} to {span.max():%Y-%m}" if len(span) else "none"),
+    ]
 
 
 def _check_made_for(frame: pd.DataFrame, path, column: str, expected, what: str) -> None:

@@ -191,6 +191,7 @@ def _quiet():
         warnings.filterwarnings(
             "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
         )
+        warnings.filterwarnings("ignore", message="The copy keyword is deprecated")  # pyspark's astype calls
         yield
 
 
