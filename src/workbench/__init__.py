@@ -121,6 +121,7 @@ _EXPORTS: dict[str, str] = {
     "configure_fonts": "i18n",
     "currency_symbol": "i18n",
     "date_label": "i18n",
+    "describe_results": "results",
     "describe_transactions": "data",
     "draw_seeds": "tiers",
     "export_audience": "clv",
