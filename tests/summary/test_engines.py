@@ -16,8 +16,7 @@ from workbench import kpis as wk
 from workbench import results as wr
 from workbench import segments as ws
 from workbench.data import DataParams
-from workbench.summary import SparkSettings, member_summary, spark_session
-from workbench.summary.engines import EngineError
+from workbench.summary import EngineError, SparkSettings, member_summary, spark_session
 
 from .conftest import EDGE_ENDS
 
