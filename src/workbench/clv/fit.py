@@ -40,7 +40,13 @@ import pandas as pd
 from scipy.special import gammaln
 from scipy.stats import norm
 
-from workbench.clv.formulas import PURCHASE_MODELS, PurchaseModel, stable_log_a0
+from workbench.clv.formulas import (
+    PURCHASE_MODELS,
+    PurchaseModel,
+    a0_term,
+    combine_log_a0,
+    stable_log_a0,
+)
 from workbench.clv.patterns import SUMMARY_COLUMNS, check_choice, check_summary, patterns
 from workbench.errors import WorkbenchError
 
@@ -118,12 +124,41 @@ class FitDiagnostics:
 # --------------------------------------------------------------------------------------------------
 # lifetimes fitters
 # --------------------------------------------------------------------------------------------------
+_PARETO_LAYOUT: dict = {}  # the distinct pairs of the arrays last fitted (lifetimes passes the same ones)
+
+
+def _pareto_layout(freq, rec, T) -> tuple:
+    """Distinct (x, recency) and (x, T) pairs of the patterns, and each pattern's pair numbers.
+
+    A_0's two hypergeometric terms depend on (x, recency) and on (x, T) only, and there are far fewer distinct
+    pairs than patterns (1M members, days: ~45k of each against ~590k patterns). lifetimes passes the same
+    arrays to every likelihood evaluation of a fit, so the pairs are found once per fit (cached by identity).
+    """
+    arrays = (freq, rec, T)
+    cached = _PARETO_LAYOUT.get("arrays")
+    if cached is not None and all(a is b for a, b in zip(cached, arrays, strict=True)):
+        return _PARETO_LAYOUT["layout"]
+    layout = []
+    for u in (rec, T):
+        pairs, codes = patterns(pd.DataFrame({"x": freq, "u": u}), ("x", "u"))
+        layout.append((pairs["x"].to_numpy(), pairs["u"].to_numpy(), codes))
+    _PARETO_LAYOUT.update(arrays=arrays, layout=tuple(layout))
+    return _PARETO_LAYOUT["layout"]
+
+
 def _pareto_conditional_log_likelihood(params, freq, rec, T):
-    """lifetimes' Pareto/NBD log-likelihood per pattern, with the sign-aware :func:`stable_log_a0`."""
+    """lifetimes' Pareto/NBD log-likelihood per pattern, with the sign-aware A_0 of :func:`stable_log_a0`.
+
+    A_0's hypergeometric terms are evaluated once per distinct (x, recency) and (x, T) pair
+    (:func:`_pareto_layout`): the same values, element by element, at a tenth of the cost.
+    """
     r, alpha, s, beta = params
     x = freq
     a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-    log_a0 = stable_log_a0(params, x, rec, T)
+    (x_rec, rec_u, rec_codes), (x_age, age_u, age_codes) = _pareto_layout(freq, rec, T)
+    log_a0 = combine_log_a0(
+        a0_term(params, x_rec, rec_u)[rec_codes], a0_term(params, x_age, age_u)[age_codes]
+    )
     a2 = np.logaddexp(
         -(r + x) * np.log(alpha + T) - s * np.log(beta + T), np.log(s) + log_a0 - np.log(r + s + x)
     )
@@ -296,9 +331,12 @@ def _log_hessian(model: str, fitter, data: dict) -> np.ndarray:
     cll = type(fitter)._conditional_log_likelihood
     pen = fitter.penalizer_coef
 
+    # the same arrays at every evaluation, so _pareto_layout finds the distinct pairs once
+    rec_scaled, age_scaled = rec * scale, T * scale
+
     def f(log_theta):
         p = np.exp(log_theta)
-        return -(w * cll(p, x, rec * scale, T * scale)).sum() / w.sum() + pen * np.sum(p**2)
+        return -(w * cll(p, x, rec_scaled, age_scaled)).sum() / w.sum() + pen * np.sum(p**2)
 
     k, h = len(theta), 1e-4
     base = np.log(theta)
