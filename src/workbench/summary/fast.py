@@ -74,16 +74,13 @@ def _sorted_member_times(c: np.ndarray, t_us: np.ndarray) -> tuple[np.ndarray, n
 
 
 def _order_keys(order_ids) -> tuple[np.ndarray, np.ndarray | None]:
-    """Non-negative int64 keys of the rows that have an order id, and the mask of rows without one.
+    """Dense int64 keys of the rows that have an order id, and the mask of rows without one.
 
     The mask (null or empty id: each such row is an order of its own) is None when every row has an id;
     the keys then cover every row.
     """
-    order_keys = keys.exact_keys(order_ids)  # applies only to non-empty ids without nulls
-    if order_keys is not None:
-        return (order_keys - order_keys.min() if len(order_keys) else order_keys), None
-    present, missing = keys.split_missing(order_ids)
-    return keys.encode(present)[0], missing
+    codes, _, missing = keys.dense_codes(order_ids)
+    return codes, missing
 
 
 def numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, returns: str) -> pd.DataFrame:

@@ -20,11 +20,11 @@ from workbench.tiers.projection import (
     project_spend,
     simulate_projection,
 )
+from workbench.tiers.activity import monthly_activity
 from workbench.tiers.replay import (
     Replay,
     about_to_upgrade,
     assign_tiers,
-    monthly_activity,
     replay,
     write_audience,
 )
