@@ -6,6 +6,7 @@
 * ``project_spend``, ``simulate_projection``: the coming year from the fitted BG/NBD + Gamma-Gamma models.
 """
 
+from workbench.tiers.activity import monthly_activity
 from workbench.tiers.program import (
     Benefits,
     CostModel,
@@ -20,7 +21,6 @@ from workbench.tiers.projection import (
     project_spend,
     simulate_projection,
 )
-from workbench.tiers.activity import monthly_activity
 from workbench.tiers.replay import (
     Replay,
     about_to_upgrade,
