@@ -9,7 +9,8 @@ How lifetimes 0.11.3 is tamed on this stack:
 
 * fits use the distinct ``(frequency, recency, T)`` rows with member counts as ``weights`` (the same
   likelihood, hence the same parameters, over far fewer rows); Gamma-Gamma likewise on
-  ``(frequency, monetary_value)``;
+  ``(frequency, monetary_value)``; the likelihoods are lifetimes' own, evaluated term by term where each
+  term varies (``workbench.clv.likelihoods``: same values, a fraction of the work);
 * ``import lifetimes`` and every BG/NBD likelihood evaluation call ``warnings.simplefilter("ignore",
   FutureWarning)`` process-wide, and failed fits ``print`` the optimizer result: every lifetimes call runs
   inside :func:`_quiet`, which restores the warning filters, captures stdout and records warnings in the
@@ -37,16 +38,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln
 from scipy.stats import norm
 
-from workbench.clv.formulas import (
-    PURCHASE_MODELS,
-    PurchaseModel,
-    a0_term,
-    combine_log_a0,
-    stable_log_a0,
-)
+from workbench.clv import likelihoods
+from workbench.clv.formulas import PURCHASE_MODELS, PurchaseModel, stable_log_a0
 from workbench.clv.patterns import SUMMARY_COLUMNS, check_choice, check_summary, patterns
 from workbench.errors import WorkbenchError
 
@@ -124,54 +119,6 @@ class FitDiagnostics:
 # --------------------------------------------------------------------------------------------------
 # lifetimes fitters
 # --------------------------------------------------------------------------------------------------
-_PARETO_LAYOUT: dict = {}  # the distinct pairs of the arrays last fitted (lifetimes passes the same ones)
-
-
-def _pareto_layout(freq, rec, T) -> tuple:
-    """Distinct (x, recency) and (x, T) pairs of the patterns, and each pattern's pair numbers.
-
-    A_0's two hypergeometric terms depend on (x, recency) and on (x, T) only, and there are far fewer distinct
-    pairs than patterns (1M members, days: ~45k of each against ~590k patterns). lifetimes passes the same
-    arrays to every likelihood evaluation of a fit, so the pairs are found once per fit (cached by identity).
-    """
-    arrays = (freq, rec, T)
-    cached = _PARETO_LAYOUT.get("arrays")
-    if cached is not None and all(a is b for a, b in zip(cached, arrays, strict=True)):
-        return _PARETO_LAYOUT["layout"]
-    layout = []
-    for u in (rec, T):
-        pairs, codes = patterns(pd.DataFrame({"x": freq, "u": u}), ("x", "u"))
-        layout.append((pairs["x"].to_numpy(), pairs["u"].to_numpy(), codes))
-    _PARETO_LAYOUT.update(arrays=arrays, layout=tuple(layout))
-    return _PARETO_LAYOUT["layout"]
-
-
-def _pareto_conditional_log_likelihood(params, freq, rec, T):
-    """lifetimes' Pareto/NBD log-likelihood per pattern, with the sign-aware A_0 of :func:`stable_log_a0`.
-
-    Every term is evaluated where it varies: A_0's hypergeometric terms once per distinct (x, recency) and
-    (x, T) pair, the terms of x and T once per (x, T) pair (:func:`_pareto_layout`); only their combination
-    runs per pattern. The same operations on the same values as term by term per pattern, so the same
-    likelihood, bit for bit, at a fraction of the cost.
-    """
-    r, alpha, s, beta = params
-    (x_rec, rec_u, rec_codes), (x_age, age_u, age_codes) = _pareto_layout(freq, rec, T)
-    a1 = gammaln(r + x_age) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-    alive_term = -(r + x_age) * np.log(alpha + age_u) - s * np.log(beta + age_u)
-    log_a0 = combine_log_a0(
-        a0_term(params, x_rec, rec_u)[rec_codes], a0_term(params, x_age, age_u)[age_codes]
-    )
-    a2 = np.logaddexp(alive_term[age_codes], np.log(s) + log_a0 - np.log(r + s + x_age)[age_codes])
-    return a1[age_codes] + a2
-
-
-def _pareto_negative_log_likelihood(params, freq, rec, T, weights, penalizer_coef):
-    if np.any(np.asarray(params) <= 0.0):
-        return np.inf
-    ll = _pareto_conditional_log_likelihood(params, freq, rec, T)
-    return -(weights * ll).sum() / weights.mean() + penalizer_coef * np.sum(np.asarray(params) ** 2)
-
-
 def _fit_numerical_hessian(
     self, minimizing_function_args, initial_params, params_size, disp, tol=1e-7, bounds=None, **kwargs
 ):
@@ -220,17 +167,23 @@ def _fitter_class(model: str):
                 (lt.ParetoNBDFitter,),
                 {
                     "_log_A_0": staticmethod(stable_log_a0),
-                    "_conditional_log_likelihood": staticmethod(_pareto_conditional_log_likelihood),
-                    "_negative_log_likelihood": staticmethod(_pareto_negative_log_likelihood),
+                    "_conditional_log_likelihood": staticmethod(
+                        likelihoods.pareto_conditional_log_likelihood
+                    ),
+                    "_negative_log_likelihood": staticmethod(likelihoods.pareto_negative_log_likelihood),
                 },
             )
         else:
-            base = {
-                "bgnbd": lt.BetaGeoFitter,
-                "mbgnbd": lt.ModifiedBetaGeoFitter,
-                "gamma_gamma": lt.GammaGammaFitter,
+            base, objective = {
+                "bgnbd": (lt.BetaGeoFitter, likelihoods.bgnbd_negative_log_likelihood),
+                "mbgnbd": (lt.ModifiedBetaGeoFitter, likelihoods.mbgnbd_negative_log_likelihood),
+                "gamma_gamma": (lt.GammaGammaFitter, likelihoods.gamma_gamma_negative_log_likelihood),
             }[model]
-            _FITTERS[model] = type(base.__name__, (base,), {"_fit": _fit_numerical_hessian})
+            _FITTERS[model] = type(
+                base.__name__,
+                (base,),
+                {"_fit": _fit_numerical_hessian, "_negative_log_likelihood": staticmethod(objective)},
+            )
     return _FITTERS[model]
 
 
@@ -331,7 +284,7 @@ def _log_hessian(model: str, fitter, data: dict) -> np.ndarray:
     cll = type(fitter)._conditional_log_likelihood
     pen = fitter.penalizer_coef
 
-    # the same arrays at every evaluation, so _pareto_layout finds the distinct pairs once
+    # the same arrays at every evaluation, so the likelihood finds the distinct pairs once
     rec_scaled, age_scaled = rec * scale, T * scale
 
     def f(log_theta):
