@@ -208,20 +208,23 @@ def split_missing(values) -> tuple[pa.ChunkedArray, np.ndarray | None]:
     return arr.filter(pc.invert(missing)), missing.to_numpy(zero_copy_only=False)
 
 
-def count_distinct_per_group(group: np.ndarray, item: np.ndarray, n_groups: int) -> np.ndarray:
+def count_distinct_per_group(
+    group: np.ndarray, item: np.ndarray, n_groups: int, *, n_items: int | None = None
+) -> np.ndarray:
     """Number of distinct ``item`` codes per ``group`` code (both non-negative int64).
 
     When each item belongs to one group (an order to one member) and the item codes are dense enough,
     a scatter replaces the sort: each item is counted once, for the group it was last seen in.
+    ``n_items``: the items are exactly the codes 0..n_items-1, each used (``dense_codes``).
     """
     if len(group) == 0:
         return np.zeros(n_groups, dtype=np.int64)
-    span = int(item.max()) + 1
+    span = n_items if n_items is not None else int(item.max()) + 1
     if span <= max(2 * len(item), 1 << 16):
         owner = np.full(span, -1, dtype=np.int64)
         owner[item] = group
-        if np.array_equal(owner[item], group):  # every item in exactly one group
-            return np.bincount(owner[owner >= 0], minlength=n_groups)
+        if np.array_equal(np.take(owner, item), group):  # every item in exactly one group
+            return np.bincount(owner if n_items is not None else owner[owner >= 0], minlength=n_groups)
     bits = max(int(item.max()).bit_length(), 1)
     if int(group.max()).bit_length() + bits <= 62:
         pairs = np.sort((group << bits) | item)
@@ -315,6 +318,6 @@ def dense_codes(values) -> tuple[np.ndarray, int, np.ndarray | None]:
         used[key] = True
         lut = np.cumsum(used, dtype=np.int64)
         lut -= 1
-        return lut[key], int(lut[-1]) + 1, missing
+        return np.take(lut, key, out=key), int(lut[-1]) + 1, missing  # key is our own fresh array
     uniq, codes = np.unique(key, return_inverse=True)
     return codes.astype(np.int64, copy=False), len(uniq), missing
