@@ -24,37 +24,48 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    """``workbench validate --params FILE``: load + validate the data a params file names; exit 0/1."""
-    from workbench.data import DataParams, DataValidationError, describe_transactions
+    """``workbench validate --params FILE``: load + validate the data a params file names; exit 0/1.
+
+    Credentials of a database source come from the environment or a ``.env`` beside the params file;
+    every line printed has URL passwords masked (``workbench.data.mask_url``), and any failure is one
+    message, never a traceback.
+    """
+    from workbench.data import DataParams, DataValidationError, describe_transactions, load_env_file, mask_url
     from workbench.errors import WorkbenchError
 
+    def say(text: str = "", **kw) -> None:
+        print(mask_url(text), **kw)
+
     path = Path(args.params)
-    print(f"workbench validate: {path}")
+    say(f"workbench validate: {path}")
     try:
+        load_env_file(path if path.is_dir() else path.parent)
         params = DataParams.from_yaml(path)
     except WorkbenchError as exc:
-        print(f"  cannot read the params: {exc}", file=sys.stderr)
-        print("FAILED")
+        say(f"  cannot read the params: {exc}", file=sys.stderr)
+        say("FAILED")
         return 1
-    print(f"  {'source':<18}{params.transactions}" + (f" (table {params.table})" if params.table else ""))
+    say(f"  {'source':<18}{params.transactions}" + (f" (table {params.table})" if params.table else ""))
     try:
         tx = params.load()
     except DataValidationError as exc:
-        print(f"  {'problems':<18}{len(exc.problems)}")
+        say(f"  {'problems':<18}{len(exc.problems)}")
         if exc.convention:
-            print(f"  ({exc.convention})")
+            say(f"  ({exc.convention})")
         for p in exc.problems:
-            print(f"  - {p.message}")
-        print("FAILED")
+            say(f"  - {p.message}")
+        say("FAILED")
         return 1
-    except (OSError, ValueError, TypeError) as exc:
-        print(f"  cannot load: {exc}")
-        print("FAILED")
+    except Exception as exc:  # a file type, a database connection or table: one line, never a traceback
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        prefix = "" if isinstance(exc, WorkbenchError) else f"{type(exc).__name__}: "
+        say(f"  cannot load: {prefix}{detail[:500]}")
+        say("FAILED")
         return 1
     for label, text in describe_transactions(tx, params.currency):
-        print(f"  {label:<18}{text}")
-    print(f"  {'problems':<18}none")
-    print("OK")
+        say(f"  {label:<18}{text}")
+    say(f"  {'problems':<18}none")
+    say("OK")
     return 0
 
 
@@ -83,6 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--params", default="params", help="params folder")
     p.add_argument("--out", default="reports", help="output folder")
     p.add_argument("--only", action="append", help="run only this notebook (repeatable)")
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=None,
+        help="seconds to wait for another run into the same output folder, then stop with exit 3 "
+        "(default 300)",
+    )
     p.set_defaults(func=_cmd_report)
     return parser
 

@@ -3,17 +3,11 @@ PostgreSQL URLs) read into the same canonical frame."""
 
 from __future__ import annotations
 
-import glob
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-from pathlib import Path
-
 import pandas as pd
 import pytest
 from kit import write_text_file as write
+from pg_kit import execute as _execute
+from pg_kit import postgres_server
 
 from workbench.data import DataValidationError, load_transactions
 
@@ -81,92 +75,14 @@ def test_database_url_sqlite(small_csv, tmp_path):
 
 
 # --------------------------------------------------------------------------------------------- PostgreSQL
-# load_transactions from a real PostgreSQL server through a database URL.
-#
-# The fixture starts a throwaway server (``initdb`` + ``pg_ctl start``) in a temporary folder, listening on
-# a free localhost port, and removes it afterwards. As root, the server runs as the ``postgres`` user
-# (PostgreSQL refuses to run as root). Skips only when the PostgreSQL binaries are absent (``make``
-# installs Debian's ``postgresql`` package). The tests are marked ``postgres``.
-
-
-def _pg_bin() -> Path | None:
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
-    if candidates:
-        return Path(candidates[-1]).parent
-    found = shutil.which("initdb")
-    return Path(found).parent if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# load_transactions from a real PostgreSQL server through a database URL: a throwaway server started by
+# pg_kit.postgres_server (initdb + pg_ctl on a free localhost port). The tests are marked ``postgres``.
 
 
 @pytest.fixture(scope="module")
 def postgres_url():
-    bindir = _pg_bin()
-    if bindir is None or not (bindir / "pg_ctl").exists():
-        pytest.skip(
-            "PostgreSQL server binaries (initdb, pg_ctl) not found; `make` installs Debian's postgresql"
-        )
-    root = Path(tempfile.mkdtemp(prefix="workbench-pg-"))
-    data, log = root / "data", root / "server.log"
-    prefix: list[str] = []
-    if os.geteuid() == 0:  # postgres will not run as root
-        import pwd
-
-        try:
-            pw = pwd.getpwnam("postgres")
-        except KeyError:
-            shutil.rmtree(root, ignore_errors=True)
-            pytest.skip("running as root and there is no 'postgres' user to run the server as")
-        os.chown(root, pw.pw_uid, pw.pw_gid)
-        prefix = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
-
-    def run(*cmd: str) -> None:
-        subprocess.run([*prefix, *cmd], check=True, capture_output=True, text=True, cwd=root)
-
-    try:
-        run(
-            str(bindir / "initdb"),
-            "-D",
-            str(data),
-            "-A",
-            "trust",
-            "-U",
-            "postgres",
-            "-E",
-            "UTF8",
-            "--no-sync",
-        )
-        opts = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
-        run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", opts, "-w", "-t", "60", "start")
-    except subprocess.CalledProcessError as exc:
-        detail = exc.stderr + (log.read_text() if log.exists() else "")
-        shutil.rmtree(root, ignore_errors=True)
-        raise RuntimeError(f"could not start the test PostgreSQL server: {detail}") from exc
-    try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(
-            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
-            capture_output=True,
-            cwd=root,
-        )
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def _execute(url: str, sql: str, copy_csv: str | None = None) -> None:
-    import psycopg
-
-    with psycopg.connect(url) as conn, conn.cursor() as cur:
-        cur.execute(sql)
-        if copy_csv is not None:
-            table = sql.split()[2]
-            with cur.copy(f"COPY {table} FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
-                copy.write(copy_csv)
+    with postgres_server() as url:
+        yield url
 
 
 @pytest.mark.postgres
@@ -214,3 +130,55 @@ def test_postgres_types_checked(postgres_url):
     assert by_id.loc["000012", "ordered_at"] == pd.Timestamp("2024-03-05 14:30:00")  # UTC -> Taipei (+08:00)
     assert by_id.loc["004567", "ordered_at"] == pd.Timestamp("2024-03-06 07:30:00")
     assert by_id.loc["004567", "amount"] == 25.5
+
+
+# --------------------------------------------------------------------------------------------- credentials
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("postgresql://reader:s3cret@db.local:5432/sales", "postgresql://reader:***@db.local:5432/sales"),
+        ("postgresql+psycopg://u:p@ss@h/db", "postgresql+psycopg://u:***@h/db"),  # '@' inside the password
+        (
+            "error at mysql://a:b@h/x and sqlite:///tmp/x.db",
+            "error at mysql://a:***@h/x and sqlite:///tmp/x.db",
+        ),
+        (
+            "postgresql://u@h/db?sslmode=require&password=x1",
+            "postgresql://u@h/db?sslmode=require&password=***",
+        ),
+        (
+            "postgresql://u:${DB_PASSWORD}@h/db",
+            "postgresql://u:${DB_PASSWORD}@h/db",
+        ),  # a reference, no secret
+        ("postgresql://u@h/db", "postgresql://u@h/db"),
+        ("no url here: a@b.c", "no url here: a@b.c"),
+    ],
+)
+def test_mask_url(text, masked):
+    from workbench.data import mask_url
+
+    assert mask_url(text) == masked
+
+
+def test_expand_env_and_the_env_file(tmp_path, monkeypatch):
+    from workbench.data import expand_env, load_env_file
+    from workbench.errors import ArgumentError
+
+    assert expand_env("postgresql://u:${PW}@h/db", {"PW": "x$y"}) == "postgresql://u:x$y@h/db"
+    with pytest.raises(ArgumentError, match=r"environment variable\(s\) PW, OTHER, which are not set"):
+        expand_env("postgresql://${OTHER_USER}:${PW}@h/${OTHER}", {"OTHER_USER": "u"})
+    monkeypatch.delenv("WB_ENV_A", raising=False)
+    monkeypatch.setenv("WB_ENV_B", "from the environment")
+    assert load_env_file(tmp_path) == []  # no .env: nothing
+    (tmp_path / ".env").write_text(
+        "# credentials\nexport WB_ENV_A='s3 cret'\n\nWB_ENV_B=from the file\n", encoding="utf-8"
+    )
+    assert load_env_file(tmp_path) == ["WB_ENV_A", "WB_ENV_B"]
+    import os
+
+    assert os.environ["WB_ENV_A"] == "s3 cret"  # quotes removed
+    assert os.environ["WB_ENV_B"] == "from the environment"  # the environment wins
+    monkeypatch.delenv("WB_ENV_A")
+    (tmp_path / ".env").write_text("WB_ENV_A=1\nnot a line\n", encoding="utf-8")
+    with pytest.raises(ArgumentError, match=r"\.env: line 2 is not NAME=value"):
+        load_env_file(tmp_path)

@@ -7,6 +7,8 @@ Public names:
 * ``DataParams``: the ``data:`` block of a params file (one class for ``workbench validate`` and the report);
 * ``describe_transactions``: facts about a loaded frame (rows, members, dates, returns, channels);
 * ``read_members``: the members table (``member_id``, ``joined_at``);
+* ``mask_url`` / ``expand_env`` / ``load_env_file``: database credentials never shown, kept in the
+  environment or a ``.env`` beside the params;
 * ``generate_demo`` / ``load_cdnow``: the synthetic demo brand and the real CDNOW log.
 """
 
@@ -27,6 +29,7 @@ from workbench.data.loader import load_transactions
 from workbench.data.members import read_members
 from workbench.data.params import DataParams
 from workbench.data.parsing import CHANNEL_LABELS, channel_of, parse_amounts, parse_dates
+from workbench.data.sources import ENV_FILE, expand_env, load_env_file, mask_url
 from workbench.data.validation import DataValidationError, Problem
 
 __all__ = [
@@ -40,13 +43,17 @@ __all__ = [
     "DataParams",
     "DataValidationError",
     "DemoData",
+    "ENV_FILE",
     "Problem",
     "channel_of",
     "describe_transactions",
+    "expand_env",
     "generate_demo",
     "lifetimes_data_file",
     "load_cdnow",
+    "load_env_file",
     "load_transactions",
+    "mask_url",
     "parse_amounts",
     "parse_dates",
     "read_members",
