@@ -104,44 +104,46 @@ def attributes_sql(end: pd.Timestamp, *, rows: str = "rows", orders: str = "orde
     """
     start = {d: _ts(end - pd.Timedelta(days=d)) for d in WINDOWS}
     y = start[365]
+
+    def total(value: str, when: str) -> str:  # sum over the rows that match (no FILTER: not portable)
+        return f"coalesce(sum(CASE WHEN {when} THEN {value} END), 0)"
+
     spend = ",\n       ".join(
-        f"coalesce(sum(amount) FILTER (WHERE ordered_at >= {start[d]}), 0) AS spend_{d}d" for d in WINDOWS
+        f"{total('amount', f'ordered_at >= {start[d]}')} AS spend_{d}d" for d in WINDOWS
     )
-    count = ",\n       ".join(
-        f"count(*) FILTER (WHERE order_at >= {start[d]}) AS orders_{d}d" for d in WINDOWS
-    )
+    count = ",\n       ".join(f"{total('1', f'order_at >= {start[d]}')} AS orders_{d}d" for d in WINDOWS)
     return f"""
 WITH r AS (
 SELECT member_id,
        {spend},
        coalesce(sum(amount), 0) AS spend_lifetime,
-       coalesce(-sum(amount) FILTER (WHERE amount < 0 AND ordered_at >= {y}), 0) AS returns_365d,
-       coalesce(sum(amount) FILTER (WHERE amount >= 0 AND ordered_at >= {y}), 0) AS purchases_365d,
-       coalesce(sum(amount) FILTER (WHERE amount >= 0 AND ordered_at >= {y} AND channel = 'online'), 0)
-           AS online_365d,
-       coalesce(sum(discount) FILTER (WHERE amount >= 0 AND ordered_at >= {y}), 0) AS discount_365d
+       {total("-amount", f"amount < 0 AND ordered_at >= {y}")} AS returns_365d,
+       {total("amount", f"amount >= 0 AND ordered_at >= {y}")} AS purchases_365d,
+       {total("amount", f"amount >= 0 AND ordered_at >= {y} AND channel = 'online'")} AS online_365d,
+       {total("discount", f"amount >= 0 AND ordered_at >= {y}")} AS discount_365d
 FROM {rows} GROUP BY member_id
 ),
 o AS (
 SELECT member_id,
        {count},
-       coalesce(sum(amount) FILTER (WHERE order_at >= {y}), 0) AS order_revenue_365d,
-       coalesce(sum(amount) FILTER (WHERE order_at >= {y} AND promo), 0) AS promo_revenue_365d,
-       max(amount) FILTER (WHERE order_at >= {y}) AS max_order_365d
+       {total("amount", f"order_at >= {y}")} AS order_revenue_365d,
+       {total("amount", f"order_at >= {y} AND promo = 1")} AS promo_revenue_365d,
+       max(CASE WHEN order_at >= {y} THEN amount END) AS max_order_365d
 FROM {orders} GROUP BY member_id
 ),
 by_store AS (
-SELECT member_id, store, sum(amount) AS revenue, max(ordered_at) AS last_at
+SELECT member_id, store, sum(amount) AS revenue, max(ordered_at) AS last_at,
+       row_number() OVER (PARTITION BY member_id ORDER BY sum(amount) DESC, store) AS rank
 FROM {rows} WHERE amount >= 0 AND store IS NOT NULL GROUP BY member_id, store
 ),
 stores AS (
-SELECT member_id, first(store ORDER BY revenue DESC, store) AS top_store,
-       count(*) FILTER (WHERE last_at >= {y}) AS store_count_365d
+SELECT member_id, max(CASE WHEN rank = 1 THEN store END) AS top_store,
+       sum(CASE WHEN last_at >= {y} THEN 1 ELSE 0 END) AS store_count_365d
 FROM by_store GROUP BY member_id
 ),
 months AS (
 SELECT member_id, count(*) AS active_months_365d
-FROM (SELECT member_id, date_trunc('month', order_at) AS m FROM {orders} WHERE order_at >= {y} GROUP BY ALL)
+FROM (SELECT DISTINCT member_id, date_trunc('month', order_at) AS m FROM {orders} WHERE order_at >= {y}) AS am
 GROUP BY member_id
 )
 SELECT * FROM r LEFT JOIN o USING (member_id) LEFT JOIN stores USING (member_id) LEFT JOIN months USING (member_id)
