@@ -90,7 +90,10 @@ def test_a_month_without_data_is_a_clear_message(tmp_path, rng, no_notebooks, ca
             r"data\.transactions .*tx\.json: cannot be read \(ValueError: ",
         ),
         ("  transactions: ../data/tx.csv\n  date_format: '%Q'\n", r"data\.transactions|date_format"),
-        ("  transactions: ../data/tx.csv\n  members: ../data/members.csv\n", r"data\.members .*members\.csv"),
+        (
+            "  transactions: ../data/tx.csv\n  members: ../data/members.csv\n",
+            r"members\.csv: 1 problem found in the members table:\n\s+- required column 'member_id' missing",
+        ),
     ],
 )
 def test_unreadable_inputs_are_one_line_never_a_traceback(tmp_path, rng, no_notebooks, capsys, data, match):

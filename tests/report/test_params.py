@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from workbench.data import DataParams
-from workbench.report.params import (
+from workbench.report import (
     CONTRACT_PARAMETERS,
     ParamsError,
     latest_complete_month,

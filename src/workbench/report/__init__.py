@@ -22,7 +22,7 @@ from workbench.report.export import (
 from workbench.report.failure import redact
 from workbench.report.fingerprint import fingerprint_inputs, frame_sha256
 from workbench.report.index import month_page
-from workbench.report.inputs import InputError, RunInputs, validate_inputs
+from workbench.report.inputs import InputError, RunInputs, latest_complete_month, validate_inputs
 from workbench.report.params import (
     CONTRACT_PARAMETERS,
     CommonParams,
@@ -30,7 +30,6 @@ from workbench.report.params import (
     ParamsError,
     ReportConfig,
     RunPlan,
-    latest_complete_month,
     load_plan,
 )
 from workbench.report.publish import MonthBuild, OutputBusyError, output_lock, remove_stale

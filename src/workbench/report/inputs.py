@@ -20,7 +20,7 @@ from workbench import files
 from workbench.data import DataParams, load_env_file, mask_url, read_members
 from workbench.errors import WorkbenchError
 from workbench.report.fingerprint import fingerprint_inputs
-from workbench.report.params import ParamsError, RunPlan, latest_complete_month, result_files_month
+from workbench.report.params import ParamsError, RunPlan
 from workbench.report.publish import CACHE_DIR
 
 CACHE_FILE = "transactions.parquet"
@@ -177,3 +177,48 @@ def write_cache(frame, out: Path, month: str) -> Path:
         ``OUT/.cache/<month>/transactions.parquet``.
     """
     return files.write_parquet(cache_path(out, month), frame)
+
+
+def result_files_month(data: DataParams) -> str:
+    """The month a run from an engine's result files is for: the last month of ``data.member_months``.
+
+    Parameters
+    ----------
+    data : DataParams
+        A ``data:`` block without ``transactions`` and with ``member_months`` (paths absolute).
+
+    Returns
+    -------
+    str
+        ``YYYY-MM``.
+    """
+    import pandas as pd
+
+    months = pd.read_parquet(data.member_months, columns=["month"])["month"]
+    if months.empty:
+        raise ParamsError(f"data.member_months {data.member_months!r} has no rows: give --month")
+    return str(pd.Period(pd.Timestamp(months.max()), freq="M"))
+
+
+def latest_complete_month(transactions) -> str:
+    """The last calendar month the transactions cover to its final day (else the month before).
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        The validated canonical frame (``ordered_at``).
+
+    Returns
+    -------
+    str
+        ``YYYY-MM``.
+    """
+    import pandas as pd
+
+    if transactions.empty:
+        raise ParamsError("data.transactions has no rows: cannot choose a default month")
+    latest = pd.Timestamp(transactions["ordered_at"].max())
+    period = pd.Period(latest, freq="M")
+    if latest.normalize() < period.end_time.normalize():
+        period -= 1
+    return str(period)

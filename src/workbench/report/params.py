@@ -275,51 +275,6 @@ def canonical_data(data: DataParams, transactions: Path, notebooks_dir: Path) ->
     return _data_mapping(canonical, notebooks_dir, notebooks_dir)
 
 
-def result_files_month(data: DataParams) -> str:
-    """The month a run from an engine's result files is for: the last month of ``data.member_months``.
-
-    Parameters
-    ----------
-    data : DataParams
-        A ``data:`` block without ``transactions`` and with ``member_months`` (paths absolute).
-
-    Returns
-    -------
-    str
-        ``YYYY-MM``.
-    """
-    import pandas as pd
-
-    months = pd.read_parquet(data.member_months, columns=["month"])["month"]
-    if months.empty:
-        raise ParamsError(f"data.member_months {data.member_months!r} has no rows: give --month")
-    return str(pd.Period(pd.Timestamp(months.max()), freq="M"))
-
-
-def latest_complete_month(transactions) -> str:
-    """The last calendar month the transactions cover to its final day (else the month before).
-
-    Parameters
-    ----------
-    transactions : DataFrame
-        The validated canonical frame (``ordered_at``).
-
-    Returns
-    -------
-    str
-        ``YYYY-MM``.
-    """
-    import pandas as pd
-
-    if transactions.empty:
-        raise ParamsError("data.transactions has no rows: cannot choose a default month")
-    latest = pd.Timestamp(transactions["ordered_at"].max())
-    period = pd.Period(latest, freq="M")
-    if latest.normalize() < period.end_time.normalize():
-        period -= 1
-    return str(period)
-
-
 def check_size(where: str, key: str, value: Any) -> None:
     """Refuse a notebook parameter larger than settings allow: at most ``MAX_ITEMS`` values in all (nested
     lists and mappings counted together), ``MAX_TEXT`` characters per text, ``MAX_DEPTH`` levels.
