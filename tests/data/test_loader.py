@@ -106,14 +106,14 @@ def test_date_format_override_is_named(tmp_path):
 def test_unparseable_and_missing_amounts(tmp_path):
     lines = ["member_id,ordered_at,amount"] + [
         f"{i:04d},2024-01-01,{v}"
-        for i, v in enumerate(["5", "abc", "", '"1,20"', "x", "y", "z", "w"], start=1)
+        for i, v in enumerate(["5", "abc", "", '"1,2,3"', "x", "y", "z", "w"], start=1)
     ]
     path = write(tmp_path / "tx.csv", "\n".join(lines) + "\n")
     with pytest.raises(DataValidationError) as e:
         load_transactions(path)
     msg = str(e.value)
     assert re.search(
-        r"column 'amount': 6 rows with amounts that cannot be parsed \(row 2: 'abc', row 4: '1,20', "
+        r"column 'amount': 6 rows with amounts that cannot be parsed \(row 2: 'abc', row 4: '1,2,3', "
         r"row 5: 'x', row 6: 'y', row 7: 'z', \.\.\.\)",
         msg,
     )

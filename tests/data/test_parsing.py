@@ -21,7 +21,7 @@ from workbench.data import describe_transactions, load_transactions, parse_amoun
         ("113/03/05", "2024-03-05 00:00:00"),
         ("113/03/05 14:30:00", "2024-03-05 14:30:00"),
         ("1130305", "2024-03-05 00:00:00"),
-        ("99/12/31", "2010-12-31 00:00:00"),
+        ("民國99年12月31日", "2010-12-31 00:00:00"),
         ("民國113年3月5日", "2024-03-05 00:00:00"),
         ("2024/03/05 下午 02:30:00", "2024-03-05 14:30:00"),
         ("2024/03/05 上午 12:10:00", "2024-03-05 00:10:00"),
@@ -98,7 +98,7 @@ def test_parse_amounts(text, expected, currency):
     assert (cur[0].as_py() if cur is not None else "") == currency  # None: plain numbers only
 
 
-@pytest.mark.parametrize("text", ["abc", "1,20", "1.2.3", "(-300)", "--5", "NT$", "12 34", "(300"])
+@pytest.mark.parametrize("text", ["abc", "1,2,3", "1.2.3", "(-300)", "--5", "NT$", "12 34", "(300"])
 def test_parse_amounts_rejects(text):
     out, bad, missing, _ = parse_amounts(pd.Series([text], dtype="str"))
     assert bad[0] and np.isnan(out[0]) and not missing[0]

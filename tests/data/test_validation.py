@@ -113,8 +113,9 @@ def test_all_problems_reported_together(tmp_path):
         "0004,2024-01-03,5,A\n",
     )
     cols = {"member_id": "會員", "ordered_at": "日期", "amount": "金額", "order_id": "單號"}
+    # guest_ids=[]: an empty member id is a missing id, not a guest sale
     with pytest.raises(DataValidationError, match=r"export\.csv: 7 problems found") as e:
-        load_transactions(path, cols, observation_end="2026-10-31")
+        load_transactions(path, cols, observation_end="2026-10-31", guest_ids=[])
     kinds = [p.kind for p in e.value.problems]
     assert kinds == [
         "missing_member_id",
@@ -131,21 +132,27 @@ def test_all_problems_reported_together(tmp_path):
 
 def test_canonical_parquet_is_still_validated(tmp_path):
     """Canonical dtypes are no pass: untrimmed text is trimmed, and every check runs (missing values, stripped
-    leading zeros, order conflicts, infinite discounts as before)."""
+    leading zeros, order conflicts, infinite discounts)."""
     frame = pd.DataFrame(
         {
             "member_id": pd.array([" 00012", "00345\u3000", "00012"], dtype="str"),
             "ordered_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"]).astype("datetime64[us]"),
             "amount": [1.0, 2.0, -1.0],
             "order_id": pd.array(["A1", "B2 ", "C3"], dtype="str"),
-            "discount": [0.0, np.nan, np.inf],
+            "discount": [0.0, np.nan, 5.0],
         }
     )
     frame.to_parquet(tmp_path / "ok.parquet", index=False)
     tx = load_transactions(tmp_path / "ok.parquet")
     assert list(tx["member_id"]) == ["00012", "00345", "00012"]
     assert list(tx["order_id"]) == ["A1", "B2", "C3"]
-    assert list(tx["discount"]) == [0.0, 0.0, np.finfo("float64").max]
+    assert list(tx["discount"]) == [0.0, 0.0, 5.0]
+    frame.assign(discount=[0.0, np.nan, np.inf]).to_parquet(tmp_path / "inf.parquet", index=False)
+    with pytest.raises(
+        DataValidationError,
+        match=r"column 'discount': 1 row with non-finite discounts \(inf or -inf\) \(row 3: 'inf'\)",
+    ):
+        load_transactions(tmp_path / "inf.parquet")
     bad = frame.assign(
         member_id=pd.array(["00012", "12", None], dtype="str"),
         amount=[1.0, np.nan, 2.0],
@@ -154,7 +161,7 @@ def test_canonical_parquet_is_still_validated(tmp_path):
     bad.loc[2, "ordered_at"] = pd.NaT
     bad.to_parquet(tmp_path / "bad.parquet", index=False)
     with pytest.raises(DataValidationError) as e:
-        load_transactions(tmp_path / "bad.parquet")
+        load_transactions(tmp_path / "bad.parquet", guest_ids=[])  # a null id is then missing, not a guest
     assert sorted(p.kind for p in e.value.problems) == [
         "member_id_zeros",
         "missing_amount",

@@ -4,12 +4,16 @@ Public names:
 
 * ``load_transactions(source, columns=None, date_format="auto", **opts)``: any source -> the canonical
   frame of ``workbench.schema``, validated (``DataValidationError`` lists every problem with its rows);
+  guest rows (``DEFAULT_GUEST_IDS``) left out and counted (``guest_totals``);
+* ``mask_url``: a text with the passwords of the URLs in it masked (database errors, printed sources);
 * ``DataParams``: the ``data:`` block of a params file (one class for ``workbench validate`` and the report);
 * ``describe_transactions``: facts about a loaded frame (rows, members, dates, returns, channels);
 * ``read_members``: the members table (``member_id``, ``joined_at``);
 * ``generate_demo`` / ``load_cdnow``: the synthetic demo brand and the real CDNOW log.
 """
 
+from workbench.data.amounts import parse_amounts
+from workbench.data.dates import parse_dates
 from workbench.data.demo import (
     DEMO_END,
     DEMO_LATEST_MONTH,
@@ -23,14 +27,17 @@ from workbench.data.demo import (
     load_cdnow,
 )
 from workbench.data.describe import describe_transactions
-from workbench.data.loader import load_transactions
+from workbench.data.ids import DEFAULT_GUEST_IDS
+from workbench.data.loader import guest_totals, load_transactions
 from workbench.data.members import read_members
 from workbench.data.params import DataParams
-from workbench.data.parsing import CHANNEL_LABELS, channel_of, parse_amounts, parse_dates
+from workbench.data.parsing import CHANNEL_LABELS, channel_of
+from workbench.data.sources import mask_url
 from workbench.data.validation import DataValidationError, Problem
 
 __all__ = [
     "CHANNEL_LABELS",
+    "DEFAULT_GUEST_IDS",
     "DEMO_END",
     "DEMO_LATEST_MONTH",
     "DEMO_START",
@@ -44,9 +51,11 @@ __all__ = [
     "channel_of",
     "describe_transactions",
     "generate_demo",
+    "guest_totals",
     "lifetimes_data_file",
     "load_cdnow",
     "load_transactions",
+    "mask_url",
     "parse_amounts",
     "parse_dates",
     "read_members",
