@@ -24,8 +24,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    """``workbench validate --params FILE``: load + validate the data a params file names; exit 0/1."""
-    from workbench.data import DataParams, DataValidationError, describe_transactions
+    """``workbench validate --params FILE``: load + validate the data a params file names; exit 0/1.
+
+    Every failure is a message and exit 1, never a traceback; a database password is never printed.
+    """
+    from workbench.data import DataParams, DataValidationError, describe_transactions, guest_totals, mask_url
     from workbench.errors import WorkbenchError
 
     path = Path(args.params)
@@ -36,7 +39,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         print(f"  cannot read the params: {exc}", file=sys.stderr)
         print("FAILED")
         return 1
-    print(f"  {'source':<18}{params.transactions}" + (f" (table {params.table})" if params.table else ""))
+    source = mask_url(params.transactions, params.transactions)
+    print(f"  {'source':<18}{source}" + (f" (table {params.table})" if params.table else ""))
     try:
         tx = params.load()
     except DataValidationError as exc:
@@ -44,15 +48,29 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         if exc.convention:
             print(f"  ({exc.convention})")
         for p in exc.problems:
-            print(f"  - {p.message}")
+            print(f"  - {mask_url(p.message, params.transactions)}")
         print("FAILED")
         return 1
-    except (OSError, ValueError, TypeError) as exc:
-        print(f"  cannot load: {exc}")
+    except (WorkbenchError, OSError, ValueError, TypeError) as exc:
+        print(f"  cannot load: {mask_url(str(exc), params.transactions)}")
+        print("FAILED")
+        return 1
+    except Exception as exc:  # never a traceback for the user: name the error, keep the secret out
+        print(f"  cannot load ({type(exc).__name__}): {mask_url(str(exc), params.transactions)}")
         print("FAILED")
         return 1
     for label, text in describe_transactions(tx, params.currency):
         print(f"  {label:<18}{text}")
+    guests = guest_totals(tx)
+    member_revenue = float(tx["amount"].sum())
+    total = member_revenue + guests["revenue"]
+    share = f", {guests['revenue'] / total:.1%} of revenue" if guests["rows"] and total else ""
+    print(
+        f"  {'guest rows':<18}{guests['rows']:,} (set apart: {params.currency} {guests['revenue']:,.2f}{share})"
+    )
+    dropped = tx.attrs.get("duplicates_dropped", 0)
+    if dropped:
+        print(f"  {'duplicates':<18}{dropped:,} verbatim repeats dropped (duplicate_rows: drop)")
     print(f"  {'problems':<18}none")
     print("OK")
     return 0

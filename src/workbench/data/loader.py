@@ -232,7 +232,7 @@ def _too_large(values: np.ndarray, raw, name: str, what: str, limit: float, curr
         f"{name}_too_large",
         name,
         big & np.isfinite(values),
-        raw if text else (lambda i: f"{values[i]:,.2f}"),
+        raw if text else (lambda i: repr(f"{values[i]:,.2f}")),
         f"with {what} above max_amount {limit:,.0f}{' ' + currency if currency else ''} per row",
         "check for ids or dates in the column and for a unit mix-up; raise max_amount if such rows are real",
     )

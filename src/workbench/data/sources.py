@@ -208,14 +208,12 @@ def _read_sql(url: str, table: str | None, query: str | None) -> tuple[pd.DataFr
                 frame = pd.read_sql(sa.select(tbl), conn)
             else:
                 frame = pd.read_sql(sa.text(query), conn)
-    except sa.exc.SQLAlchemyError as exc:
-        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as exc:
+        cause = exc.__cause__ if isinstance(exc, pd.errors.DatabaseError) and exc.__cause__ else exc
+        detail = str(getattr(cause, "orig", None) or cause).strip().splitlines()
         first = next((line for line in detail if line.strip()), type(exc).__name__)
-        what = (
-            "the query failed"
-            if isinstance(exc, sa.exc.ProgrammingError)
-            else "cannot read from the database"
-        )
+        query_error = isinstance(cause, sa.exc.ProgrammingError | sa.exc.DataError)
+        what = "the query failed" if query_error else "cannot read from the database"
         raise _fail(
             name,
             "database",
