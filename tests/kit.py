@@ -7,6 +7,7 @@ sets ``pythonpath = ["tests"]``.
 * ``write_text_file``: a text file in a given encoding (the data loader, ``workbench validate``);
 * ``taiwan_export`` / ``TAIWAN_COLUMNS``: the demo log as a Taiwanese POS/Excel export;
 * ``params_file``: a params file with a ``data:`` block (``DataParams``, ``workbench validate``);
+* ``uci_style_export`` / ``UCI_PARAMS``: a line-level export with guests and two date formats, and its params;
 * ``small_kpi_log``: the three-member log of the KPI tests (``workbench.kpis``, ``workbench.text.overview``);
 * ``lifetimes_quietly``, ``CDNOW_CAL_END``, ``CDNOW_END``: the CLV tests' reference library and CDNOW split;
 * ``tier_program``: the Member / Silver / Gold programme of the tier tests, with changes;
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pandas as pd
 
 # --------------------------------------------------------------------------------------------- data
@@ -68,6 +70,53 @@ TAIWAN_COLUMNS = {
     "discount": "折扣",
     "channel": "通路",
     "store": "門市",
+}
+
+
+def uci_style_export(rng, n_lines: int = 3000) -> pd.DataFrame:
+    """A line-level export in the UCI Online Retail shape: invoices of several lines, quantity and unit price
+    (decimal comma), cancellations (``C`` invoices, negative quantities), guest lines (no CustomerID), and
+    dates in two formats (``12/06/2010 10:08`` and ``2/20/11 11:39``, as after an edit in Excel)."""
+    members = [f"{c:05d}" for c in rng.choice(np.arange(12346, 18288), 300, replace=False)]
+    rows = []
+    line = 0
+    invoice = 536365
+    while line < n_lines:
+        invoice += 1
+        when = pd.Timestamp("2010-12-01 08:26") + pd.Timedelta(minutes=int(rng.integers(0, 365 * 24 * 60)))
+        stamp = f"{when:%m/%d/%Y %H:%M}" if rng.random() < 0.5 else f"{when.month}/{when.day}/{when:%y %H:%M}"
+        customer = "" if rng.random() < 0.15 else str(rng.choice(members))
+        cancel = rng.random() < 0.05
+        for _ in range(int(rng.integers(1, 6))):
+            qty = int(rng.integers(1, 24)) * (-1 if cancel else 1)
+            price = round(float(rng.choice([0.42, 0.85, 1.25, 2.55, 3.39, 4.95, 7.65, 12.75])), 2)
+            rows.append(
+                {
+                    "InvoiceNo": ("C" if cancel else "") + str(invoice),
+                    "StockCode": str(int(rng.integers(10000, 99999))),
+                    "Description": "WHITE HANGING HEART T-LIGHT HOLDER",
+                    "Quantity": str(qty),
+                    "InvoiceDate": stamp,
+                    "UnitPrice": f"{price:.2f}".replace(".", ","),
+                    "CustomerID": customer,
+                    "Country": "United Kingdom",
+                }
+            )
+            line += 1
+    return pd.DataFrame(rows)
+
+
+UCI_PARAMS = {
+    "columns": {
+        "member_id": "CustomerID",
+        "ordered_at": "InvoiceDate",
+        "quantity": "Quantity",
+        "unit_price": "UnitPrice",
+        "order_id": "InvoiceNo",
+    },
+    "date_format": ["%m/%d/%Y %H:%M", "%m/%d/%y %H:%M"],
+    "currency": "USD",
+    "observation_end": "2011-12-31",
 }
 
 
