@@ -117,9 +117,26 @@ def member_id_text(values: pd.Series, col: Collector) -> tuple[pa.Array, bool]:
     return pa.array(ids.astype("str").where(ids.notna(), None).array, from_pandas=True), True
 
 
+def _has_byte(arr: pa.Array | pa.ChunkedArray, values: bytes) -> bool:
+    """Whether any of the bytes ``values`` occurs in the character data of a string array (read from the
+    Arrow buffer, no copy; conservative: bytes of values sliced away count too)."""
+    for chunk in arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]:
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            return True
+        _, offsets, data = chunk.buffers()
+        if data is None or len(chunk) == 0:
+            continue
+        kind = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        off = np.frombuffer(offsets, dtype=kind)[chunk.offset : chunk.offset + len(chunk) + 1]
+        text = data.slice(int(off[0]), int(off[-1] - off[0])).to_pybytes()  # this chunk's characters only
+        if any(text.find(bytes([v])) >= 0 for v in values):  # bytes.find is a memchr: no kernel per value
+            return True
+    return False
+
+
 def scientific_ids(text: pa.Array, column: str, col: Collector) -> None:
     """Report ids written in scientific notation (``1.23457E+11``), as Excel writes long numbers."""
-    if not pc.any(pc.match_substring(text, "e", ignore_case=True)).as_py():
+    if not _has_byte(text, b"eE"):
         return
     mask = _np(pc.fill_null(pc.match_substring_regex(text, _SCIENTIFIC), False))
     col.rows(
