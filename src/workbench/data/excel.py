@@ -17,13 +17,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from workbench.data.validation import DataValidationError, Problem
+from workbench.data.validation import source_error as _fail
 
 EXCEL_SUFFIXES: tuple[str, ...] = (".xlsx", ".xlsm")
-
-
-def _fail(name: str, kind: str, message: str) -> DataValidationError:
-    return DataValidationError(name, [Problem(kind, None, message)])
 
 
 def sheet_names(path: Path) -> list[str]:

@@ -22,7 +22,8 @@ import pyarrow as pa
 
 from workbench.data.encoding import EncodingProblem, detect_encoding, diagnose, open_binary
 from workbench.data.excel import EXCEL_SUFFIXES, read_excel
-from workbench.data.validation import DataValidationError, Problem
+from workbench.data.validation import DataValidationError
+from workbench.data.validation import source_error as _fail
 
 _CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 _DUCKDB_SUFFIXES = (".duckdb", ".ddb")
@@ -78,10 +79,6 @@ def mask_url(text: str, url: str | None = None) -> str:
         if len(secret) >= 3:
             out = out.replace(secret, "***")
     return out
-
-
-def _fail(name: str, kind: str, message: str) -> DataValidationError:
-    return DataValidationError(name, [Problem(kind, None, message)])
 
 
 # --------------------------------------------------------------------------------------------- CSV

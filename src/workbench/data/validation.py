@@ -56,6 +56,11 @@ class DataValidationError(WorkbenchError, ValueError):
         super().__init__(head + ":\n" + "\n".join(f"  - {p.message}" for p in self.problems))
 
 
+def source_error(source: str, kind: str, message: str) -> DataValidationError:
+    """The error for a source that cannot be read at all (one problem of the whole source, no rows)."""
+    return DataValidationError(source, [Problem(kind, None, message)])
+
+
 def _show(value: Any) -> str:
     if isinstance(value, pa.Scalar):
         value = value.as_py()
