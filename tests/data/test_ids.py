@@ -136,3 +136,12 @@ def test_scientific_notation_ids_are_rejected(tmp_path):
         tmp_path / "ok.csv", "member_id,ordered_at,amount\nE1234,2024-01-01,5\n123456789012,2024-01-02,5\n"
     )
     assert list(load_transactions(ok)["member_id"]) == ["E1234", "123456789012"]
+
+
+def test_a_source_of_guests_only_is_an_error(tmp_path):
+    path = write(tmp_path / "tx.csv", "member_id,ordered_at,amount\n,2024-01-01,5\nNA,2024-01-02,6\n")
+    with pytest.raises(
+        DataValidationError,
+        match=r"column 'member_id': all 2 rows are guest sales \(member id empty or one of guest_ids \['', 'NA', ",
+    ):
+        load_transactions(path)

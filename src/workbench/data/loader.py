@@ -399,6 +399,13 @@ def _canonical(src: Source, columns, date_format, opts: dict) -> pd.DataFrame:
             "a line exported twice is counted twice: remove the repeats from the export, or set "
             "duplicate_rows: drop to keep only the first of each",
         )
+    if guest.all():
+        col.add(
+            "no_members",
+            "member_id",
+            f"{col.label('member_id')}: all {n:,} rows are guest sales (member id empty or one of guest_ids "
+            f"{list(opts.get('guest_ids', DEFAULT_GUEST_IDS))}): no member rows to analyse; map the member id column",
+        )
     if col.problems:
         raise DataValidationError(src.name, col.problems, src.convention)
     frame = finalize_transactions(pd.DataFrame(out, copy=False))
