@@ -67,3 +67,14 @@ def test_new_data_options_are_checked_by_name():
     for change, message in cases:
         with pytest.raises(SettingsError, match=message):
             DataParams.from_dict({"transactions": "demo", **change})
+
+
+def test_as_mapping_round_trips_through_from_dict():
+    """What a notebook receives (plain lists and dicts) builds the same DataParams again."""
+    p = DataParams.from_dict(
+        {"transactions": "demo", "date_format": ["%d/%m/%Y", "auto"], "columns": {"member_id": "會員編號"}}
+    )
+    mapping = p.as_mapping()
+    assert mapping["guest_ids"] == list(p.guest_ids) and mapping["date_format"] == ["%d/%m/%Y", "auto"]
+    assert all(not isinstance(v, tuple) for v in mapping.values())
+    assert DataParams.from_dict(mapping) == p

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -192,6 +192,25 @@ class DataParams:
     def is_file(value: str) -> bool:
         """Whether a source value names a file (not empty, ``demo``, ``cdnow`` or a URL)."""
         return bool(value) and value not in NON_FILE_SOURCES and not is_url(value)
+
+    def as_mapping(self) -> dict[str, Any]:
+        """The fields as plain YAML/JSON values (lists for tuples, dicts for mappings), as a notebook receives
+        them and ``from_dict`` reads them back.
+
+        Returns
+        -------
+        dict
+            Field name -> value.
+        """
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Mapping):
+                value = dict(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[f.name] = value
+        return out
 
     def load_options(self) -> dict[str, Any]:
         """Keyword options for ``load_transactions`` (besides ``columns`` and ``date_format``)."""

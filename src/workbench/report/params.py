@@ -186,7 +186,7 @@ def common_parameters(common: CommonParams, base: Path, notebooks_dir: Path, mon
         ``month, language, currency, seed, data, audience_dir``.
     """
     d = common.data
-    data = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in dataclasses.asdict(d).items()}
+    data = d.as_mapping()  # plain lists and dicts: papermill writes them as literals
     for key in d.PATHS:
         data[key] = _rel(base, notebooks_dir, data[key])
     return {
