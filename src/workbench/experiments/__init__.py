@@ -1,7 +1,11 @@
 """Randomized campaign experiments: statistics, analysis, design and assignment, outcomes, bootstrap, ROI.
 
-* ``analyze(frame, arm, control, metrics, covariate=None)``: each arm against the control (z-test, Welch,
-  relative lift, CUPED/OLS adjustment), one tidy row per arm and metric;
+* ``analyze(frame, arm, control, metrics, covariate=None, *, sequential_tuning=None)``: each arm against the
+  control (z-test, Welch, relative lift, CUPED/OLS adjustment; with ``sequential_tuning=N*`` the always-valid
+  intervals and p-values of a running campaign), one tidy row per arm and metric;
+* ``sequential_test``, ``cuped_sequential_test``, ``confidence_sequence``: the asymptotic confidence sequence
+  on sufficient statistics; ``look_effects`` (every look, fixed and always-valid) and
+  ``sequential_decision`` (targeted vs blanket from the always-valid interval): monitoring a running campaign;
 * ``srm_check``, ``adjust_pvalues``, ``segment_effects``;
 * ``sample_size``, ``minimum_detectable_effect``, ``assign_arms``, ``balance_table``: design;
 * ``campaign_outcomes``: outcomes of assigned members measured from the log;
@@ -31,9 +35,24 @@ from workbench.experiments.design import (
     minimum_detectable_effect,
     sample_size,
 )
+from workbench.experiments.monitoring import (
+    LOOK_INTERVALS,
+    SequentialDecision,
+    look_effects,
+    sequential_decision,
+)
 from workbench.experiments.outcomes import campaign_outcomes
 from workbench.experiments.roi import CampaignEconomics, Verdict, campaign_economics, policy_bins
 from workbench.experiments.segments import segment_effects
+from workbench.experiments.sequential import (
+    DEFAULT_SEQUENTIAL_TUNING,
+    CovariateStats,
+    SequentialEffect,
+    confidence_sequence,
+    cuped_sequential_test,
+    pooled_theta,
+    sequential_test,
+)
 from workbench.experiments.stats import (
     Effect,
     SampleStats,
@@ -46,13 +65,18 @@ from workbench.experiments.stats import (
 
 __all__ = [
     "DEFAULT_METRICS",
+    "DEFAULT_SEQUENTIAL_TUNING",
+    "LOOK_INTERVALS",
     "RESULT_COLUMNS",
     "CampaignAnalysis",
     "CampaignEconomics",
     "CampaignSettings",
+    "CovariateStats",
     "Effect",
     "PowerDesign",
     "SampleStats",
+    "SequentialDecision",
+    "SequentialEffect",
     "Verdict",
     "adjust_pvalues",
     "analyze",
@@ -62,15 +86,21 @@ __all__ = [
     "balance_table",
     "campaign_economics",
     "campaign_outcomes",
+    "confidence_sequence",
+    "cuped_sequential_test",
+    "look_effects",
     "minimum_detectable_effect",
     "percentile_ci",
     "poisson_bootstrap",
     "policy_bins",
+    "pooled_theta",
     "regression_adjusted",
     "relative_lift",
     "revenue_mde",
     "sample_size",
     "segment_effects",
+    "sequential_decision",
+    "sequential_test",
     "srm_check",
     "two_proportion_test",
     "welch_test",

@@ -1,5 +1,6 @@
-"""Each arm of a campaign against the control: ``analyze`` (z-test, Welch, relative lift, CUPED/OLS), one
-tidy row per arm and metric, and the helpers that turn a campaign table into per-arm sufficient statistics.
+"""Each arm of a campaign against the control: ``analyze`` (z-test, Welch, relative lift, CUPED/OLS, or the
+always-valid confidence sequence of a running campaign), one tidy row per arm and metric, and the helpers
+that turn a campaign table into per-arm sufficient statistics.
 
 A data problem in one metric comes back in that metric's ``error`` column while the others are analysed;
 bad arguments raise ``ArgumentError``.
@@ -14,6 +15,12 @@ import pandas as pd
 from scipy import stats
 
 from workbench.errors import ArgumentError
+from workbench.experiments.sequential import (
+    CovariateStats,
+    check_sequential_tuning,
+    cuped_sequential_test,
+    sequential_test,
+)
 from workbench.experiments.stats import (
     CORRECTIONS,
     EFFECT_FIELDS,
@@ -129,15 +136,43 @@ def analyze(
     *,
     alpha: float = 0.05,
     correction: str = "holm",
+    sequential_tuning: float | None = None,
 ) -> pd.DataFrame:
     """Every treatment arm against ``control`` on every metric: one row per (arm, metric).
 
-    Columns: ``RESULT_COLUMNS`` (``p_adjusted``: ``correction`` across all arms x metrics). Without a
-    covariate: z-test (binary) / Welch (continuous). With ``covariate`` (a pre-period column), the effect
-    columns are regression-adjusted (OLS ``y ~ arm + covariate``, HC1; see ``regression_adjusted``) and
-    the unadjusted lift, CI and p-value are kept in ``unadjusted_*`` columns with ``variance_reduction``.
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per member: the arm, the metric columns and, with ``covariate``, the pre-period column.
+    arm, control : str
+        The arm column and the name of the control arm in it.
+    metrics : Mapping
+        Metric column -> ``"binary"`` (0/1) or ``"continuous"``.
+    covariate : str, optional
+        A pre-period column: the effects are covariate-adjusted and the unadjusted lift, CI and p-value
+        are kept in ``unadjusted_*`` columns with ``variance_reduction``.
+    alpha : float
+        1 - the confidence (simultaneous over all looks with ``sequential_tuning``).
+    correction : {"holm", "fdr_bh", "none"}
+        Adjustment of the p-values across all arms x metrics (``p_adjusted``).
+    sequential_tuning : float, optional
+        ``None`` (the default): fixed-horizon results, the analysis of a campaign that has ended. A number
+        ``N*`` (the planned total of the two arms compared, e.g. ``DEFAULT_SEQUENTIAL_TUNING``): the
+        absolute and relative intervals and the p-values are the always-valid ones of the asymptotic
+        confidence sequence (``workbench.experiments.sequential``), valid at every look of a running
+        campaign; two more columns: ``rel_p_value`` (dual to the relative interval) and
+        ``sequential_tuning``.
+
+    Returns
+    -------
+    DataFrame
+        ``RESULT_COLUMNS`` (plus the extra columns above); ``method`` says which test was used. Fixed
+        horizon: z-test (binary) / Welch (continuous), with ``covariate`` OLS ``y ~ arm + covariate`` with
+        HC1 errors (see ``regression_adjusted``). Sequential: the same estimates for proportions and means,
+        CUPED with ``theta`` pooled over the two arms for ``covariate`` (``cuped_sequential_test``).
     """
     check_alpha(alpha, "analyze")
+    tuning = None if sequential_tuning is None else check_sequential_tuning(sequential_tuning, "analyze")
     _check_metrics(metrics, "analyze")
     if correction not in CORRECTIONS:
         raise ValueError(f"analyze: correction must be one of {CORRECTIONS}, got {correction!r}")
@@ -164,8 +199,21 @@ def analyze(
             ]
             continue
         g = grouped_stats(values, codes, k)
-        test = two_proportion_test if kind == "binary" else welch_test
-        eff = test(_take(g, np.arange(1, k)), _take(g, np.zeros(k - 1, dtype=int)), alpha)
+        arms, ctrl = np.arange(1, k), np.zeros(k - 1, dtype=int)
+        if tuning is None:
+            test = two_proportion_test if kind == "binary" else welch_test
+            eff = test(_take(g, arms), _take(g, ctrl), alpha)
+        else:
+            eff = sequential_test(_take(g, arms), _take(g, ctrl), kind, sequential_tuning=tuning, alpha=alpha)
+            if covariate is not None:
+                cs = CovariateStats(g, grouped_stats(x, codes, k), np.bincount(codes, values * x, k))
+                cuped = cuped_sequential_test(
+                    _take_covariate(cs, arms),
+                    _take_covariate(cs, ctrl),
+                    kind,
+                    sequential_tuning=tuning,
+                    alpha=alpha,
+                )
         for j, a in enumerate(names[1:]):
             row = {
                 "arm": a,
@@ -179,8 +227,13 @@ def analyze(
             row["error"] = (
                 None if np.isfinite(row["p_value"]) else "zero_variance: no variation in either arm"
             )
-            if covariate is not None:
+            if tuning is not None:
+                row["rel_p_value"] = float(eff.rel_p_value[j])
+                row["sequential_tuning"] = tuning
+            if covariate is not None and tuning is None:
                 row.update(_adjusted_row(x, covariate, values, codes, j + 1, row, alpha))
+            elif covariate is not None:
+                row.update(_cuped_row(cuped, j, covariate, row))
             rows.append(row)
     out = pd.DataFrame(rows)
     for c in RESULT_COLUMNS:
@@ -205,6 +258,23 @@ def numeric_column(frame: pd.DataFrame, name: str | None, owner: str) -> np.ndar
             f"{owner}: column {name!r} has {int(bad.sum())} missing/non-numeric value(s), e.g. rows {np.flatnonzero(bad)[:5].tolist()}"
         )
     return v
+
+
+def _take_covariate(s: CovariateStats, i) -> CovariateStats:
+    return CovariateStats(_take(s.outcome, i), _take(s.covariate, i), np.asarray(s.cross)[i])
+
+
+def _cuped_row(eff, j: int, covariate: str, row: dict) -> dict:
+    """The covariate-adjusted always-valid columns of arm ``j`` (the unadjusted ones kept aside)."""
+    fields = (*EFFECT_FIELDS[2:], "rel_p_value", "variance_reduction")  # all but the (unadjusted) means
+    return {
+        "unadjusted_lift": row["abs_lift"],
+        "unadjusted_ci_low": row["abs_ci_low"],
+        "unadjusted_ci_high": row["abs_ci_high"],
+        "unadjusted_p_value": row["p_value"],
+        **{f: float(np.asarray(getattr(eff, f))[j]) for f in fields},
+        "method": f"{eff.method} on {covariate}",
+    }
 
 
 def _adjusted_row(x, covariate, values, codes, arm_code, row, alpha) -> dict:
