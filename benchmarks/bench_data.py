@@ -254,6 +254,8 @@ def main() -> int:
             f"| `load_transactions` (fastexcel + parse + validate) | {wb['rows']:,} | {wb['seconds']:.1f} | "
             f"{wb['peak_mb']:,.0f} | {wb['seconds'] / fe['seconds']:.1f}x |",
         ]
+    default = ["parquet", "csv", "export", "xlsx"]
+    cases_arg = "" if list(cases) == default else " --cases " + " ".join(cases)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(
         "### Loading transactions (`load_transactions`: parse + validate)\n\n"
@@ -261,9 +263,9 @@ def main() -> int:
         "|---|---:|---:|---:|---:|---|---:|---:|\n"
         + "\n".join(rows)
         + "\n\nThe references do less (no checks; for the export no parsing). Peak = peak RSS above the RSS "
-        f"before reading; output checked equal to the canonical frame. Best of {repeat} runs each, alternating. "
+        f"before reading; output checked equal to the canonical frame. Best of {repeat} run(s) each, alternating. "
         f"Machine load average at the start: {load:.1f} (2 cores shared). "
-        f"Command: `.venv/bin/python benchmarks/bench_data.py --repeat {repeat}`\n"
+        f"Command: `.venv/bin/python benchmarks/bench_data.py --repeat {repeat}{cases_arg}`\n"
         + (
             "\nReading the TW export as a 1M-row `.xlsx` sheet (7 text columns, written once with xlsxwriter; "
             "every cell read as text):\n\n| reader | rows | s | peak MB | time / fastexcel |\n|---|---:|---:|---:|---:|\n"
