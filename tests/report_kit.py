@@ -7,6 +7,7 @@
 * ``run_report(params_dir, out_dir)``: the real ``workbench report`` command (as ``make report`` runs it).
 * ``make_project(root, rng)`` / ``run_project(root)``: a throwaway project running the tiny fixture notebooks
   (tests/report/fixtures/notebooks) through ``report_cli``; ``write_counts``, ``expected_figures``.
+* ``bare_dollars(month_dir)``: notebook outputs JupyterLab's MathJax could typeset (none may be found);
 * ``open_browser()`` / ``PageCheck``: headless Debian Chromium with networking off; every request that is not
   ``file:``/``data:`` is aborted and recorded, as are failed requests, console messages, page errors and
   dialogs (``alert``).
@@ -39,7 +40,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
-    "--host-resolver-rules=MAP * ~NOTFOUND",  # networking off: no host name resolves, whatever asks
+    # networking off: no host name resolves, whatever asks; loopback stays (the JupyterLab test's own
+    # server); report pages are also routed, every request that is not file: or data: aborted
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
 XSS = "<script>alert(1)</script>"
 
@@ -150,11 +153,23 @@ def poison(demo) -> None:
         demo.truth.update(swap(dict(demo.truth)))
 
 
+#: tier names a brand could write that Markdown or MathJax would turn into a link, emphasis or maths
+POISONED_TIERS = {"Silver": "**銀卡** $x$ _VIP_", "Gold": "[金卡](javascript:alert(1))"}
+
+
 def poison_params(params_dir: Path) -> None:
-    """Notebook params that name the renamed arm name the new one."""
+    """Notebook params that name the renamed arm name the new one; the tier programme's Silver and Gold
+    renamed to Markdown and maths (``POISONED_TIERS``)."""
     for path in params_dir.glob("*.yaml"):
         values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         swapped = {k: (XSS if v == POISONED_ARM else v) for k, v in values.items()}
+        if isinstance(swapped.get("program"), dict):
+            for tier in swapped["program"].get("tiers", []):
+                tier["name"] = POISONED_TIERS.get(tier["name"], tier["name"])
+        if isinstance(swapped.get("target_shares"), dict):
+            swapped["target_shares"] = {
+                POISONED_TIERS.get(k, k): v for k, v in swapped["target_shares"].items()
+            }
         if swapped != values:
             path.write_text(yaml.safe_dump(swapped, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
@@ -285,9 +300,35 @@ def read_run(month_dir: Path) -> dict:
     return json.loads((month_dir / "run.json").read_text(encoding="utf-8"))
 
 
+def bare_dollars(month_dir: Path) -> dict[str, list[str]]:
+    """Outputs of the executed notebooks that JupyterLab's MathJax could typeset: any Markdown output, and
+    any HTML output holding two bare "$" (``NT$1 – NT$2`` reads as maths) or not wrapped as inert."""
+    import nbformat
+
+    from workbench.text import INERT_CLASSES
+
+    found: dict[str, list[str]] = {}
+    for nb_path in sorted(month_dir.glob("*.ipynb")):
+        nb = nbformat.read(nb_path, as_version=4)
+        for i, cell in enumerate(nb.cells):
+            for out in cell.get("outputs", []):
+                data = out.get("data", {})
+                if "text/markdown" in data:
+                    found.setdefault(nb_path.stem, []).append(f"cell {i}: a Markdown output")
+                value = data.get("text/html", "")
+                value = "".join(value) if isinstance(value, list) else value
+                if value and (value.count("$") >= 2 or INERT_CLASSES not in value):
+                    found.setdefault(nb_path.stem, []).append(f"cell {i}: {value[:80]!r}")
+    return found
+
+
 def report_pages(out_dir: Path) -> list[Path]:
-    """Every published HTML page of a run: the months index, each month's index and each report."""
-    return sorted(out_dir.rglob("*.html"))
+    """Every published HTML page of a run: the months index, each month's index and each report (through
+    the month links ``OUT/<month>``, as a reader opens them)."""
+    pages = [out_dir / "index.html"] if (out_dir / "index.html").is_file() else []
+    for month in month_dirs(out_dir):
+        pages += sorted(month.glob("*.html"))
+    return pages
 
 
 # ---------------------------------------------------------------------------------- fixture-notebook project

@@ -94,3 +94,15 @@ def test_write_audience_keeps_member_ids_as_text(tmp_path):
         "0012345,1",
     ]
     assert _listing(tmp_path / "audience") == ["clv_audience.csv"]
+
+
+def test_published_files_get_the_usual_mode(tmp_path):
+    """mkstemp makes 0600 files; a published page must be readable like any file the user writes."""
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        path = files.write_text(tmp_path / "page.html", "<p>x</p>")
+    finally:
+        os.umask(mask)
+    assert (path.stat().st_mode & 0o777) == 0o644

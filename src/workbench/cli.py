@@ -26,53 +26,67 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_validate(args: argparse.Namespace) -> int:
     """``workbench validate --params FILE``: load + validate the data a params file names; exit 0/1.
 
-    Every failure is a message and exit 1, never a traceback; a database password is never printed.
+    Credentials of a database source come from the environment or a ``.env`` beside the params file;
+    every line printed has URL passwords masked (``workbench.data.mask_url``), and any failure is one
+    message, never a traceback. Guest rows the loader set apart are counted with their revenue.
     """
-    from workbench.data import DataParams, DataValidationError, describe_transactions, guest_totals, mask_url
+    from workbench.data import (
+        DataParams,
+        DataValidationError,
+        describe_transactions,
+        expand_env,
+        guest_totals,
+        load_env_file,
+        mask_url,
+    )
     from workbench.errors import WorkbenchError
 
+    secret_url: list[str] = []  # the URL connected with: its password masked wherever a driver quotes it
+
+    def say(text: str = "", **kw) -> None:
+        print(mask_url(text, secret_url[0] if secret_url else None), **kw)
+
     path = Path(args.params)
-    print(f"workbench validate: {path}")
+    say(f"workbench validate: {path}")
     try:
+        load_env_file(path if path.is_dir() else path.parent)
         params = DataParams.from_yaml(path)
     except WorkbenchError as exc:
-        print(f"  cannot read the params: {exc}", file=sys.stderr)
-        print("FAILED")
+        say(f"  cannot read the params: {exc}", file=sys.stderr)
+        say("FAILED")
         return 1
-    source = mask_url(params.transactions, params.transactions)
-    print(f"  {'source':<18}{source}" + (f" (table {params.table})" if params.table else ""))
+    try:
+        secret_url.append(expand_env(params.transactions))
+    except WorkbenchError:
+        pass  # a variable that is not set: params.load() says which
+    say(f"  {'source':<18}{params.transactions}" + (f" (table {params.table})" if params.table else ""))
     try:
         tx = params.load()
     except DataValidationError as exc:
-        print(f"  {'problems':<18}{len(exc.problems)}")
+        say(f"  {'problems':<18}{len(exc.problems)}")
         if exc.convention:
-            print(f"  ({exc.convention})")
+            say(f"  ({exc.convention})")
         for p in exc.problems:
-            print(f"  - {mask_url(p.message, params.transactions)}")
-        print("FAILED")
+            say(f"  - {p.message}")
+        say("FAILED")
         return 1
-    except (WorkbenchError, OSError, ValueError, TypeError) as exc:
-        print(f"  cannot load: {mask_url(str(exc), params.transactions)}")
-        print("FAILED")
-        return 1
-    except Exception as exc:  # never a traceback for the user: name the error, keep the secret out
-        print(f"  cannot load ({type(exc).__name__}): {mask_url(str(exc), params.transactions)}")
-        print("FAILED")
+    except Exception as exc:  # a file type, a database connection or table: one line, never a traceback
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        prefix = "" if isinstance(exc, WorkbenchError) else f"{type(exc).__name__}: "
+        say(f"  cannot load: {prefix}{detail[:500]}")
+        say("FAILED")
         return 1
     for label, text in describe_transactions(tx, params.currency):
-        print(f"  {label:<18}{text}")
+        say(f"  {label:<18}{text}")
     guests = guest_totals(tx)
-    member_revenue = float(tx["amount"].sum())
-    total = member_revenue + guests["revenue"]
+    total = float(tx["amount"].sum()) + guests["revenue"]
     share = f", {guests['revenue'] / total:.1%} of revenue" if guests["rows"] and total else ""
-    print(
-        f"  {'guest rows':<18}{guests['rows']:,} (set apart: {params.currency} {guests['revenue']:,.2f}{share})"
-    )
+    say(f"  {'guest rows':<18}{guests['rows']:,} (set apart: {params.currency} {guests['revenue']:,.2f}{share})")
     dropped = tx.attrs.get("duplicates_dropped", 0)
     if dropped:
-        print(f"  {'duplicates':<18}{dropped:,} verbatim repeats dropped (duplicate_rows: drop)")
-    print(f"  {'problems':<18}none")
-    print("OK")
+        say(f"  {'duplicates':<18}{dropped:,} verbatim repeats dropped (duplicate_rows: drop)")
+    say(f"  {'problems':<18}none")
+    say("OK")
     return 0
 
 
@@ -101,6 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--params", default="params", help="params folder")
     p.add_argument("--out", default="reports", help="output folder")
     p.add_argument("--only", action="append", help="run only this notebook (repeatable)")
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=None,
+        help="seconds to wait for another run into the same output folder, then stop with exit 3 "
+        "(default 300)",
+    )
     p.set_defaults(func=_cmd_report)
     return parser
 

@@ -1,4 +1,12 @@
-"""What report notebooks call for setup and for the parts of the page the report runner reads.
+"""What report notebooks call for setup, for every text they show, and for the parts of the page the
+report runner reads.
+
+Text is always text: ``heading``, ``paragraph``, ``findings``, ``table``, ``kpi_cards`` and ``show_html``
+are the ONE way a notebook displays words and tables. Each escapes what it shows (``workbench.text.escape``:
+a tier or store name ``[金卡](javascript:alert(1))``, ``**bold**``, ``<script>`` or ``$x$`` shows as written,
+never as a link, emphasis, markup or maths) and wraps the output with ``workbench.text.inert_html``, so
+that neither JupyterLab (whose MathJax typesets Markdown and HTML outputs) nor the exported page reads
+``NT$1,200 – NT$1,500`` as maths. Notebooks never call ``display(Markdown(...))``.
 
 Contract with ``workbench.report``:
 
@@ -11,7 +19,15 @@ Contract with ``workbench.report``:
 
 from __future__ import annotations
 
-from workbench.text import SUMMARY_FINDINGS, findings_html, kpi_cards_html, table_html
+from workbench.text import (
+    SUMMARY_FINDINGS,
+    findings_html,
+    heading_html,
+    inert_html,
+    kpi_cards_html,
+    paragraph_html,
+    table_html,
+)
 
 HEADLINES_MIME = "application/vnd.workbench.headlines+json"
 
@@ -27,10 +43,59 @@ def headlines(mapping: dict[str, str]) -> None:
 def findings(
     sentences: list[str], lang: str = "zh-TW", *, title: str | None = None, limit: int = SUMMARY_FINDINGS
 ) -> None:
-    """Display :func:`findings_html`: the report's summary for management (call it before the detail)."""
+    """Display :func:`findings_html`: the report's summary for management (call it before the detail).
+
+    Parameters
+    ----------
+    sentences : list of str
+        Plain sentences, most important first.
+    lang : str
+        ``zh-TW`` or ``en`` (the heading's language).
+    title : str, optional
+        Heading instead of "Findings".
+    limit : int
+        How many open the summary; the rest are collapsed below.
+    """
+    show_html(findings_html(sentences, lang, title=title, limit=limit))
+
+
+def show_html(markup: str) -> None:
+    """Display HTML built by ``workbench.text`` (already escaped), wrapped so nothing typesets it as maths.
+
+    Parameters
+    ----------
+    markup : str
+        Escaped HTML (e.g. ``workbench.text.experiments.verdict_html``); never raw data text.
+    """
     from IPython.display import HTML, display
 
-    display(HTML(findings_html(sentences, lang, title=title, limit=limit)))
+    display(HTML(inert_html(markup)))
+
+
+def heading(text: str, level: int = 2) -> None:
+    """Display a heading (1: the report's title, 2: a section, 3: a subsection), escaped.
+
+    Parameters
+    ----------
+    text : str
+        The heading, e.g. ``t("clv.title", language)``.
+    level : int
+        1 to 4.
+    """
+    show_html(heading_html(text, level))
+
+
+def paragraph(text: str, *, note: bool = False) -> None:
+    """Display prose, escaped: never Markdown (links, emphasis, images) and never maths.
+
+    Parameters
+    ----------
+    text : str
+        Plain text (paragraphs separated by a blank line).
+    note : bool
+        In the muted style of a side note.
+    """
+    show_html(paragraph_html(text, note=note))
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -149,14 +214,26 @@ def _display_and_warnings() -> None:
 
 
 def table(frame, lang: str = "zh-TW", **kw) -> None:
-    """Display :func:`table_html` (escaped, formatted) in the notebook / report."""
-    from IPython.display import HTML, display
+    """Display :func:`table_html` (escaped, formatted) in the notebook / report.
 
-    display(HTML(table_html(frame, lang, **kw)))
+    Parameters
+    ----------
+    frame : DataFrame
+        An aggregate table (never member rows).
+    lang : str
+        ``zh-TW`` or ``en``.
+    **kw
+        ``formats``, ``headers``, ``index``, ``caption`` of ``workbench.text.table_html``.
+    """
+    show_html(table_html(frame, lang, **kw))
 
 
 def kpi_cards(items) -> None:
-    """Display :func:`kpi_cards_html`."""
-    from IPython.display import HTML, display
+    """Display :func:`kpi_cards_html` (``(label, value[, change])`` items, escaped).
 
-    display(HTML(kpi_cards_html(items)))
+    Parameters
+    ----------
+    items : iterable of tuple
+        Formatted strings.
+    """
+    show_html(kpi_cards_html(items))

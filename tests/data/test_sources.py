@@ -3,17 +3,11 @@ PostgreSQL URLs) read into the same canonical frame."""
 
 from __future__ import annotations
 
-import glob
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-from pathlib import Path
-
 import pandas as pd
 import pytest
 from kit import write_text_file as write
+from pg_kit import execute as _execute
+from pg_kit import free_port, postgres_server
 
 from workbench.data import DataValidationError, load_transactions
 
@@ -86,101 +80,17 @@ def test_database_url_sqlite(small_csv, tmp_path):
 
 
 # --------------------------------------------------------------------------------------------- PostgreSQL
-# load_transactions from a real PostgreSQL server through a database URL.
-#
-# The fixture starts a throwaway server (``initdb`` + ``pg_ctl start``) in a temporary folder, listening on
-# a free localhost port (password authentication over TCP, so that a wrong password is refused), and
-# removes it afterwards. As root, the server runs as the ``postgres`` user
-# (PostgreSQL refuses to run as root). Skips only when the PostgreSQL binaries are absent (``make``
-# installs Debian's ``postgresql`` package). The tests are marked ``postgres``.
-
+# load_transactions from a real PostgreSQL server through a database URL: a throwaway server started by
+# pg_kit.postgres_server (initdb + pg_ctl on a free localhost port), asking for a password (so that a wrong
+# one is refused). The tests are marked ``postgres``.
 
 PG_PASSWORD = "s3cr3t-Pw"
 
 
-def _pg_bin() -> Path | None:
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
-    if candidates:
-        return Path(candidates[-1]).parent
-    found = shutil.which("initdb")
-    return Path(found).parent if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def postgres_url():
-    bindir = _pg_bin()
-    if bindir is None or not (bindir / "pg_ctl").exists():
-        pytest.skip(
-            "PostgreSQL server binaries (initdb, pg_ctl) not found; `make` installs Debian's postgresql"
-        )
-    root = Path(tempfile.mkdtemp(prefix="workbench-pg-"))
-    data, log = root / "data", root / "server.log"
-    prefix: list[str] = []
-    if os.geteuid() == 0:  # postgres will not run as root
-        import pwd
-
-        try:
-            pw = pwd.getpwnam("postgres")
-        except KeyError:
-            shutil.rmtree(root, ignore_errors=True)
-            pytest.skip("running as root and there is no 'postgres' user to run the server as")
-        os.chown(root, pw.pw_uid, pw.pw_gid)
-        prefix = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
-
-    def run(*cmd: str) -> None:
-        subprocess.run([*prefix, *cmd], check=True, capture_output=True, text=True, cwd=root)
-
-    pwfile = root / "pw"
-    pwfile.write_text(PG_PASSWORD + "\n")
-    if prefix:
-        os.chown(pwfile, pw.pw_uid, pw.pw_gid)
-    try:
-        run(
-            str(bindir / "initdb"),
-            "-D",
-            str(data),
-            "--auth-local=trust",
-            "--auth-host=scram-sha-256",
-            f"--pwfile={pwfile}",
-            "-U",
-            "postgres",
-            "-E",
-            "UTF8",
-            "--no-sync",
-        )
-        opts = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
-        run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", opts, "-w", "-t", "60", "start")
-    except subprocess.CalledProcessError as exc:
-        detail = exc.stderr + (log.read_text() if log.exists() else "")
-        shutil.rmtree(root, ignore_errors=True)
-        raise RuntimeError(f"could not start the test PostgreSQL server: {detail}") from exc
-    try:
-        yield f"postgresql://postgres:{PG_PASSWORD}@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(
-            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
-            capture_output=True,
-            cwd=root,
-        )
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def _execute(url: str, sql: str, copy_csv: str | None = None) -> None:
-    import psycopg
-
-    with psycopg.connect(url) as conn, conn.cursor() as cur:
-        cur.execute(sql)
-        if copy_csv is not None:
-            table = sql.split()[2]
-            with cur.copy(f"COPY {table} FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
-                copy.write(copy_csv)
+    with postgres_server(password=PG_PASSWORD) as url:
+        yield url
 
 
 @pytest.mark.postgres
@@ -240,7 +150,7 @@ def test_database_errors_are_messages_without_the_password(postgres_url):
     ) as e:
         load_transactions(wrong, table="sales")
     assert "Wr0ng-Pass" not in str(e.value) and "postgres:***@127.0.0.1" in str(e.value)
-    closed = postgres_url.rsplit(":", 1)[0] + f":{_free_port()}/postgres"
+    closed = postgres_url.rsplit(":", 1)[0] + f":{free_port()}/postgres"
     with pytest.raises(DataValidationError, match=r"cannot read from the database: .*(refused|failed)") as e:
         load_transactions(closed, table="sales")
     assert PG_PASSWORD not in str(e.value)
@@ -258,7 +168,7 @@ def test_database_errors_are_messages_without_the_password(postgres_url):
     assert PG_PASSWORD not in str(e.value)
 
 
-def test_mask_url():
+def test_mask_url_also_masks_the_password_a_driver_quotes():
     from workbench.data import mask_url
 
     url = "postgresql://shop:p%40ss-w0rd@db.example:5432/pos?sslmode=require"
@@ -332,3 +242,55 @@ def test_parquet_with_pandas_metadata_that_does_not_fit_is_read(tmp_path):
     with pytest.raises(Exception):  # noqa: B017 - the failure this guards against
         pd.read_parquet(tmp_path / "odd.parquet")
     pd.testing.assert_frame_equal(load_transactions(tmp_path / "odd.parquet"), load_transactions(frame))
+
+
+# --------------------------------------------------------------------------------------------- credentials
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("postgresql://reader:s3cret@db.local:5432/sales", "postgresql://reader:***@db.local:5432/sales"),
+        ("postgresql+psycopg://u:p@ss@h/db", "postgresql+psycopg://u:***@h/db"),  # '@' inside the password
+        (
+            "error at mysql://a:b@h/x and sqlite:///tmp/x.db",
+            "error at mysql://a:***@h/x and sqlite:///tmp/x.db",
+        ),
+        (
+            "postgresql://u@h/db?sslmode=require&password=x1",
+            "postgresql://u@h/db?sslmode=require&password=***",
+        ),
+        (
+            "postgresql://u:${DB_PASSWORD}@h/db",
+            "postgresql://u:${DB_PASSWORD}@h/db",
+        ),  # a reference, no secret
+        ("postgresql://u@h/db", "postgresql://u@h/db"),
+        ("no url here: a@b.c", "no url here: a@b.c"),
+    ],
+)
+def test_mask_url(text, masked):
+    from workbench.data import mask_url
+
+    assert mask_url(text) == masked
+
+
+def test_expand_env_and_the_env_file(tmp_path, monkeypatch):
+    from workbench.data import expand_env, load_env_file
+    from workbench.errors import ArgumentError
+
+    assert expand_env("postgresql://u:${PW}@h/db", {"PW": "x$y"}) == "postgresql://u:x$y@h/db"
+    with pytest.raises(ArgumentError, match=r"environment variable\(s\) PW, OTHER, which are not set"):
+        expand_env("postgresql://${OTHER_USER}:${PW}@h/${OTHER}", {"OTHER_USER": "u"})
+    monkeypatch.delenv("WB_ENV_A", raising=False)
+    monkeypatch.setenv("WB_ENV_B", "from the environment")
+    assert load_env_file(tmp_path) == []  # no .env: nothing
+    (tmp_path / ".env").write_text(
+        "# credentials\nexport WB_ENV_A='s3 cret'\n\nWB_ENV_B=from the file\n", encoding="utf-8"
+    )
+    assert load_env_file(tmp_path) == ["WB_ENV_A", "WB_ENV_B"]
+    import os
+
+    assert os.environ["WB_ENV_A"] == "s3 cret"  # quotes removed
+    assert os.environ["WB_ENV_B"] == "from the environment"  # the environment wins
+    monkeypatch.delenv("WB_ENV_A")
+    (tmp_path / ".env").write_text("WB_ENV_A=1\nnot a line\n", encoding="utf-8")
+    with pytest.raises(ArgumentError, match=r"\.env: line 2 is not NAME=value"):
+        load_env_file(tmp_path)

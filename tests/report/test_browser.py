@@ -23,6 +23,7 @@ from report_kit import (
     DemoRun,
     PageCheck,
     background_runs,
+    bare_dollars,
     open_browser,
     platform_fonts,
     report_pages,
@@ -79,6 +80,12 @@ def test_pages_are_self_contained_and_script_free(demo_run):
         assert "<link" not in text.lower(), f"{page.name} fetches a stylesheet"
         assert f'lang="{HTML_LANG[demo_run.language]}"' in text or f'lang="{demo_run.language}"' in text
         assert page.stat().st_size < 4_000_000, f"{page.name}: {page.stat().st_size:,} bytes"
+
+
+def test_no_executed_notebook_holds_an_output_with_two_bare_dollars(demo_run):
+    """Issue 14: every output the notebooks display is inert HTML (no Markdown, no bare "$" pair), so
+    JupyterLab's MathJax never turns "NT$1.2億 ... NT$51 – NT$137" into maths."""
+    assert bare_dollars(demo_run.month_dir) == {}
 
 
 def test_every_page_renders_offline_with_plots_and_no_code(demo_run, browser):

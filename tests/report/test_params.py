@@ -11,7 +11,6 @@ import pytest
 from workbench.data import DataParams
 from workbench.report.params import (
     CONTRACT_PARAMETERS,
-    CommonParams,
     ParamsError,
     latest_complete_month,
     load_plan,
@@ -204,20 +203,55 @@ def test_only_must_name_a_listed_notebook(project):
         ("2026-11-01 00:05:00", "2026-10"),
     ],
 )
-def test_latest_complete_month_csv(tmp_path, last, month):
+def test_latest_complete_month(tmp_path, last, month):
     (tmp_path / "tx.csv").write_text(
         f"member_id,ordered_at,amount\n1,2026-09-03 10:00:00,10\n2,{last},20\n", encoding="utf-8"
     )
-    common = CommonParams(data=DataParams(transactions="tx.csv"))
-    assert latest_complete_month(common, tmp_path) == month
+    frame = DataParams(transactions=str(tmp_path / "tx.csv")).load()
+    assert latest_complete_month(frame) == month
 
 
-def test_latest_complete_month_parquet_uses_statistics(tmp_path, demo):
-    demo.transactions.to_parquet(tmp_path / "tx.parquet")
-    common = CommonParams(data=DataParams(transactions="tx.parquet"))
-    expected = demo.transactions["ordered_at"].max()
-    assert expected.strftime("%Y-%m-%d") == "2026-10-31"
-    assert latest_complete_month(common, tmp_path) == "2026-10"
+def test_latest_complete_month_of_the_demo(demo):
+    assert demo.transactions["ordered_at"].max().strftime("%Y-%m-%d") == "2026-10-31"
+    assert latest_complete_month(demo.transactions) == "2026-10"
+    with pytest.raises(ParamsError, match=r"data\.transactions has no rows: cannot choose a default month"):
+        latest_complete_month(demo.transactions.iloc[:0])
+
+
+def test_month_is_left_to_the_data_when_no_file_names_it(project):
+    write(project, "common.yaml", COMMON.replace('month: "2026-10"', "month: ''"))
+    plan = load_plan(project / "params")  # nothing is read: the month is chosen when the data is validated
+    assert plan.month == "" and all(r.parameters["month"] == "" for r in plan.notebooks)
+
+
+def test_a_yaml_bomb_in_a_list_param_is_refused_by_name(project):
+    """A 1 KB "billion laughs" inside a list parameter: refused before anything runs (no anchors)."""
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(8)
+    )
+    text = bomb + "fail: [*i, *i]\n"
+    assert len(text.encode()) < 1024
+    write(project, "counts.yaml", text)
+    with pytest.raises(ParamsError, match=r"counts\.yaml: line 1: YAML anchors and aliases .* not allowed"):
+        load_plan(project / "params")
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("fail: [" + ", ".join(["1"] * 10_001) + "]\n", r"key 'fail' holds more than 10,000 values"),
+        ("fail: " + "[" * 25 + "]" * 25 + "\n", r"key 'fail' is nested more than 20 levels deep"),
+        ("fail: [" + "x" * 10_001 + "]\n", r"key 'fail' has a text of 10,001 characters \(at most 10,000\)"),
+        (
+            "fail: {a: [" + ", ".join(["1"] * 6000) + "], b: [" + ", ".join(["1"] * 6000) + "]}\n",
+            r"key 'fail' holds more than 10,000 values",
+        ),
+    ],
+)
+def test_notebook_params_are_bounded(project, text, match):
+    write(project, "counts.yaml", text)
+    with pytest.raises(ParamsError, match=r"counts\.yaml: " + match):
+        load_plan(project / "params")
 
 
 def test_project_params_are_valid():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 
@@ -25,7 +26,10 @@ def test_good_run_publishes_code_free_html_and_index(first_run, capsys):
     month_dir = root / "reports" / MONTH
     names = sorted(p.name for p in month_dir.iterdir())
     assert names == ["counts.html", "counts.ipynb", "index.html", "run.json", "summary.html", "summary.ipynb"]
-    assert not list((root / "reports").glob(".staging-*"))
+    # the month is a link to the folder the run built and published in one step; nothing else is left
+    assert month_dir.is_symlink() and os.readlink(month_dir).startswith(".month-")
+    left = sorted(p.name for p in (root / "reports").iterdir() if p.name.startswith("."))
+    assert left == [".lock", os.readlink(month_dir)]
 
     page = (month_dir / "summary.html").read_text(encoding="utf-8")
     assert "CODE_MARKER_SOURCE" not in page  # code hidden
@@ -58,7 +62,11 @@ def test_good_run_publishes_code_free_html_and_index(first_run, capsys):
     assert by_name["counts"]["headlines"] == {"active members": figures["active members"]}
     params = by_name["summary"]["parameters"]
     assert params["month"] == MONTH and params["language"] == "en" and params["seed"] == 7
-    assert params["data"]["transactions"] == "../data/tx.csv"  # relative to notebooks/, papermill's cwd
+    # every notebook reads the run's validated canonical copy (relative to notebooks/, papermill's cwd)
+    assert params["data"]["transactions"] == f"../reports/.cache/{MONTH}/transactions.parquet"
+    assert params["data"]["columns"] == {} and params["data"]["date_format"] == "auto"
+    assert run_json["common"]["data"]["transactions"] == "../data/tx.csv"  # the source, as written
+    assert run_json["rows"] == 300 and run_json["guests"] is None
     sha = hashlib.sha256((root / "data" / "tx.csv").read_bytes()).hexdigest()
     assert run_json["data_fingerprint"]["inputs"]["transactions"]["sha256"] == sha
     assert run_json["versions"]["pandas"] and run_json["versions"]["papermill"]
@@ -89,8 +97,13 @@ def test_failure_keeps_previous_good_copy_and_exits_nonzero(first_run, tmp_path)
     error = (month_dir / "counts.error.txt").read_text(encoding="utf-8")
     assert "RuntimeError: injected failure for the test" in error
     assert "code cell at index 2 of counts.ipynb" in error and "raise RuntimeError" in error
-    failed = json.loads((month_dir / "counts.failed.ipynb").read_text(encoding="utf-8"))
+    assert "Traceback" not in error and f".logs/{MONTH}/counts.error.txt" in error
+    # the analyst's copy with the traceback and the failed notebook stay outside the published month
+    logs = root / "reports" / ".logs" / MONTH
+    assert "Traceback" in (logs / "counts.error.txt").read_text(encoding="utf-8")
+    failed = json.loads((logs / "counts.failed.ipynb").read_text(encoding="utf-8"))
     assert failed["metadata"]["papermill"]["parameters"]["fail"] is True
+    assert not (month_dir / "counts.failed.ipynb").exists()
     # the other notebook still ran and was published again
     summary_after = json.loads((month_dir / "summary.ipynb").read_text(encoding="utf-8"))
     assert (
@@ -104,6 +117,7 @@ def test_failure_keeps_previous_good_copy_and_exits_nonzero(first_run, tmp_path)
     assert counts["last_good"]["headlines"] == {"active members": expected_figures(root)["active members"]}
     index = (month_dir / "index.html").read_text(encoding="utf-8")
     assert 'href="counts.error.txt"' in index and "injected failure" in index
+    assert "traceback" not in counts["error"]
     assert not list((root / "reports").glob(".staging-*"))
 
     # fixed again: the failure records go, the good copy is replaced
@@ -136,6 +150,7 @@ def test_timeout_is_a_failure_of_that_notebook(tmp_path, rng):
     error = (root / "reports" / MONTH / "counts.error.txt").read_text(encoding="utf-8")
     assert "Timeout" in error and "time.sleep(sleep_seconds)" in error
     assert not (root / "reports" / MONTH / "counts.html").exists()
+    assert not (root / "reports" / ".cache").exists()  # the run's copy of the data goes with the run
 
 
 def test_misspelt_key_is_rejected_before_anything_runs(tmp_path, rng, monkeypatch, capsys):

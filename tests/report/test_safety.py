@@ -17,7 +17,17 @@ import nbformat
 import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
-from report_kit import IMG_XSS, XSS, DemoRun, PageCheck, background_runs, open_browser, report_pages
+from report_kit import (
+    IMG_XSS,
+    POISONED_TIERS,
+    XSS,
+    DemoRun,
+    PageCheck,
+    background_runs,
+    bare_dollars,
+    open_browser,
+    report_pages,
+)
 
 from workbench.report import has_active_content, neutralize_html, notebook_html, report_css
 from workbench.text import kpi_cards_html, table_html
@@ -46,7 +56,7 @@ def test_table_escapes_every_header_and_cell_and_formats_numbers():
     assert not ACTIVE.search(out)
     assert "<b>" not in out and "<i>" not in out
     assert html.escape(XSS) in out and html.escape(IMG_XSS) in out and "&lt;b&gt;a&lt;/b&gt;" in out
-    assert "NT$1,234,567" in out and "1,200" in out and "會員數" in out
+    assert "NT&#36;1,234,567" in out and "1,200" in out and "會員數" in out  # "$" never typeset as maths
     assert '<td class="wb-text">台北信義店</td>' in out  # text left-aligned, numbers not
     assert "<td>1,200</td>" in out
     # figures already formatted as text are still right-aligned; words are not
@@ -54,7 +64,8 @@ def test_table_escapes_every_header_and_cell_and_formats_numbers():
         pd.DataFrame({"k": ["淨營收", "回購率"], "v": ["NT$2,223,420", "-1.2 個百分點"]}), "zh-TW"
     )
     assert (
-        '<td class="wb-text">淨營收</td><td>NT$2,223,420</td>' in shown and "<td>-1.2 個百分點</td>" in shown
+        '<td class="wb-text">淨營收</td><td>NT&#36;2,223,420</td>' in shown
+        and "<td>-1.2 個百分點</td>" in shown
     )
 
 
@@ -226,7 +237,9 @@ def test_markup_from_data_is_escaped_and_never_runs(poisoned_run):
             assert check.problems == [], f"{path.name}: {check.problems}"
             if "alert(" in text:
                 shown.append(path.name)
-                assert XSS in text or IMG_XSS in text, f"{path.name}: the markup was altered, not escaped"
+                assert any(m in text for m in (XSS, IMG_XSS, *POISONED_TIERS.values())), (
+                    f"{path.name}: the markup was altered, not escaped"
+                )
     names = {r["name"] for r in poisoned_run.run["reports"]}
     if names & {"campaign_ab"}:
         assert shown, "the campaign report should show the arm names as text"
@@ -244,9 +257,55 @@ def test_reports_keep_data_text_escaped_without_the_safety_net(poisoned_run):
             for out in cell.get("outputs", []):
                 for mime in ("text/html", "text/markdown"):
                     value = out.get("data", {}).get(mime, "")
-                    if has_active_content("".join(value) if isinstance(value, list) else value):
+                    value = "".join(value) if isinstance(value, list) else value
+                    if has_active_content(value, markdown=mime == "text/markdown"):
                         raw.setdefault(nb_path.stem, []).append(f"cell {i} {mime}")
     assert not raw, f"unescaped data text in notebook outputs: {raw}"
+
+
+def test_the_dollar_scan_would_catch_maths(tmp_path):
+    nb = new_notebook()
+    nb.cells = [
+        new_code_cell("x", outputs=[new_output("display_data", data={"text/html": "<p>NT$1 – NT$2</p>"})])
+    ]
+    nbformat.write(nb, tmp_path / "x.ipynb")
+    assert bare_dollars(tmp_path) == {"x": ["cell 0: '<p>NT$1 – NT$2</p>'"]}
+
+
+@pytest.mark.browser
+def test_no_executed_notebook_holds_an_output_with_two_bare_dollars(poisoned_run):
+    """Issue 14: in JupyterLab no amount pair is typeset as maths (the tier names carry "$x$" too)."""
+    assert bare_dollars(poisoned_run.month_dir) == {}
+
+
+INERT_JS = """() => ({
+    links: Array.from(document.querySelectorAll('a')).map(a => a.getAttribute('href') || ''),
+    emphasis: Array.from(document.querySelectorAll('strong, em, b, i')).map(e => e.innerText),
+    scripts: document.scripts.length,
+})"""
+
+
+@pytest.mark.browser
+def test_markdown_and_maths_in_tier_names_show_as_written(poisoned_run):
+    """Tier names ``[金卡](javascript:alert(1))`` and ``**銀卡** $x$ _VIP_`` are text on every page: no link,
+    no emphasis, no script, shown verbatim (checked in Chromium)."""
+    names = list(POISONED_TIERS.values())
+    tier_page = poisoned_run.report_html("tier_simulation")
+    if not tier_page.is_file():
+        pytest.skip("tier_simulation not in this run")
+    with open_browser() as browser:
+        for path in report_pages(poisoned_run.out):
+            check, context, page = PageCheck.open(browser, path)
+            found = page.evaluate(INERT_JS)
+            text = page.inner_text("body")
+            context.close()
+            assert check.problems == [], f"{path.name}: {check.problems}"
+            assert not [h for h in found["links"] if "javascript" in h.lower()], path.name
+            assert not [e for e in found["emphasis"] if "銀卡" in e or "金卡" in e or "VIP" in e], path.name
+            assert found["scripts"] == 0, path.name
+            if path == tier_page:
+                for name in names:
+                    assert name in text, f"{name!r} not shown as written on the tier page"
 
 
 @pytest.mark.browser

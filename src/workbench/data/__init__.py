@@ -5,10 +5,11 @@ Public names:
 * ``load_transactions(source, columns=None, date_format="auto", **opts)``: any source -> the canonical
   frame of ``workbench.schema``, validated (``DataValidationError`` lists every problem with its rows);
   guest rows (``DEFAULT_GUEST_IDS``) left out and counted (``guest_totals``);
-* ``mask_url``: a text with the passwords of the URLs in it masked (database errors, printed sources);
 * ``DataParams``: the ``data:`` block of a params file (one class for ``workbench validate`` and the report);
 * ``describe_transactions``: facts about a loaded frame (rows, members, dates, returns, channels);
 * ``read_members``: the members table (``member_id``, ``joined_at``);
+* ``mask_url`` / ``expand_env`` / ``load_env_file``: database credentials never shown (database errors,
+  printed sources, published files), kept in the environment or a ``.env`` beside the params;
 * ``generate_demo`` / ``load_cdnow``: the synthetic demo brand and the real CDNOW log.
 """
 
@@ -32,7 +33,7 @@ from workbench.data.loader import guest_totals, load_transactions
 from workbench.data.members import read_members
 from workbench.data.params import DataParams
 from workbench.data.parsing import CHANNEL_LABELS, channel_of
-from workbench.data.sources import mask_url
+from workbench.data.sources import ENV_FILE, expand_env, load_env_file, mask_url
 from workbench.data.validation import DataValidationError, Problem
 
 __all__ = [
@@ -47,13 +48,16 @@ __all__ = [
     "DataParams",
     "DataValidationError",
     "DemoData",
+    "ENV_FILE",
     "Problem",
     "channel_of",
     "describe_transactions",
+    "expand_env",
     "generate_demo",
     "guest_totals",
     "lifetimes_data_file",
     "load_cdnow",
+    "load_env_file",
     "load_transactions",
     "mask_url",
     "parse_amounts",

@@ -45,7 +45,7 @@ from workbench.data.loader import (
     load_transactions,
     observation_end_problem,
 )
-from workbench.data.sources import is_url
+from workbench.data.sources import expand_env, is_url
 from workbench.settings import SettingsError, bounded, build, read_yaml, settings_error, validate
 
 __all__ = ["DataParams", "NON_FILE_SOURCES"]
@@ -217,7 +217,7 @@ class DataParams:
         return {k: getattr(self, k) for k in LOAD_OPTIONS if getattr(self, k) is not None}
 
     def load(self) -> pd.DataFrame:
-        """``load_transactions`` of ``transactions`` with these params."""
-        return load_transactions(
-            self.transactions, dict(self.columns) or None, self.date_format, **self.load_options()
-        )
+        """``load_transactions`` of ``transactions`` with these params (``${NAME}`` in a database URL taken
+        from the environment: ``workbench.data.expand_env``)."""
+        source = expand_env(self.transactions) if is_url(self.transactions) else self.transactions
+        return load_transactions(source, dict(self.columns) or None, self.date_format, **self.load_options())

@@ -24,13 +24,12 @@ from workbench.data.encoding import EncodingProblem, detect_encoding, diagnose, 
 from workbench.data.excel import EXCEL_SUFFIXES, read_excel
 from workbench.data.validation import DataValidationError
 from workbench.data.validation import source_error as _fail
+from workbench.errors import ArgumentError
 
 _CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 _DUCKDB_SUFFIXES = (".duckdb", ".ddb")
 _POSITIONAL = "row numbers are 1-based positions in the table as read"
 _CSV_ROWS = "row numbers count data rows from 1, the header not counted: file line = row + 1"
-_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@\s]*)@")
-_PW_PARAM = re.compile(r"(?i)\b(password|passwd|pwd)=([^&\s;]+)")
 
 
 @dataclass(frozen=True)
@@ -50,35 +49,127 @@ def is_url(source: str) -> bool:
     return "://" in source and not source.startswith("file://")
 
 
+# scheme://user:password@host -> the password is everything up to the last "@" before the host
+_URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s/:@]*):([^\s/]*)@")
+_QUERY_SECRET = re.compile(r"([?&](?:password|passwd|pwd|secret|token|sslpassword|api_key)=)[^&\s'\"]*", re.I)
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
 def mask_url(text: str, url: str | None = None) -> str:
-    """``text`` with the password of every URL in it (``scheme://user:password@``, ``password=...``) masked.
+    """``text`` with the password of every URL in it replaced by ``***``.
+
+    ``postgresql://reader:s3cret@db/sales`` becomes ``postgresql://reader:***@db/sales``; a password given
+    as a query option (``?password=...``, ``token=``, ``secret=``) is masked too. A reference to the
+    environment (``reader:${SALES_DB_PASSWORD}@``, see :func:`expand_env`) is no secret and stays. Anything
+    else is unchanged, so the function can be applied to any message, page or file before it is shown or
+    written.
 
     Parameters
     ----------
     text : str
-        A URL, or any message that may contain one (a driver's error text).
+        Any text (a URL, an error message, a whole page).
     url : str, optional
-        The URL whose password must not appear: its password is also masked wherever else it occurs.
+        The URL connected with: its password is also masked wherever else it occurs in ``text`` (a
+        driver's message that quotes it without the URL around it).
 
     Returns
     -------
     str
-        The text with ``***`` in place of each password.
+        The same text without passwords.
     """
-    from urllib.parse import unquote
-
-    secrets = []
+    text = str(text)
     if url:
-        m = _USERINFO.search(url)
-        if m and m.group("pw"):
-            secrets += [m.group("pw"), unquote(m.group("pw"))]
-        secrets += [v for _, v in _PW_PARAM.findall(url)]
-    out = _USERINFO.sub(lambda m: f"{m.group('scheme')}{m.group('user')}:***@", str(text))
-    out = _PW_PARAM.sub(lambda m: f"{m.group(1)}=***", out)
-    for secret in sorted(set(secrets), key=len, reverse=True):
-        if len(secret) >= 3:
-            out = out.replace(secret, "***")
-    return out
+        from urllib.parse import unquote
+
+        secrets = [m.group(2) for m in _URL_PASSWORD.finditer(url) if not _ENV_REFERENCE.fullmatch(m.group(2))]
+        secrets += [m.group(0).split("=", 1)[1] for m in _QUERY_SECRET.finditer(url)]
+        for secret in sorted({v for s in secrets for v in (s, unquote(s))}, key=len, reverse=True):
+            if len(secret) >= 3:  # a one- or two-letter password would mask every such letter
+                text = text.replace(secret, "***")
+    if "://" not in text and "=" not in text:
+        return text
+
+    def hide(match: re.Match) -> str:
+        secret = match.group(2)
+        return match.group(0) if _ENV_REFERENCE.fullmatch(secret) else f"{match.group(1)}:***@"
+
+    return _QUERY_SECRET.sub(r"\1***", _URL_PASSWORD.sub(hide, text))
+
+
+def expand_env(url: str, env=None) -> str:
+    """A database URL with each ``${NAME}`` replaced by the environment variable ``NAME``.
+
+    The params keep the reference (``postgresql://reader:${SALES_DB_PASSWORD}@db/sales``), the secret
+    lives in the environment or a ``.env`` file beside the params; only the connection sees the value.
+
+    Parameters
+    ----------
+    url : str
+        The source as written in the params.
+    env : mapping, optional
+        Where to look the names up (default ``os.environ``).
+
+    Returns
+    -------
+    str
+        The URL to connect with.
+
+    Raises
+    ------
+    ArgumentError
+        When a referenced variable is not set (the message names the variable, never a value).
+    """
+    import os
+
+    env = os.environ if env is None else env
+    missing = [name for name in _ENV_REFERENCE.findall(url) if name not in env]
+    if missing:
+        raise ArgumentError(
+            f"data.transactions refers to the environment variable(s) {', '.join(missing)}, which are not "
+            "set: set them in the environment or in a .env file beside the params (never committed)"
+        )
+    return _ENV_REFERENCE.sub(lambda m: env[m.group(1)], url)
+
+
+ENV_FILE = ".env"
+_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
+
+
+def load_env_file(folder) -> list[str]:
+    """Read ``folder/.env`` (``NAME=value`` lines, ``#`` comments, optional quotes) into ``os.environ``.
+
+    Variables already set in the environment win. Used for the credentials of a database source
+    (``PGPASSWORD=...``, or a name that the URL refers to as ``${NAME}``); the file is git-ignored.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The params folder (a missing ``.env`` is fine).
+
+    Returns
+    -------
+    list of str
+        The names read from the file (never their values).
+    """
+    import os
+
+    path = Path(folder) / ENV_FILE
+    if not path.is_file():
+        return []
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    names = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = _ENV_LINE.match(line)
+        if match is None:
+            raise ArgumentError(f"{path}: line {number} is not NAME=value")
+        name, value = match.groups()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        os.environ.setdefault(name, value)
+        names.append(name)
+    return names
 
 
 # --------------------------------------------------------------------------------------------- CSV

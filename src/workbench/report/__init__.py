@@ -1,7 +1,11 @@
-"""The monthly report run: params and plan, papermill execution, code-free HTML export, the indexes.
+"""The monthly report run: params and plan, the data validated once, papermill execution, code-free HTML
+export, the indexes, publishing a month in one step.
 
 * ``load_plan(params_dir, month=None, only=None)``: every params file validated before anything runs;
-* ``run_report(plan, out)``: execute, export and publish each notebook; ``report_cli`` is ``workbench report``;
+* ``validate_inputs(plan)``: the data read and validated once, the month chosen (``RunInputs``);
+* ``run_report(plan, out)``: execute, export and publish the month; ``report_cli`` is ``workbench report``;
+* ``MonthBuild`` / ``output_lock`` / ``remove_stale``: staging, the atomic switch, one run per folder;
+* ``redact``: error texts without values of member rows, for management pages;
 * ``export_html`` / ``report_exporter``: management HTML (no code, no scripts, images embedded).
 """
 
@@ -15,8 +19,10 @@ from workbench.report.export import (
     report_css,
     report_exporter,
 )
+from workbench.report.failure import redact
 from workbench.report.fingerprint import fingerprint_inputs, frame_sha256
 from workbench.report.index import month_page
+from workbench.report.inputs import InputError, RunInputs, validate_inputs
 from workbench.report.params import (
     CONTRACT_PARAMETERS,
     CommonParams,
@@ -27,16 +33,21 @@ from workbench.report.params import (
     latest_complete_month,
     load_plan,
 )
+from workbench.report.publish import MonthBuild, OutputBusyError, output_lock, remove_stale
 from workbench.report.run import NotebookResult, ReportResult, headlines_of, report_cli, run_report
 
 __all__ = [
     "CONTRACT_PARAMETERS",
     "CommonParams",
+    "InputError",
+    "MonthBuild",
     "NotebookResult",
     "NotebookSpec",
+    "OutputBusyError",
     "ParamsError",
     "ReportConfig",
     "ReportResult",
+    "RunInputs",
     "RunPlan",
     "clean_for_report",
     "export_html",
@@ -50,8 +61,12 @@ __all__ = [
     "neutralize_html",
     "notebook_html",
     "notebook_parameters",
+    "output_lock",
+    "redact",
+    "remove_stale",
     "report_cli",
     "report_css",
     "report_exporter",
     "run_report",
+    "validate_inputs",
 ]

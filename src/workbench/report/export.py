@@ -123,14 +123,14 @@ class ReportCleanupPreprocessor(Preprocessor):
 
 # Markup that can run code or fetch from the network. Data text (store, segment, campaign names) reaching
 # an HTML or Markdown output unescaped shows up as one of these.
-_DANGEROUS = re.compile(
+_DANGEROUS_HTML = (
     r"<\s*/?\s*(script|iframe|object|embed|link|meta|base|form|svg|math|frame|frameset|applet)\b"
     r"|<[a-z][^<>]*\son\w+\s*="  # an event handler inside a tag
     r"|<[a-z][^<>]*\s(?:href|src|action|formaction)\s*=\s*[\"']?\s*javascript:"
-    r"|\]\(\s*javascript:"  # a Markdown link
-    r"|<\s*img\b[^<>]*\ssrc\s*=\s*(?![\"']?data:)",
-    re.I,
+    r"|<\s*img\b[^<>]*\ssrc\s*=\s*(?![\"']?data:)"
 )
+_DANGEROUS = re.compile(_DANGEROUS_HTML + r"|\]\(\s*javascript:", re.I)  # ... or a Markdown link
+_DANGEROUS_IN_HTML = re.compile(_DANGEROUS_HTML, re.I)  # in HTML, "[x](javascript:...)" is only text
 SAFE_TAGS = frozenset(
     "a abbr b blockquote br caption code col colgroup dd del details div dl dt em figcaption figure h1 h2 h3 "
     "h4 h5 h6 hr i ins kbd li mark ol p pre q s section small span strong style sub summary sup table "
@@ -151,10 +151,23 @@ def _allowed_attribute(tag: str, name: str, value: str) -> bool:
     return name in SAFE_ATTRIBUTES.get(tag, ()) or name in SAFE_ATTRIBUTES["*"]
 
 
-def has_active_content(markup: str) -> bool:
+def has_active_content(markup: str, *, markdown: bool = True) -> bool:
     """Whether HTML/Markdown text contains a script, an event handler, a frame, a ``javascript:`` URL or an
-    image fetched from somewhere other than a ``data:`` URI."""
-    return bool(_DANGEROUS.search(markup))
+    image fetched from somewhere other than a ``data:`` URI.
+
+    Parameters
+    ----------
+    markup : str
+        HTML or Markdown text.
+    markdown : bool
+        Also count a Markdown link to ``javascript:`` (``[x](javascript:...)``); False for HTML, where that
+        is inert text (e.g. an escaped tier name).
+
+    Returns
+    -------
+    bool
+    """
+    return bool((_DANGEROUS if markdown else _DANGEROUS_IN_HTML).search(markup))
 
 
 def neutralize_html(markup: str) -> str:
@@ -199,7 +212,7 @@ class ScriptGuardPreprocessor(Preprocessor):
                 ):
                     text = data.get(mime)
                     text = "".join(text) if isinstance(text, list) else text
-                    if text and has_active_content(text):
+                    if text and has_active_content(text, markdown=mime == "text/markdown"):
                         data[mime] = neutralize(text)
                         count += 1
                 data.pop("application/javascript", None)

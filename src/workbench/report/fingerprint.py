@@ -9,6 +9,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from workbench.data import mask_url
 from workbench.report.params import RunPlan
 
 PACKAGES = (
@@ -46,8 +47,23 @@ def frame_sha256(frame) -> str:
     return digest.hexdigest()
 
 
-def fingerprint_inputs(plan: RunPlan) -> dict[str, Any]:
-    """Per input (param name): path, size and sha256; plus one combined sha256 over all of them."""
+def fingerprint_inputs(plan: RunPlan, frame) -> dict[str, Any]:
+    """Per input (param name): path, size and sha256; plus one combined sha256 over all of them.
+
+    Parameters
+    ----------
+    plan : RunPlan
+        The run (its ``data:`` block and notebook params name the input files).
+    frame : DataFrame
+        The validated transactions (``workbench.report.inputs``), hashed when the source is not a file
+        (``demo``, ``cdnow``, a database).
+
+    Returns
+    -------
+    dict
+        ``{"sha256": combined, "inputs": {name: {"path"|"source", "bytes"|"rows", "sha256"}}}``; a database
+        source is recorded with its password masked (``workbench.data.mask_url``).
+    """
     inputs: dict[str, dict[str, Any]] = {}
     for key, path in plan.input_files().items():
         inputs[key] = {
@@ -55,17 +71,12 @@ def fingerprint_inputs(plan: RunPlan) -> dict[str, Any]:
             "bytes": path.stat().st_size,
             "sha256": file_sha256(path),
         }
-    source = plan.common.data.transactions
+    data = plan.common.data
     if "transactions" not in inputs:  # 'demo', 'cdnow' or a database: hash the canonical frame
-        from workbench.data import load_transactions
-
-        frame = load_transactions(
-            source,
-            columns=dict(plan.common.data.columns) or None,
-            date_format=plan.common.data.date_format,
-            **plan.common.data.load_options(),
-        )
-        inputs["transactions"] = {"source": source, "rows": len(frame), "sha256": frame_sha256(frame)}
+        entry = {"source": mask_url(data.transactions)}
+        if data.table or data.query:
+            entry["table" if data.table else "query"] = data.table or data.query
+        inputs["transactions"] = {**entry, "rows": len(frame), "sha256": frame_sha256(frame)}
     combined = hashlib.sha256(
         json.dumps({k: v["sha256"] for k, v in sorted(inputs.items())}, sort_keys=True).encode()
     ).hexdigest()

@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from workbench import files
+from workbench.data import mask_url
 from workbench.i18n import catalog, month_label, t
+from workbench.report.failure import published_failure
 from workbench.report.fingerprint import versions
 from workbench.report.params import RunPlan
 
@@ -82,7 +84,7 @@ def _entry(result, month_dir: Path, language: str) -> dict[str, Any]:
         "parameters": result.parameters,
         "params_file": result.params_file,
         "html": f"{result.name}.html" if result.ok else None,
-        "ipynb": f"{result.name}.ipynb" if result.ok else f"{result.name}.failed.ipynb",
+        "ipynb": f"{result.name}.ipynb" if result.ok else None,
         "error": result.error,
         "last_good": None,
     }
@@ -90,18 +92,42 @@ def _entry(result, month_dir: Path, language: str) -> dict[str, Any]:
 
 
 def _recorded_common(plan: RunPlan) -> dict[str, Any]:
-    """``common.yaml`` as recorded in ``run.json``: data file paths relative to the params folder, as written."""
+    """``common.yaml`` as recorded in ``run.json``: data file paths relative to the params folder, as
+    written; a database URL with its password masked."""
     common = asdict(plan.common)
     for key in plan.common.data.PATHS:
         value = common["data"][key]
         if plan.common.data.is_file(value):
             common["data"][key] = Path(os.path.relpath(value, plan.params_dir)).as_posix()
+        else:
+            common["data"][key] = mask_url(value)
     return common
 
 
 def build_run(plan: RunPlan, month_dir: Path, results, inputs, *, started: str, seconds: float) -> dict:
     """``run.json``: this run's notebooks plus, from the previous run.json, notebooks not run this time
-    (``--only``) and the last good result of a notebook that failed now (its published copy is kept)."""
+    (``--only``) and the last good result of a notebook that failed now (its published copy is kept).
+
+    Parameters
+    ----------
+    plan : RunPlan
+        The run.
+    month_dir : Path
+        The folder being built (its run.json, if any, is the previous run's).
+    results : list of NotebookResult
+        This run's notebooks.
+    inputs : RunInputs
+        The up-front validation: data fingerprint and the guest rows the loader set apart.
+    started : str
+        UTC start time (ISO).
+    seconds : float
+        Wall time so far.
+
+    Returns
+    -------
+    dict
+        The run record (no values of member rows, no passwords).
+    """
     previous = {e["name"]: e for e in (_read_run(month_dir) or {}).get("reports", [])}
     reports = []
     ran = {r.name for r in results}
@@ -116,6 +142,8 @@ def build_run(plan: RunPlan, month_dir: Path, results, inputs, *, started: str, 
     order = [nb.name for nb in plan.config.notebooks]
     for name, old in previous.items():
         if name not in ran and ((month_dir / f"{name}.html").is_file() or old.get("error")):
+            if old.get("error"):  # an entry of an earlier version may still carry values or a traceback
+                old = {**old, "error": published_failure(old["error"])}
             reports.append(old)
     reports.sort(key=lambda e: order.index(e["name"]) if e["name"] in order else len(order))
     return {
@@ -126,16 +154,27 @@ def build_run(plan: RunPlan, month_dir: Path, results, inputs, *, started: str, 
         "seconds": round(seconds, 1),
         "params_dir": os.path.relpath(plan.params_dir, plan.root),
         "common": _recorded_common(plan),
-        "data_fingerprint": inputs,
+        "data_fingerprint": inputs.fingerprint,
+        "rows": inputs.rows,
+        "guests": inputs.guests,
         "versions": versions(),
         "reports": reports,
     }
 
 
 def write_month(plan: RunPlan, month_dir: Path, results, inputs, *, started: str, seconds: float) -> dict:
+    """Write ``run.json`` and ``index.html`` of the month into ``month_dir`` (see :func:`build_run`).
+
+    Both texts pass through ``workbench.data.mask_url`` before they are written.
+
+    Returns
+    -------
+    dict
+        The run record written.
+    """
     run = build_run(plan, month_dir, results, inputs, started=started, seconds=seconds)
-    files.write_json(month_dir / RUN_FILE, run)
-    files.write_text(month_dir / INDEX_FILE, month_page(run))
+    files.write_text(month_dir / RUN_FILE, mask_url(json.dumps(run, ensure_ascii=False, indent=2) + "\n"))
+    files.write_text(month_dir / INDEX_FILE, mask_url(month_page(run)))
     return run
 
 

@@ -27,12 +27,23 @@ from typing import Any, Literal
 from workbench.data import DataParams
 from workbench.report.cells import Declared, ParametersCellError, compatible
 from workbench.report.cells import notebook_parameters as _notebook_parameters
-from workbench.settings import SettingsError, bounded, build, read_yaml, settings_error, validate
+from workbench.settings import (
+    MAX_ITEMS,
+    MAX_TEXT,
+    SettingsError,
+    bounded,
+    build,
+    read_yaml,
+    settings_error,
+    validate,
+)
 
 COMMON_FILE = "common.yaml"
 REPORT_FILE = "report.yaml"
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
+MAX_DEPTH = 20
+"""Deepest nesting of lists and mappings accepted in a notebook parameter."""
 
 #: Common params every report notebook declares, injected into each of them. ``data`` is the whole ``data:``
 #: block of ``common.yaml`` (``workbench.data.DataParams`` fields, file paths relative to notebooks/), so every
@@ -157,6 +168,32 @@ class RunPlan:
                     files.setdefault(f"{run.name}.{key}", (self.notebooks_dir / value).resolve())
         return dict(sorted(files.items()))
 
+    def prepared(self, month: str, transactions: Path) -> RunPlan:
+        """This plan for ``month``, its notebooks reading the validated canonical copy ``transactions``.
+
+        Parameters
+        ----------
+        month : str
+            The report month ``YYYY-MM`` (given, from ``common.yaml`` or chosen from the data).
+        transactions : Path
+            The run's validated Parquet copy of the transactions (``workbench.report.inputs``).
+
+        Returns
+        -------
+        RunPlan
+            Every notebook's ``month`` and ``data`` parameters set; nothing else changes.
+        """
+        data = canonical_data(self.common.data, transactions, self.notebooks_dir)
+        runs = tuple(
+            dataclasses.replace(run, parameters={**run.parameters, "month": month, "data": data})
+            for run in self.notebooks
+        )
+        return dataclasses.replace(self, month=month, notebooks=runs)
+
+
+#: ``data:`` options that say how to read and parse a source; the run's canonical copy needs none of them.
+PARSING_OPTIONS = ("columns", "date_format", "encoding", "sep", "table", "query", "member_id_width", "sheet")
+
 
 # ------------------------------------------------------------------------------------------- the plan
 def _rel(base: Path, notebooks_dir: Path, value: str) -> str:
@@ -186,54 +223,112 @@ def common_parameters(common: CommonParams, base: Path, notebooks_dir: Path, mon
         ``month, language, currency, seed, data, audience_dir``.
     """
     d = common.data
-    data = d.as_mapping()  # plain lists and dicts: papermill writes them as literals
-    for key in d.PATHS:
-        data[key] = _rel(base, notebooks_dir, data[key])
     return {
         "month": month,
         "language": common.language,
         "currency": d.currency,
         "seed": common.seed,
-        "data": data,
+        "data": _data_mapping(d, base, notebooks_dir),
         "audience_dir": _rel(base, notebooks_dir, common.audience_dir),
     }
 
 
-def latest_complete_month(common: CommonParams, base: Path) -> str:
-    """The last calendar month the transactions cover to its final day (else the month before)."""
+def _data_mapping(d: DataParams, base: Path, notebooks_dir: Path) -> dict[str, Any]:
+    data = d.as_mapping()  # plain lists and dicts (guest_ids, a date_format list): papermill writes literals
+    for key in d.PATHS:
+        data[key] = _rel(base, notebooks_dir, data[key])
+    return data
+
+
+def canonical_data(data: DataParams, transactions: Path, notebooks_dir: Path) -> dict[str, Any]:
+    """The ``data`` parameter of a notebook that reads the run's validated canonical Parquet copy.
+
+    Parameters
+    ----------
+    data : DataParams
+        The ``data:`` block of ``common.yaml`` (paths absolute).
+    transactions : Path
+        The canonical copy.
+    notebooks_dir : Path
+        papermill's cwd (paths are written relative to it).
+
+    Returns
+    -------
+    dict
+        ``DataParams`` fields: ``transactions`` the copy, the parsing options (``PARSING_OPTIONS``) at their
+        defaults (``columns`` {}, ``date_format`` auto, no table, encoding or width), the rest as given.
+    """
+    fields = {f.name: f for f in dataclasses.fields(DataParams)}
+    reset = {
+        name: (f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default)
+        for name, f in fields.items()
+        if name in PARSING_OPTIONS
+    }
+    canonical = dataclasses.replace(data, transactions=str(transactions), **reset)
+    return _data_mapping(canonical, notebooks_dir, notebooks_dir)
+
+
+def latest_complete_month(transactions) -> str:
+    """The last calendar month the transactions cover to its final day (else the month before).
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        The validated canonical frame (``ordered_at``).
+
+    Returns
+    -------
+    str
+        ``YYYY-MM``.
+    """
     import pandas as pd
 
-    source = common.data.transactions
-    latest = None
-    path = base / source
-    if common.data.is_file(source) and path.suffix == ".parquet" and path.is_file():
-        import pyarrow.parquet as pq
-
-        meta = pq.ParquetFile(path).metadata
-        names = meta.schema.names
-        col = common.data.columns.get("ordered_at", "ordered_at")
-        if col in names:
-            i = names.index(col)
-            stats = [meta.row_group(g).column(i).statistics for g in range(meta.num_row_groups)]
-            if stats and all(s is not None and s.has_min_max for s in stats):
-                latest = max(pd.Timestamp(s.max) for s in stats)
-    if latest is None:
-        from workbench.data import load_transactions
-
-        src = str(path) if common.data.is_file(source) else source
-        tx = load_transactions(
-            src,
-            columns=dict(common.data.columns) or None,
-            date_format=common.data.date_format,
-            **common.data.load_options(),
-        )
-        if tx.empty:
-            raise ParamsError(f"data.transactions {source!r} has no rows: cannot choose a default month")
-        latest = pd.Timestamp(tx["ordered_at"].max())
+    if transactions.empty:
+        raise ParamsError("data.transactions has no rows: cannot choose a default month")
+    latest = pd.Timestamp(transactions["ordered_at"].max())
     period = pd.Period(latest, freq="M")
     if latest.normalize() < period.end_time.normalize():
         period -= 1
     return str(period)
+
+
+def check_size(where: str, key: str, value: Any) -> None:
+    """Refuse a notebook parameter larger than settings allow: at most ``MAX_ITEMS`` values in all (nested
+    lists and mappings counted together), ``MAX_TEXT`` characters per text, ``MAX_DEPTH`` levels.
+
+    Parameters
+    ----------
+    where : str
+        The params file (for the message).
+    key : str
+        The parameter.
+    value : Any
+        Its YAML value.
+
+    Raises
+    ------
+    ParamsError
+        Naming the file and the key.
+    """
+    count = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        count += 1
+        if count > MAX_ITEMS:
+            raise ParamsError(
+                f"{where}: key {key!r} holds more than {MAX_ITEMS:,} values; params are settings"
+            )
+        if depth > MAX_DEPTH:
+            raise ParamsError(f"{where}: key {key!r} is nested more than {MAX_DEPTH} levels deep")
+        if isinstance(item, str) and len(item) > MAX_TEXT:
+            raise ParamsError(
+                f"{where}: key {key!r} has a text of {len(item):,} characters (at most {MAX_TEXT:,})"
+            )
+        if isinstance(item, Mapping):
+            stack.extend((v, depth + 1) for pair in item.items() for v in pair)
+        elif isinstance(item, list | tuple):
+            stack.extend((v, depth + 1) for v in item)
 
 
 def _run_check(spec, key, target, own, declared, own_path: Path, report_path: Path) -> None:
@@ -265,7 +360,29 @@ def load_plan(
     month: str | None = None,
     only: list[str] | None = None,
 ) -> RunPlan:
-    """Read and validate every params file and notebook parameters cell; nothing is executed."""
+    """Read and validate every params file and notebook parameters cell; nothing is executed or read.
+
+    Parameters
+    ----------
+    params_dir : str or Path
+        The params folder (``common.yaml``, ``report.yaml``, ``<notebook>.yaml``).
+    month : str, optional
+        ``YYYY-MM`` (``--month``); default the ``month`` of ``common.yaml``.
+    only : list of str, optional
+        Run only these notebooks of ``report.yaml``.
+
+    Returns
+    -------
+    RunPlan
+        ``month`` is ``""`` when neither names one: ``workbench.report.inputs.validate_inputs`` then chooses
+        the latest complete month of the validated data (``RunPlan.prepared``).
+
+    Raises
+    ------
+    ParamsError
+        A missing file, an unknown key (with "did you mean"), a wrong type, a value over the size limits,
+        a key the notebook does not declare; the message names the file and the key.
+    """
     params_dir = Path(params_dir).resolve()
     root = params_dir.parent
     common_path, report_path = params_dir / COMMON_FILE, params_dir / REPORT_FILE
@@ -300,7 +417,7 @@ def load_plan(
                 f"{stray}: no notebook {stray.stem!r} in {report_path}; misspelt {close[0] + '.yaml'!r}?"
             )
 
-    # Validate every notebook before resolving the month (which may read data).
+    # Validate every notebook (the data itself is read and validated once, by workbench.report.inputs).
     checked: list[tuple[NotebookSpec, Path, dict[str, Declared], dict[str, Any], Path | None]] = []
     base = common_parameters(common, params_dir, notebooks_dir, "0000-00")
     for spec in specs:
@@ -317,6 +434,7 @@ def load_plan(
         own_path = params_dir / f"{spec.name}.yaml"
         own = read_yaml(own_path, error=ParamsError) if own_path.is_file() else {}
         for key, value in own.items():
+            check_size(str(own_path), str(key), value)
             if key in base:
                 raise ParamsError(
                     f"{own_path}: key {key!r} belongs in {common_path.name}, not a notebook's params"
@@ -343,7 +461,7 @@ def load_plan(
             _run_check(spec, key, target, own, declared, own_path, report_path)
         checked.append((spec, nb_path, declared, own, own_path if own_path.is_file() else None))
 
-    month = month or common.month or latest_complete_month(common, params_dir)
+    month = month or common.month  # "" = the latest complete month of the data, chosen when it is validated
     base = common_parameters(common, params_dir, notebooks_dir, month)
     runs = []
     for spec, nb_path, declared, own, own_path in checked:

@@ -1,18 +1,23 @@
-"""The monthly report run: papermill executes each notebook, nbconvert exports code-free HTML, and only
-what succeeded is published into ``OUT/YYYY-MM/``.
+"""The monthly report run: the data validated once, papermill executes each notebook, nbconvert exports
+code-free HTML, and the month is published in one step.
 
-    workbench report --month 2026-10 --params params --out reports [--only member_overview]
+    workbench report --month 2026-10 --params params --out reports [--only member_overview] [--wait 300]
 
 1. ``workbench.report.params.load_plan`` reads and validates all params first (nothing runs on a bad key).
-2. Each notebook runs in this one Python process through papermill (kernel ``python3``, cwd ``notebooks/``,
-   a wall-time limit per notebook, ``MPLBACKEND`` removed from the kernel's environment) into a staging
-   folder ``OUT/.staging-<month>-<pid>/``, then is exported to HTML without code, prompts, stderr or
-   warnings, images embedded.
-3. A success replaces ``OUT/YYYY-MM/<name>.html`` and ``<name>.ipynb`` by atomic renames. A failure
-   leaves any earlier good copy untouched and is kept beside it as ``<name>.failed.ipynb`` and
-   ``<name>.error.txt`` (failing cell, source excerpt, error); the other notebooks still run and the
-   command exits 1.
-4. ``OUT/YYYY-MM/index.html`` + ``run.json`` and ``OUT/index.html`` are rewritten (``workbench.report.index``).
+2. ``workbench.report.inputs.validate_inputs`` reads and validates the data once (any source), chooses the
+   month and checks it has transactions; a problem stops the run (exit 2) before anything is written.
+3. Holding ``OUT/.lock`` (a second run waits up to ``--wait`` seconds, then stops: exit 3), the validated
+   frame is written once to ``OUT/.cache/<month>/transactions.parquet`` and every notebook's ``data``
+   parameter points at it.
+4. Each notebook runs through papermill (kernel ``python3``, cwd ``notebooks/``, a wall-time limit per
+   notebook, ``MPLBACKEND`` removed from the kernel's environment) and is exported to HTML without code,
+   prompts, stderr or warnings, images embedded, into the month's staging folder (``workbench.report.publish``),
+   which starts as a copy of the published month. A success replaces ``<name>.html`` and ``<name>.ipynb``;
+   a failure keeps the earlier good copy, writes ``<name>.error.txt`` (failing cell, the error without
+   values of rows) beside it and the full error with the failed notebook to ``OUT/.logs/<month>/``; the
+   other notebooks still run and the command exits 1.
+5. ``index.html`` + ``run.json`` are written into the staging folder, which then replaces the month in one
+   atomic step; ``OUT/index.html`` is rewritten.
 """
 
 from __future__ import annotations
@@ -22,7 +27,6 @@ import datetime as dt
 import json
 import math
 import os
-import re
 import shutil
 import sys
 import time
@@ -32,11 +36,15 @@ from pathlib import Path
 from typing import Any
 
 from workbench import files
+from workbench.data import mask_url
+from workbench.errors import WorkbenchError
 from workbench.notebook import HEADLINES_MIME
 from workbench.report import index
 from workbench.report.export import export_html
-from workbench.report.fingerprint import fingerprint_inputs
-from workbench.report.params import NotebookRun, ParamsError, RunPlan, load_plan
+from workbench.report.failure import describe_failure, error_text, published_failure
+from workbench.report.inputs import RunInputs, validate_inputs, write_cache
+from workbench.report.params import NotebookRun, RunPlan, load_plan
+from workbench.report.publish import LOGS_DIR, MonthBuild, OutputBusyError, output_lock, remove_stale
 
 #: Kernel environment variables removed for the run: an inherited ``MPLBACKEND=Agg`` makes the kernel
 #: draw into a non-interactive backend, and every figure silently disappears from the report.
@@ -46,7 +54,8 @@ KERNEL_ENV = {
     "PYTHONHASHSEED": "0",  # hash order reproducible between runs
     "JUPYTER_PLATFORM_DIRS": "1",  # no jupyter_core path-migration warning
 }
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+DEFAULT_WAIT = 300
+"""Seconds a run waits for another run into the same output folder before it stops (``--wait``)."""
 
 
 @dataclass
@@ -60,7 +69,8 @@ class NotebookResult:
     parameters: dict[str, Any]
     params_file: str | None
     headlines: dict[str, str] = field(default_factory=dict)
-    error: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None  # as published: without values of rows (workbench.report.failure)
+    console: str = ""  # the whole first line of the error, for the analyst's terminal only
 
     @property
     def ok(self) -> bool:
@@ -122,57 +132,6 @@ def headlines_of(nb: dict) -> dict[str, str]:
     return found
 
 
-def describe_failure(exc: BaseException, executed: Path) -> dict[str, Any]:
-    """The failing cell (index in the source notebook, execution count, source excerpt) and the error."""
-    info: dict[str, Any] = {"error": f"{type(exc).__name__}: {_ANSI.sub('', str(exc)).strip()}"}
-    ename, evalue = getattr(exc, "ename", None), getattr(exc, "evalue", None)
-    if ename:
-        info["error"] = f"{ename}: {evalue}"
-    if isinstance(exc, TimeoutError) or "timed out" in str(exc).lower():
-        info["error"] = "Timeout: " + info["error"]
-    nb = None
-    if executed.is_file():
-        with contextlib.suppress(ValueError, OSError):
-            nb = json.loads(executed.read_text(encoding="utf-8"))
-    if nb:
-        cells = nb.get("cells", [])
-        injected = 0
-        for i, cell in enumerate(cells):
-            tags = cell.get("metadata", {}).get("tags", [])
-            if "injected-parameters" in tags or "papermill-error-cell-tag" in tags:
-                injected += 1
-                continue
-            status = cell.get("metadata", {}).get("papermill", {}).get("status")
-            errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-            if errors or status in ("failed", "running"):
-                source = cell.get("source", "")
-                source = "".join(source) if isinstance(source, list) else source
-                info["cell_index"] = i - injected
-                info["execution_count"] = cell.get("execution_count")
-                info["source"] = "\n".join(source.splitlines()[:20])
-                if errors:
-                    info["traceback"] = _ANSI.sub("", "\n".join(errors[0].get("traceback", [])))
-                break
-    return info
-
-
-def _error_text(run: NotebookRun, month: str, info: dict[str, Any]) -> str:
-    where = "unknown (no cell was running)"
-    if "cell_index" in info:
-        where = f"code cell at index {info['cell_index']} of {run.path.name} (execution count {info['execution_count']})"
-    lines = [
-        f"notebook: {run.name} ({run.path})",
-        f"month:    {month}",
-        f"failed:   {where}",
-        f"error:    {info['error']}",
-    ]
-    if info.get("source"):
-        lines += ["", "source of the failing cell:", *("    " + s for s in info["source"].splitlines())]
-    if info.get("traceback"):
-        lines += ["", "traceback:", info["traceback"]]
-    return "\n".join(lines) + "\n"
-
-
 # ---------------------------------------------------------------------------------------------- runner
 def execute(run: NotebookRun, output: Path, *, cwd: Path) -> None:
     """Run one notebook with papermill; raises on a failing cell or when the wall-time limit passes."""
@@ -193,69 +152,120 @@ def execute(run: NotebookRun, output: Path, *, cwd: Path) -> None:
         log_output=False,
         start_timeout=min(120, run.timeout),
         timeout_func=remaining,
-        # ipykernel's start-up warnings (e.g. "running over TCP without encryption") go to this terminal
-        extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        # ipykernel's own log goes to this terminal: its start-up warnings ("running over TCP without
+        # encryption"), and the "KeyboardInterrupt caught in kernel" it logs as an ERROR when jupyter_client
+        # interrupts an idle kernel before shutting it down (every notebook's end): neither is news to the
+        # analyst, and what fails in a notebook is in its outputs (error.txt)
+        extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
     )
 
 
-def run_report(plan: RunPlan, out: str | Path, *, log: Callable[[str], None] = _progress) -> ReportResult:
-    """Execute, export and publish every notebook of ``plan``; then rewrite the indexes."""
+def run_report(
+    plan: RunPlan,
+    out: str | Path,
+    *,
+    log: Callable[[str], None] = _progress,
+    wait: float = DEFAULT_WAIT,
+) -> ReportResult:
+    """Validate the data once, then execute, export and publish every notebook of ``plan`` for the month.
+
+    Parameters
+    ----------
+    plan : RunPlan
+        From ``load_plan``.
+    out : str or Path
+        The output folder (``OUT/<month>/index.html`` is the month's page).
+    log : callable
+        Progress lines (default: printed).
+    wait : float
+        Seconds to wait for another run holding the output folder.
+
+    Returns
+    -------
+    ReportResult
+        The month, where it is published, and one ``NotebookResult`` per notebook.
+
+    Raises
+    ------
+    WorkbenchError
+        Bad data or a month without data (``DataValidationError``, ``InputError``, ``ParamsError``), or
+        ``OutputBusyError``: raised before anything was run or written.
+    """
     import papermill  # noqa: F401  (imported once, before the first notebook's clock starts)
 
-    from workbench.i18n import t
-
     out = Path(out).resolve()
-    month_dir = out / plan.month
-    staging = out / f".staging-{plan.month}-{os.getpid()}"
     started = _now()
     t_run = time.perf_counter()
-    n = len(plan.notebooks)
-    log(f"workbench report {plan.month}: {n} notebook(s) -> {month_dir}")
-    inputs = fingerprint_inputs(plan)
-    footer = t("report.footer", plan.language, fingerprint=inputs["sha256"][:16])
-    results: list[NotebookResult] = []
-    try:
-        staging.mkdir(parents=True, exist_ok=True)
-        month_dir.mkdir(parents=True, exist_ok=True)
-        with kernel_environment():
-            for i, run in enumerate(plan.notebooks, 1):
-                log(f"[{i}/{n}] {run.name}: running (limit {run.timeout} s)")
-                result = _run_one(
-                    plan,
-                    run,
-                    staging,
-                    month_dir,
-                    title=index.title(run.name, plan.language),
-                    footer=footer,
-                )
-                results.append(result)
-                status = "OK" if result.ok else "FAILED"
-                first_line = "" if result.ok else (result.error["error"].splitlines() or [""])[0][:200]
-                detail = "" if result.ok else f": {first_line}"
-                if not result.ok and result.error.get("cell_index") is not None:
-                    detail += f" (cell {result.error['cell_index']}; see {run.name}.error.txt)"
-                log(f"[{i}/{n}] {run.name}: {status} in {result.seconds:.1f} s{detail}")
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    report = ReportResult(plan.month, month_dir, results)
-    index.write_month(plan, month_dir, results, inputs, started=started, seconds=time.perf_counter() - t_run)
-    index.write_months(out, plan.language)
-    failed = [r.name for r in results if not r.ok]
+    inputs, frame = validate_inputs(plan)
     log(
-        f"workbench report {plan.month}: {n - len(failed)} ok, {len(failed)} failed"
+        f"workbench report: data.transactions {mask_url(plan.common.data.transactions)}: "
+        f"{inputs.rows:,} rows validated; month {inputs.month}"
+    )
+    with output_lock(out, wait=wait, log=log):
+        removed = remove_stale(out)
+        if removed:
+            log(f"workbench report: removed what earlier runs left in {out}: {', '.join(removed)}")
+        cache = write_cache(frame, out, inputs.month)
+        del frame  # the notebooks read the copy; the log does not stay in this process's memory
+        try:
+            report = _run_month(plan.prepared(inputs.month, cache), out, inputs, log, started, t_run)
+        finally:
+            shutil.rmtree(cache.parent, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                cache.parent.parent.rmdir()  # OUT/.cache, when no other month's copy is in it
+        index.write_months(out, plan.language)
+    failed = [r.name for r in report.results if not r.ok]
+    n = len(report.results)
+    log(
+        f"workbench report {report.month}: {n - len(failed)} ok, {len(failed)} failed"
         + (f" ({', '.join(failed)})" if failed else "")
-        + f" in {time.perf_counter() - t_run:.1f} s -> {month_dir / 'index.html'}"
+        + f" in {time.perf_counter() - t_run:.1f} s -> {report.month_dir / 'index.html'}"
     )
     return report
 
 
+def _run_month(
+    plan: RunPlan, out: Path, inputs: RunInputs, log: Callable[[str], None], started: str, t_run: float
+) -> ReportResult:
+    """Build the month in its staging folder and publish it (the staging folder goes if this fails)."""
+    from workbench.i18n import t
+
+    build = MonthBuild(out, plan.month).start()
+    n = len(plan.notebooks)
+    log(f"workbench report {plan.month}: {n} notebook(s) -> {build.link}")
+    footer = t("report.footer", plan.language, fingerprint=inputs.fingerprint["sha256"][:16])
+    results: list[NotebookResult] = []
+    try:
+        with kernel_environment():
+            for i, run in enumerate(plan.notebooks, 1):
+                log(f"[{i}/{n}] {run.name}: running (limit {run.timeout} s)")
+                result = _run_one(plan, run, build, title=index.title(run.name, plan.language), footer=footer)
+                results.append(result)
+                detail = ""
+                if not result.ok:
+                    detail = f": {result.console[:300]}"
+                    if result.error.get("cell_index") is not None:
+                        detail += f" (cell {result.error['cell_index']})"
+                    detail += f"; full error in {build.logs / f'{run.name}.error.txt'}"
+                status = "OK" if result.ok else "FAILED"
+                log(f"[{i}/{n}] {run.name}: {status} in {result.seconds:.1f} s{detail}")
+        index.write_month(
+            plan, build.staging, results, inputs, started=started, seconds=time.perf_counter() - t_run
+        )
+        build.publish()
+    except BaseException:
+        build.discard()
+        raise
+    return ReportResult(plan.month, build.link, results)
+
+
 def _run_one(
-    plan: RunPlan, run: NotebookRun, staging: Path, month_dir: Path, *, title: str, footer: str
+    plan: RunPlan, run: NotebookRun, build: MonthBuild, *, title: str, footer: str
 ) -> NotebookResult:
     from workbench.i18n import month_label
 
-    executed = staging / f"{run.name}.ipynb"
-    html = staging / f"{run.name}.html"
+    executed = build.work / f"{run.name}.ipynb"
+    html = build.work / f"{run.name}.html"
     started = _now()
     t0 = time.perf_counter()
     params_file = str(run.params_file.relative_to(plan.root)) if run.params_file else None
@@ -266,7 +276,7 @@ def _run_one(
         result.headlines = headlines_of(nb)
         # papermill recorded the staging path, which is about to disappear: record where it is published
         nb.setdefault("metadata", {}).setdefault("papermill", {})["output_path"] = str(
-            month_dir / executed.name
+            build.link / executed.name
         )
         executed.write_text(
             json.dumps(nb, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8"
@@ -282,30 +292,56 @@ def _run_one(
         )
     except Exception as exc:  # any failure of this notebook is recorded; the others still run
         result.status = "failed"
-        result.error = describe_failure(exc, executed)
+        info = describe_failure(exc, executed)
+        result.console = mask_url(info["error"].splitlines()[0] if info["error"] else "")
+        result.error = published_failure(info)
+        # the analyst's copy (values of rows, traceback, the failed notebook) stays outside the month
+        files.write_text(
+            build.logs / f"{run.name}.error.txt", error_text(run.name, run.path, plan.month, info)
+        )
+        if executed.is_file():
+            os.replace(executed, build.logs / f"{run.name}.failed.ipynb")
+        full = f"{LOGS_DIR}/{plan.month}/{run.name}.error.txt in the output folder"
+        files.write_text(
+            build.staging / f"{run.name}.error.txt",
+            error_text(run.name, run.path, plan.month, result.error, full=full),
+        )
     result.seconds = round(time.perf_counter() - t0, 1)
     if result.ok:
-        os.replace(html, month_dir / f"{run.name}.html")
-        os.replace(executed, month_dir / f"{run.name}.ipynb")
-        for stale in (f"{run.name}.failed.ipynb", f"{run.name}.error.txt"):
-            (month_dir / stale).unlink(missing_ok=True)
-    else:
-        if executed.is_file():
-            os.replace(executed, month_dir / f"{run.name}.failed.ipynb")
-        else:
-            (month_dir / f"{run.name}.failed.ipynb").unlink(missing_ok=True)
-        files.write_text(month_dir / f"{run.name}.error.txt", _error_text(run, plan.month, result.error))
+        os.replace(html, build.staging / f"{run.name}.html")
+        os.replace(executed, build.staging / f"{run.name}.ipynb")
+        (build.staging / f"{run.name}.error.txt").unlink(missing_ok=True)
     return result
 
 
 def report_cli(args) -> int:
-    """``workbench report``: exit 0 when every notebook succeeded, 1 when one failed, 2 on bad params."""
-    from workbench.data import DataValidationError
+    """``workbench report``: exit 0 when every notebook succeeded, 1 when one failed, 2 on bad params or
+    data (nothing run), 3 when another run holds the output folder (nothing run).
 
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``params``, ``out``, ``month``, ``only`` and optionally ``wait`` (seconds).
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
+    unchanged = "workbench report: nothing was run; the published reports are unchanged"
     try:
         plan = load_plan(args.params, month=args.month, only=args.only)
-    except (ParamsError, DataValidationError) as exc:  # bad data found while choosing the month
+        wait = getattr(args, "wait", None)
+        report = run_report(plan, args.out, wait=DEFAULT_WAIT if wait is None else wait)
+    except OutputBusyError as exc:
         print(f"workbench report: {exc}", file=sys.stderr)
-        print("workbench report: nothing was run; the published reports are unchanged", file=sys.stderr)
+        return 3
+    except WorkbenchError as exc:  # bad params, bad data, a source that cannot be read, no data that month
+        print(f"workbench report: {mask_url(str(exc))}", file=sys.stderr)
+        print(unchanged, file=sys.stderr)
         return 2
-    return 0 if run_report(plan, args.out).ok else 1
+    except OSError as exc:  # the output folder cannot be written (permissions, a full disk)
+        print(f"workbench report: {mask_url(str(exc))}", file=sys.stderr)
+        print(unchanged, file=sys.stderr)
+        return 2
+    return 0 if report.ok else 1

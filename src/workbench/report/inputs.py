@@ -1,0 +1,171 @@
+"""The run's input data, read and validated ONCE, before anything runs or is written.
+
+``validate_inputs(plan)`` loads the ``data:`` source of ``common.yaml`` (any kind: Parquet, CSV, DuckDB,
+a database, the demo) through ``workbench.data.load_transactions``, checks the members file, chooses the
+month when none is given (the latest complete month of the data) and checks that the month has
+transactions. Any problem raises a ``WorkbenchError`` with one clear message (passwords masked) and
+nothing has been written. The validated canonical frame is then written once, by ``write_cache``, as
+``OUT/.cache/<month>/transactions.parquet`` (outside the published month), and every notebook's ``data``
+parameter points at that copy (``RunPlan.prepared``): the notebooks parse and validate nothing again, and
+never see a database URL or its credentials.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from workbench import files
+from workbench.data import DataParams, load_env_file, mask_url, read_members
+from workbench.errors import WorkbenchError
+from workbench.report.fingerprint import fingerprint_inputs
+from workbench.report.params import ParamsError, RunPlan, latest_complete_month
+from workbench.report.publish import CACHE_DIR
+
+CACHE_FILE = "transactions.parquet"
+
+
+class InputError(WorkbenchError, ValueError):
+    """The data the params name cannot be read (unsupported file, database connection, missing table)."""
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """What the up-front validation found (the frame itself is returned beside it, to be written once)."""
+
+    month: str
+    rows: int
+    fingerprint: dict[str, Any]
+    guests: dict[str, Any] | None
+
+
+def _read(what: str, source: str, read):
+    """``read()``; any failure that is not already a workbench error becomes one line naming the source."""
+    try:
+        return read()
+    except WorkbenchError:
+        raise
+    except Exception as exc:  # a driver, file-format or OS error: one message, never a traceback
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise InputError(
+            mask_url(f"{what} {source}: cannot be read ({type(exc).__name__}: {detail[:300]})")
+        ) from None
+
+
+def load_source(data: DataParams):
+    """The validated canonical transactions of a ``data:`` block (``DataParams.load``), any failure as one
+    ``WorkbenchError`` naming the source (password masked).
+
+    Parameters
+    ----------
+    data : DataParams
+        The ``data:`` block (paths absolute).
+
+    Returns
+    -------
+    DataFrame
+        ``workbench.data.load_transactions`` of the source.
+    """
+    return _read("data.transactions", data.transactions, data.load)
+
+
+def _guests(frame) -> dict[str, Any] | None:
+    """The loader's report of guest rows set apart (``frame.attrs["guests"]``), as plain JSON values."""
+    found = frame.attrs.get("guests") if hasattr(frame, "attrs") else None
+    if found is None:
+        return None
+    if isinstance(found, dict):
+        return {str(k): (v.item() if hasattr(v, "item") else v) for k, v in found.items()}
+    return {"rows": int(found)} if isinstance(found, int | float) else {"value": str(found)}
+
+
+def month_rows(frame, month: str) -> int:
+    """Transactions dated in ``month``.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Canonical transactions.
+    month : str
+        ``YYYY-MM``.
+
+    Returns
+    -------
+    int
+    """
+    import pandas as pd
+
+    period = pd.Period(month, freq="M")
+    when = frame["ordered_at"]
+    return int(((when >= period.start_time) & (when <= period.end_time)).sum())
+
+
+def validate_inputs(plan: RunPlan):
+    """Read and validate every input of ``plan`` once and choose the month; nothing is written.
+
+    Parameters
+    ----------
+    plan : RunPlan
+        From ``load_plan`` (``month`` may be ``""``).
+
+    Returns
+    -------
+    inputs : RunInputs
+        The month, the data fingerprint, the guests the loader set apart.
+    frame : DataFrame
+        The validated canonical transactions (for :func:`write_cache`).
+
+    Raises
+    ------
+    DataValidationError
+        Bad rows (the message lists column, rows and values: for the analyst's console only).
+    InputError
+        A source that cannot be read (a file type, a database connection or table).
+    ParamsError
+        A month without transactions.
+    """
+    data = plan.common.data
+    load_env_file(plan.params_dir)  # credentials of a database source (never written anywhere)
+    frame = load_source(data)
+    if data.members:
+        _read("data.members", data.members, lambda: read_members(data.members))
+    month = plan.month or latest_complete_month(frame)
+    if month_rows(frame, month) == 0:
+        span = ""
+        if len(frame):
+            span = (
+                f" (the data covers {frame['ordered_at'].min():%Y-%m-%d} to "
+                f"{frame['ordered_at'].max():%Y-%m-%d})"
+            )
+        raise ParamsError(
+            f"month {month}: data.transactions {mask_url(data.transactions)} has no transactions in that "
+            f"month{span}; choose another --month or month in common.yaml"
+        )
+    fingerprint = fingerprint_inputs(plan, frame)
+    return RunInputs(month, len(frame), fingerprint, _guests(frame)), frame
+
+
+def cache_path(out: Path, month: str) -> Path:
+    """Where the run's validated copy of the transactions is written: ``OUT/.cache/<month>/``."""
+    return out / CACHE_DIR / month / CACHE_FILE
+
+
+def write_cache(frame, out: Path, month: str) -> Path:
+    """Write the validated canonical frame once for the run (atomically) and return its path.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The validated transactions.
+    out : Path
+        The output folder.
+    month : str
+        The report month.
+
+    Returns
+    -------
+    Path
+        ``OUT/.cache/<month>/transactions.parquet``.
+    """
+    return files.write_parquet(cache_path(out, month), frame)
