@@ -81,7 +81,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     guests = guest_totals(tx)
     total = float(tx["amount"].sum()) + guests["revenue"]
     share = f", {guests['revenue'] / total:.1%} of revenue" if guests["rows"] and total else ""
-    say(f"  {'guest rows':<18}{guests['rows']:,} (set apart: {params.currency} {guests['revenue']:,.2f}{share})")
+    say(
+        f"  {'guest rows':<18}{guests['rows']:,} (set apart: {params.currency} {guests['revenue']:,.2f}{share})"
+    )
     dropped = tx.attrs.get("duplicates_dropped", 0)
     if dropped:
         say(f"  {'duplicates':<18}{dropped:,} verbatim repeats dropped (duplicate_rows: drop)")

@@ -81,7 +81,9 @@ def mask_url(text: str, url: str | None = None) -> str:
     if url:
         from urllib.parse import unquote
 
-        secrets = [m.group(2) for m in _URL_PASSWORD.finditer(url) if not _ENV_REFERENCE.fullmatch(m.group(2))]
+        secrets = [
+            m.group(2) for m in _URL_PASSWORD.finditer(url) if not _ENV_REFERENCE.fullmatch(m.group(2))
+        ]
         secrets += [m.group(0).split("=", 1)[1] for m in _QUERY_SECRET.finditer(url)]
         for secret in sorted({v for s in secrets for v in (s, unquote(s))}, key=len, reverse=True):
             if len(secret) >= 3:  # a one- or two-letter password would mask every such letter
