@@ -16,6 +16,11 @@ data:
   max_amount: 10000000                 # largest amount of one row, in the brand's currency
   duplicate_rows: error                # error | drop: rows repeated verbatim
   decimal: auto                        # auto | "." | ",": the decimal mark of amounts
+  # optional: start from an engine's result files instead of the log (see `workbench sql`)
+  summary: results/summary.parquet
+  member_months: results/member_months.parquet
+  # optional: run the heavy step in Spark (transactions: a Parquet path, or table: a Spark table)
+  spark: {master: "local[2]"}
 ```
 
 A line-level export maps ``quantity`` and ``unit_price`` (and no ``amount``): amount = quantity x unit price,
@@ -87,6 +92,12 @@ class DataParams:
         Rows repeated verbatim: reported, or dropped (the first kept).
     decimal : {"auto", ".", ","}
         The decimal mark of amounts: decided per column from the values, or set.
+    summary, member_months : str
+        An engine's result files (``workbench.results``): a monthly run starts from them instead of the log
+        (then ``transactions: ""``); ``""`` = none.
+    spark : mapping
+        ``workbench.summary.SparkSettings`` (``{master: "local[2]"}``): the log's heavy step runs in Spark;
+        empty = not at all.
     """
 
     transactions: str
@@ -108,13 +119,28 @@ class DataParams:
     max_amount: float = field(default=DEFAULT_MAX_AMOUNT, metadata=bounded(above=0))
     duplicate_rows: Literal["error", "drop"] = "error"
     decimal: Literal["auto", ".", ","] = "auto"
+    summary: str = ""
+    member_months: str = ""
+    spark: Mapping[str, Any] = field(default_factory=dict)
 
-    PATHS: ClassVar[tuple[str, ...]] = ("transactions", "members", "campaign", "truth")
+    PATHS: ClassVar[tuple[str, ...]] = (
+        "transactions",
+        "members",
+        "campaign",
+        "truth",
+        "summary",
+        "member_months",
+    )
 
     def __post_init__(self):
         validate(self)
-        if not self.transactions:
-            raise settings_error(self, "transactions", "must name a source ('demo', a file or a URL); got ''")
+        if not self.transactions and not (self.summary and self.member_months):
+            raise settings_error(
+                self,
+                "transactions",
+                "must name a source ('demo', a file or a URL), or summary and member_months an engine's "
+                "result files; got ''",
+            )
         bad = [k for k in self.columns if k not in SOURCE_COLUMNS]
         if bad:
             raise settings_error(

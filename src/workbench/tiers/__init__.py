@@ -6,6 +6,7 @@
 * ``project_spend``, ``simulate_projection``: the coming year from the fitted BG/NBD + Gamma-Gamma models.
 """
 
+from workbench.tiers.activity import monthly_activity
 from workbench.tiers.program import (
     Benefits,
     CostModel,
@@ -24,7 +25,6 @@ from workbench.tiers.replay import (
     Replay,
     about_to_upgrade,
     assign_tiers,
-    monthly_activity,
     replay,
     write_audience,
 )
