@@ -365,85 +365,52 @@ def _benefits_finding(sim: TierSimulation, lang: str, currency: str) -> list[str
 
 
 # --- sentences in place of plots with nothing to show ----------------------------------------------------
-def history_note(table: pd.DataFrame, program: TierProgram, lang: str) -> str | None:
-    """The sentence in place of ``plots.tiers.tier_history`` when no member was ever above the entry tier.
+def plot_notes(
+    history: pd.DataFrame,
+    empirical: TierSimulation,
+    projected: ProjectedSimulation | TierSimulation,
+    spend,
+    target_program: TierProgram | None,
+    lang: str,
+) -> dict[str, str]:
+    """The sentences that replace the tier page's plots and tables with nothing to show, by part.
 
     Parameters
     ----------
-    table : DataFrame
+    history : DataFrame
         ``Replay.tier_table()`` (months x tiers).
-    program : TierProgram
-    lang : str
-
-    Returns
-    -------
-    str or None
-        None when the plot has something to show.
-    """
-    check_language(lang)
-    if table.shape[0] and table.iloc[:, 1:].to_numpy().sum() > 0:
-        return None
-    return t("tiers.empty.history", lang, entry=program.names[0])
-
-
-def shares_note(summary: pd.DataFrame, program: TierProgram, lang: str) -> str | None:
-    """The sentence in place of ``plots.tiers.tier_shares`` when every member is in the entry tier.
-
-    Parameters
-    ----------
-    summary : DataFrame
-        ``simulate(...).summary``.
-    program : TierProgram
-    lang : str
-
-    Returns
-    -------
-    str or None
-    """
-    check_language(lang)
-    if summary.loc[program.names[1:], "members"].sum() > 0:
-        return None
-    return t("tiers.empty.shares", lang, entry=program.names[0])
-
-
-def migration_note(migration: pd.DataFrame, program: TierProgram, lang: str) -> str | None:
-    """The sentence in place of ``plots.tiers.migration_matrix`` when every member is in the entry tier
-    today and next year (one cell of the matrix holds everyone).
-
-    Parameters
-    ----------
-    migration : DataFrame
-        Today's tier (rows) x next year's tier (columns).
-    program : TierProgram
-    lang : str
-
-    Returns
-    -------
-    str or None
-    """
-    check_language(lang)
-    m = migration.to_numpy(float)
-    if m.sum() - m[0, 0] > 0:
-        return None
-    return t("tiers.empty.migration", lang, entry=program.names[0])
-
-
-def spend_note(spend, lang: str) -> str | None:
-    """The sentence in place of the plots of last year's spend (distribution, Pareto curve) when no member
-    has positive spend.
-
-    Parameters
-    ----------
+    empirical, projected : TierSimulation or ProjectedSimulation
+        Next year on last year's and on projected spend.
     spend : array-like
         Last year's qualifying spend per member.
+    target_program : TierProgram or None
+        ``ThresholdFit.target_program`` (None: the target shares cannot be met; the findings say why).
     lang : str
 
     Returns
     -------
-    str or None
+    dict of str to str
+        ``history`` (no member above the entry tier at any month end), ``shares`` (every member stays in
+        the entry tier on last year's spend), ``migration`` (everyone in the entry tier today and next
+        year), ``spend`` (no member with positive spend: the distribution and the Pareto curve),
+        ``targets`` (no thresholds for the target shares). A part with something to show has no key.
     """
     check_language(lang)
-    return None if (np.asarray(spend, dtype=float) > 0).any() else t("tiers.empty.spend", lang)
+    program = empirical.program
+    entry = program.names[0]
+    notes = {}
+    if not (history.shape[0] and history.iloc[:, 1:].to_numpy().sum() > 0):
+        notes["history"] = t("tiers.empty.history", lang, entry=entry)
+    if empirical.summary.loc[program.names[1:], "members"].sum() == 0:
+        notes["shares"] = t("tiers.empty.shares", lang, entry=entry)
+    m = projected.migration.to_numpy(float)
+    if m.sum() - m[0, 0] <= 0:
+        notes["migration"] = t("tiers.empty.migration", lang, entry=entry)
+    if not (np.asarray(spend, dtype=float) > 0).any():
+        notes["spend"] = t("tiers.empty.spend", lang)
+    if target_program is None:
+        notes["targets"] = t("tiers.empty.targets", lang)
+    return notes
 
 
 def sweep_text(grid: pd.DataFrame, program: TierProgram, lang: str, currency: str = "TWD") -> str:
@@ -480,20 +447,3 @@ def sweep_text(grid: pd.DataFrame, program: TierProgram, lang: str, currency: st
         y_high=amount(grid["y_threshold"].max()),
         current=_thresholds_text(program, [x_tier, y_tier], currency, lang),
     )
-
-
-def targets_note(target_program: TierProgram | None, lang: str) -> str | None:
-    """The sentence in place of the target-share tables when the shares cannot be met.
-
-    Parameters
-    ----------
-    target_program : TierProgram or None
-        ``ThresholdFit.target_program``.
-    lang : str
-
-    Returns
-    -------
-    str or None
-    """
-    check_language(lang)
-    return None if target_program is not None else t("tiers.empty.targets", lang)

@@ -228,8 +228,9 @@ def threshold_grid(
     # a spacing of at least (hi - lo) / (n - 1), never finer than about 1% of the values themselves
     spacing = max((hi - lo) / max(n - 1, 1), hi * 0.01)
     grid_step = _nice_step(spacing)
-    first = max(np.ceil(lo / grid_step), 1.0)
-    last = max(np.floor(hi / grid_step), first)
+    eps = 1e-9  # 0.6 / 0.1 is 5.999999999999999
+    first = max(np.ceil(lo / grid_step - eps), 1.0)
+    last = max(np.floor(hi / grid_step + eps), first)
     return np.round(np.arange(first, last + 1) * grid_step, 10)  # 0.1 * 3 is 0.30000000000000004
 
 
