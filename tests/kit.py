@@ -10,12 +10,16 @@ sets ``pythonpath = ["tests"]``.
 * ``small_kpi_log``: the three-member log of the KPI tests (``workbench.kpis``, ``workbench.text.overview``);
 * ``lifetimes_quietly``, ``CDNOW_CAL_END``, ``CDNOW_END``: the CLV tests' reference library and CDNOW split;
 * ``tier_program``: the Member / Silver / Gold programme of the tier tests, with changes;
-* ``HILLSTROM_*`` / ``hillstrom_row``: the Hillstrom e-mail experiment's arms, metrics and result rows.
+* ``HILLSTROM_*`` / ``hillstrom_row``: the Hillstrom e-mail experiment's arms, metrics and result rows;
+* ``run_notebook`` / ``notebook_outputs`` / ``notebook_text``: a report notebook executed by papermill, and
+  what it shows (the notebook tests);
+* ``cdnow_pos_export``: the real CDNOW log as a Taiwanese Big5 POS export (the end-to-end report test).
 """
 
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import pandas as pd
 
@@ -159,3 +163,46 @@ def hillstrom_row(result, arm, metric):
     r = result[(result["arm"] == arm) & (result["metric"] == metric)]
     assert len(r) == 1
     return r.iloc[0]
+
+
+# --------------------------------------------------------------------------------------------- notebooks
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def run_notebook(name: str, out_dir, **parameters) -> dict:
+    """``notebooks/<name>.ipynb`` executed by papermill (kernel ``python3``, cwd ``notebooks/``) with
+    ``parameters``; the executed notebook as a dict (``out_dir/<name>.ipynb``)."""
+    import json
+
+    import papermill
+
+    out = out_dir / f"{name}.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOKS / f"{name}.ipynb"),
+        str(out),
+        parameters=parameters,
+        kernel_name="python3",
+        cwd=str(NOTEBOOKS),
+        progress_bar=False,
+        log_output=False,
+    )
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def notebook_outputs(nb: dict) -> list[dict]:
+    """Every output of the notebook's code cells, in order."""
+    return [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
+
+
+def notebook_text(nb: dict) -> str:
+    """All text the report shows (HTML, Markdown, plain text, streams); images left out."""
+    parts = []
+    for o in notebook_outputs(nb):
+        for mime in ("text/html", "text/markdown", "text/plain"):
+            value = o.get("data", {}).get(mime)
+            if value:
+                parts.append("".join(value) if isinstance(value, list) else value)
+        if o["output_type"] == "stream":
+            parts.append(o["text"] if isinstance(o["text"], str) else "".join(o["text"]))
+    return "\n".join(parts)
