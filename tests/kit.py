@@ -206,3 +206,47 @@ def notebook_text(nb: dict) -> str:
         if o["output_type"] == "stream":
             parts.append(o["text"] if isinstance(o["text"], str) else "".join(o["text"]))
     return "\n".join(parts)
+
+
+# --------------------------------------------------------------------------------------------- CDNOW as a POS export
+
+CDNOW_COLUMNS = {
+    "order_id": "交易序號",
+    "member_id": "會員編號",
+    "ordered_at": "交易日期",
+    "amount": "消費金額",
+    "store": "門市",
+    "channel": "通路",
+}
+_FULL_WIDTH = str.maketrans("0123456789,$/", "０１２３４５６７８９，＄／")
+
+
+def cdnow_pos_export(cdnow: pd.DataFrame, rng, *, scale: float = 1.0) -> pd.DataFrame:
+    """The real CDNOW log as a Taiwanese POS export (headers ``CDNOW_COLUMNS``): receipt numbers, ROC dates
+    (``86/01/01`` and ``民國86年1月1日``), ``NT$`` text amounts with thousands separators (``scale`` x the
+    dollars), a tenth of the amounts and dates in full-width digits, four stores (one of them the online shop)
+    and their channel labels (門市 / 網路商店)."""
+    import numpy as np
+
+    n = len(cdnow)
+    when = cdnow["ordered_at"]
+    roc_year = (when.dt.year - 1911).astype(str)
+    slash = roc_year + when.dt.strftime("/%m/%d")
+    long = "民國" + roc_year + "年" + when.dt.month.astype(str) + "月" + when.dt.day.astype(str) + "日"
+    dates = np.where(rng.random(n) < 0.5, slash, long)
+    money = np.array([f"NT${a:,.2f}" for a in cdnow["amount"].to_numpy() * scale], dtype=object)
+    wide = rng.random(n) < 0.1
+    money[wide] = [m.translate(_FULL_WIDTH) for m in money[wide]]
+    dates = np.where(rng.random(n) < 0.1, pd.Series(dates).str.translate(_FULL_WIDTH), dates)
+    stores = np.array(["台北信義店", "台中公益店", "高雄夢時代店", "官方網路商店"])
+    store = stores[rng.integers(0, len(stores), n)]
+    return pd.DataFrame(
+        {
+            CDNOW_COLUMNS["order_id"]: [f"R{i:07d}" for i in range(n)],
+            CDNOW_COLUMNS["member_id"]: cdnow["member_id"].to_numpy(),
+            CDNOW_COLUMNS["ordered_at"]: dates,
+            CDNOW_COLUMNS["amount"]: money,
+            CDNOW_COLUMNS["store"]: store,
+            CDNOW_COLUMNS["channel"]: np.where(store == "官方網路商店", "網路商店", "門市"),
+        }
+    )
