@@ -168,15 +168,7 @@ def findings(
             )
         )
     if target_program is not None and target_sim is not None and not proposed:
-        out.append(
-            t(
-                "tiers.finding.targets",
-                lang,
-                targets=_targets_text(target_shares, lang),
-                thresholds=_thresholds_text(target_program, target_shares, currency, lang),
-                cost_pct=pct(target_sim.summary.loc["Total", "cost_pct"]),
-            )
-        )
+        out.append(_targets_sentence("tiers.finding.targets", target_sim, target_shares, lang, currency))
     s = np.sort(np.maximum(spend.to_numpy(float), 0.0))[::-1]
     if s.sum() > 0:
         k = max(1, int(round(0.05 * len(s))))
@@ -186,6 +178,19 @@ def findings(
     if len(audience):
         out.append(t("tiers.finding.audience", lang, count=number(len(audience)), within=pct(within, 0)))
     return out
+
+
+def _targets_sentence(
+    key: str, sim: TierSimulation, shares: dict[str, float], lang: str, currency: str
+) -> str:
+    """``key`` filled with the target shares, the thresholds of ``sim``'s programme for them and its cost."""
+    return t(
+        key,
+        lang,
+        targets=_targets_text(shares, lang),
+        thresholds=_thresholds_text(sim.program, shares, currency, lang),
+        cost_pct=pct(sim.summary.loc["Total", "cost_pct"]),
+    )
 
 
 def _targets_text(target_shares: dict[str, float], lang: str) -> str:
@@ -271,17 +276,9 @@ def fit_findings(
         )
     target = fit.target_program
     if target is not None and target_sim is not None:
-        named = list(rows.index[rows["target_share"].notna()])
-        shares = {name: rows.at[name, "target_share"] for name in reversed(named)}
-        out.append(
-            t(
-                "tiers.fit.propose",
-                lang,
-                targets=_targets_text(shares, lang),
-                thresholds=_thresholds_text(target, named, currency, lang),
-                cost_pct=pct(target_sim.summary.loc["Total", "cost_pct"]),
-            )
-        )
+        named = rows.index[rows["target_share"].notna()]
+        shares = {name: rows.at[name, "target_share"] for name in reversed(named)}  # top tier first
+        out.append(_targets_sentence("tiers.fit.propose", target_sim, shares, lang, currency))
         out.extend(_benefits_finding(target_sim, lang, currency))
     elif fit.target_problem is not None:
         tier = fit.target_problem_tier
