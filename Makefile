@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+SPARK  := $(VENV)/.spark-installed
 MONTH  ?=
 DEMO   := data/demo
 # Demo brand used by `make report`.
@@ -25,7 +26,12 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
-# System packages: CJK fonts (report plots), PostgreSQL (tests), Chromium (browser tests).
+# The optional Spark engine (requirements-spark.lock): the test suite runs its Spark tests, so `make test` installs it.
+$(SPARK): requirements-spark.lock | $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-spark.lock
+	@touch $(SPARK)
+
+# System packages: CJK fonts (report plots), PostgreSQL (tests), Chromium (browser tests), Java (Spark tests).
 system:
 	@bash scripts/system-deps.sh
 
@@ -34,7 +40,7 @@ $(DEMO)/transactions.parquet: | $(STAMP)
 
 demo: $(DEMO)/transactions.parquet
 
-test: $(STAMP) system $(DEMO)/transactions.parquet
+test: $(STAMP) $(SPARK) system $(DEMO)/transactions.parquet
 	$(BIN)/python -m pytest
 
 report: $(STAMP) system $(DEMO)/transactions.parquet

@@ -26,9 +26,13 @@ sys.path.insert(0, str(ROOT / "src"))
 from workbench.data import generate_demo  # noqa: E402
 from workbench.summary import member_summary  # noqa: E402
 from workbench.tiers import (  # noqa: E402
+    Response,
     TierProgram,
+    draw_seeds,
     project_spend,
     replay,
+    simulate,
+    simulate_projection,
     sweep,
     threshold_grid,
     thresholds_for_shares,
@@ -128,12 +132,24 @@ def main(argv: list[str]) -> int:
     tx = load_log(members)
     program = TierProgram.from_dict(PROGRAM)
 
-    with Timer() as t_replay:
-        history = replay(tx, program, AS_OF)
+    t_replay, t_replay_sql = [], []
+    for _ in range(2):  # alternating, best of 2
+        with Timer() as t:
+            history = replay(tx, program, AS_OF)
+        t_replay.append(t)
+        with Timer() as t:
+            history_sql = replay(tx, program, AS_OF, engine="duckdb")
+        t_replay_sql.append(t)
+    t_replay = min(t_replay, key=lambda t: t.wall)
+    t_replay_sql = min(t_replay_sql, key=lambda t: t.wall)
+    assert np.array_equal(history.tiers, history_sql.tiers)
+    pd.testing.assert_frame_equal(history.events, history_sql.events)
     n_months = len(history.months)
     spend = history.trailing(12)
     print(
-        f"replay: {len(spend):,} members x {n_months} months in {t_replay.wall:.2f} s (CPU {t_replay.cpu:.1f} s)"
+        f"replay: {len(spend):,} members x {n_months} months in {t_replay.wall:.2f} s (CPU {t_replay.cpu:.1f} s); "
+        f"with the DuckDB aggregation {t_replay_sql.wall:.2f} s; same tiers and events",
+        flush=True,
     )
 
     x = ("Silver", threshold_grid(spend, 0.5, 0.97, size))
@@ -152,9 +168,35 @@ def main(argv: list[str]) -> int:
         f"(CPU time: {cpu_ratio:,.0f}x)"
     )
 
+    summary = member_summary(tx, AS_OF, freq="D")
+    current = history.tier_names()
+    params = ({"r": 0.75, "alpha": 20.0, "a": 0.8, "b": 6.0}, {"p": 6.0, "q": 4.0, "v": 750.0})
+    response = Response(distance=0.1, uplift=0.1)
+    draws = 5 if quick else 20
+    with Timer() as t_proj:
+        proj = simulate_projection(
+            summary, *params, program, current=current, response=response, seed=42, draws=draws
+        )
+    with Timer() as t_proj_ref:  # the composition of the public steps, per draw
+        sims = [
+            simulate(
+                project_spend(summary, *params, seed=s)["spend"].reindex(current.index, fill_value=0.0),
+                program,
+                current=current,
+                response=response,
+            )
+            for s in draw_seeds(42, draws)
+        ]
+    np.testing.assert_allclose(
+        proj.summary.to_numpy(float), (sum(x.summary for x in sims) / draws).to_numpy(float), rtol=1e-12
+    )
+    print(
+        f"projection, {draws} draws: {t_proj.wall:.1f} s vs {t_proj_ref.wall:.1f} s per-draw simulate",
+        flush=True,
+    )
+
     with Timer() as t_inverse:
         thresholds_for_shares(spend, program, {"Gold": 0.05, "Silver": 0.15})
-    summary = member_summary(tx, AS_OF, freq="D")
     with Timer() as t_project:
         project_spend(
             summary, {"r": 0.75, "alpha": 20.0, "a": 0.8, "b": 6.0}, {"p": 6.0, "q": 4.0, "v": 750.0}, seed=42
@@ -172,12 +214,18 @@ def main(argv: list[str]) -> int:
         f"| Silver x Gold sweep, {len(fast):,} pairs | {t_fast.wall:.2f} s ({t_fast.cpu:.2f} s) | "
         f"{t_naive.wall:.1f} s ({t_naive.cpu:.1f} s), pandas `pd.cut` + `groupby` per pair | "
         f"{ratio:,.0f}x ({cpu_ratio:,.0f}x) |",
-        f"| replay: monthly tiers, {n_months} months | {t_replay.wall:.1f} s ({t_replay.cpu:.1f} s) | – | – |",
+        f"| replay: monthly tiers, {n_months} months | {t_replay.wall:.1f} s ({t_replay.cpu:.1f} s) | "
+        f"{t_replay_sql.wall:.1f} s ({t_replay_sql.cpu:.1f} s), the same replay on the DuckDB member-month "
+        f"aggregate | {t_replay_sql.wall / t_replay.wall:.1f}x ({t_replay_sql.cpu / t_replay.cpu:.1f}x) |",
+        f"| projected year, {draws} draws (`simulate_projection`) | {t_proj.wall:.1f} s ({t_proj.cpu:.1f} s) | "
+        f"{t_proj_ref.wall:.1f} s ({t_proj_ref.cpu:.1f} s), `simulate(project_spend(...))` per draw | "
+        f"{t_proj_ref.wall / t_proj.wall:.1f}x ({t_proj_ref.cpu / t_proj.cpu:.1f}x) |",
         f"| thresholds for target shares (Gold 5%, Silver 15%) | {t_inverse.wall:.2f} s | – | – |",
         f"| BG/NBD + Gamma-Gamma projection draw | {t_project.wall:.2f} s | – | – |",
         "",
         "Same spend vector (last 12 months, net of returns) and same results (member counts equal, revenue and "
-        f"cost to 1e-9) in the same run; 1-minute load average {load_before:.1f} at the start and "
+        "cost to 1e-9; replay: the same tiers and events; projection: the same summary) in the same run; replay "
+        f"best of 2, alternating; 1-minute load average {load_before:.1f} at the start and "
         f"{load_after:.1f} at the end on {os.cpu_count()} cores (CPU time counts all of this process's threads). "
         "Command: `.venv/bin/python benchmarks/bench_tiers.py`.",
     ]

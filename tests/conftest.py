@@ -142,3 +142,16 @@ def analysis(big_demo):
     from workbench.experiments import CampaignSettings, analyze_campaign
 
     return analyze_campaign(big_demo.campaign, CampaignSettings(resamples=2000, policy_resamples=500, seed=3))
+
+
+# --------------------------------------------------------------------------------------------- PostgreSQL
+# The fixture ``postgres_url``: a throwaway PostgreSQL server (pg_kit.postgres_server: initdb + pg_ctl in a
+# temporary folder on a free localhost port, as the ``postgres`` user when root; `make` installs Debian's
+# ``postgresql``). The tests that use it are marked ``postgres`` (tests/data/test_sources.py,
+# tests/summary/test_postgres.py).
+@pytest.fixture(scope="session")
+def postgres_url():
+    from pg_kit import postgres_server
+
+    with postgres_server() as url:
+        yield url

@@ -250,3 +250,39 @@ def cdnow_pos_export(cdnow: pd.DataFrame, rng, *, scale: float = 1.0) -> pd.Data
             CDNOW_COLUMNS["channel"]: np.where(store == "官方網路商店", "網路商店", "門市"),
         }
     )
+
+
+# --------------------------------------------------------------------------------------------- engines
+EXACT_SUMMARY_COLUMNS = ("frequency", "recency", "T", "orders", "first_purchase", "last_purchase")
+SUM_SUMMARY_COLUMNS = ("monetary_value", "total_spend", "returns_amount", "net_spend")
+
+
+def assert_same_summary(got, ref) -> None:
+    """Two member summaries are the same: members, counts, periods and times exactly; money (sums whose
+    order differs between engines) to 1e-12 relative."""
+    import numpy as np
+
+    assert list(got.index) == list(ref.index)
+    for col in EXACT_SUMMARY_COLUMNS:
+        np.testing.assert_array_equal(got[col].to_numpy(), ref[col].to_numpy(), err_msg=col)
+    for col in SUM_SUMMARY_COLUMNS:
+        np.testing.assert_allclose(
+            got[col].to_numpy(), ref[col].to_numpy(), rtol=1e-12, atol=1e-9, err_msg=col
+        )
+
+
+def assert_same_frame(got, ref, *, rtol: float = 1e-12) -> None:
+    """Same index and columns; integer, text and time columns equal, float columns to ``rtol`` (NaN = NaN)."""
+    import numpy as np
+    import pandas as pd
+
+    assert got.index.equals(ref.index)
+    assert list(got.columns) == list(ref.columns)
+    for col in ref.columns:
+        a, b = got[col], ref[col]
+        if pd.api.types.is_float_dtype(b.dtype):
+            np.testing.assert_allclose(
+                a.to_numpy(float), b.to_numpy(float), rtol=rtol, atol=1e-9, err_msg=col
+            )
+        else:
+            pd.testing.assert_series_equal(a, b, check_names=False, obj=col)

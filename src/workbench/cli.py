@@ -1,4 +1,4 @@
-"""The ``workbench`` command: ``demo``, ``validate``, ``report``."""
+"""The ``workbench`` command: ``demo``, ``validate``, ``report``, ``sql``."""
 
 from __future__ import annotations
 
@@ -45,6 +45,19 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         say(f"  cannot read the params: {exc}", file=sys.stderr)
         say("FAILED")
         return 1
+    if not params.transactions:  # a run from an engine's result files (workbench sql)
+        from workbench.results import describe_results
+
+        try:
+            lines = describe_results(params)
+        except (DataValidationError, OSError) as exc:
+            say(f"  cannot read the result files: {exc}")
+            say("FAILED")
+            return 1
+        for label, text in lines:
+            say(f"  {label:<18}{text}")
+        say("OK")
+        return 0
     say(f"  {'source':<18}{params.transactions}" + (f" (table {params.table})" if params.table else ""))
     try:
         tx = params.load()
@@ -75,6 +88,40 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return report_cli(args)
 
 
+def _cmd_sql(args: argparse.Namespace) -> int:
+    """``workbench sql --params DIR --dialect D --out DIR``: the result statements for a warehouse; exit 0/2."""
+    from workbench.errors import WorkbenchError
+    from workbench.results import ResultSpec, write_statements
+    from workbench.settings import read_yaml
+
+    folder = Path(args.params)
+    try:
+        common = read_yaml(folder / "common.yaml")
+        clv = read_yaml(folder / "clv.yaml") if (folder / "clv.yaml").is_file() else {}
+        overview = (
+            read_yaml(folder / "member_overview.yaml") if (folder / "member_overview.yaml").is_file() else {}
+        )
+        month = args.month or common.get("month")
+        if not month:
+            raise WorkbenchError(f"{folder / 'common.yaml'}: month is empty; give --month YYYY-MM")
+        spec = ResultSpec(
+            month=str(month),
+            freq=clv.get("time_unit", "D"),
+            window_days=int(overview.get("window_days", 365)),
+            table=args.table,
+            timezone=(common.get("data") or {}).get("timezone", "UTC"),
+            timestamps=args.timestamps,
+            without=tuple(args.without or ()),
+        )
+        written = write_statements(spec, args.dialect, args.out)
+    except WorkbenchError as exc:
+        print(f"workbench sql: {exc}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"workbench sql: wrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workbench", description="Member Campaign Workbench")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -102,6 +149,29 @@ def build_parser() -> argparse.ArgumentParser:
         "(default 300)",
     )
     p.set_defaults(func=_cmd_report)
+
+    from workbench.summary.dialects import DIALECTS
+
+    p = sub.add_parser(
+        "sql", help="write the result statements (member summary, member months) for an engine"
+    )
+    p.add_argument(
+        "--params", default="params", help="params folder (month, time zone, time_unit, window_days)"
+    )
+    p.add_argument("--dialect", required=True, choices=DIALECTS)
+    p.add_argument("--out", required=True, help="folder for summary.sql, member_months.sql and README.md")
+    p.add_argument("--month", help="YYYY-MM (default: month of common.yaml)")
+    p.add_argument("--table", default="transactions", help="the transactions table (default: transactions)")
+    p.add_argument(
+        "--timestamps", choices=["local", "instant"], default="local", help="what ordered_at holds"
+    )
+    p.add_argument(
+        "--without",
+        action="append",
+        choices=["order_id", "channel", "discount"],
+        help="a column the table lacks (repeatable)",
+    )
+    p.set_defaults(func=_cmd_sql)
     return parser
 
 

@@ -14,6 +14,7 @@ fit or a font), so ``except ValueError`` keeps working::
     ├── ArgumentError (ValueError)        a function called with a bad argument
     ├── ColumnsError (ValueError)         a frame passed between modules lacks columns: workbench.schema
     ├── CLVFitError (RuntimeError)        a model that did not converge: workbench.clv
+    ├── EngineError (RuntimeError)        an engine that cannot run (no pyspark, no Java): workbench.summary
     └── FontSetupError (RuntimeError)     no CJK font for the plots: workbench.i18n
 """
 

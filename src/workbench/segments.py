@@ -49,6 +49,7 @@ import pandas as pd
 from workbench import files
 from workbench.kpis import month_bounds, use_log
 from workbench.settings import bounded, build, settings_error, validate
+from workbench.summary import render, with_ctes
 
 __all__ = [
     "MEMBER_TYPES",
@@ -57,6 +58,8 @@ __all__ = [
     "SegmentSettings",
     "check_claim",
     "concentration",
+    "features_frame",
+    "features_parts",
     "features_sql",
     "lorenz_curve",
     "member_features",
@@ -133,30 +136,83 @@ class SegmentSettings:
 # --- per-member features ----------------------------------------------------------------------------------
 
 
-def features_sql(
+def features_parts(
     as_of, window_days: int, *, has_discount: bool = True, rows: str = "rows", orders: str = "orders"
-) -> str:
-    """Per-member purchase statistics from the ``rows``/``orders`` of a ``TransactionLog`` ending at ``as_of``."""
+) -> tuple[list[tuple[str, str]], str]:
+    """``features_sql`` as (named subqueries, final SELECT), for statements that read it inline."""
     start = pd.Timestamp(as_of) - pd.Timedelta(days=window_days)
-    promo = "count(*) FILTER (WHERE in_window AND promo)" if has_discount else "NULL"
-    return f"""
-WITH flagged AS (SELECT *, order_at >= TIMESTAMP '{start.isoformat(sep=" ")}' AS in_window FROM {orders}),
-per_member AS (
-    SELECT member_id,
+    if start != start.normalize():
+        raise ValueError(f"features_sql: as_of must be a midnight, got {pd.Timestamp(as_of)}")
+    promo = "sum(CASE WHEN in_window = 1 THEN promo ELSE 0 END)" if has_discount else "CAST(NULL AS BIGINT)"
+    ctes = [
+        (
+            "ft_flagged",
+            f"""SELECT member_id, order_at, amount, promo,
+           CASE WHEN CAST(order_at AS DATE) >= DATE '{start.date().isoformat()}' THEN 1 ELSE 0 END AS in_window
+    FROM {orders}""",
+        ),
+        (
+            "ft_member",
+            f"""SELECT member_id,
            min(order_at) AS first_purchase, max(order_at) AS last_purchase,
-           count(*) AS orders, sum(amount) AS spend,
-           count(*) FILTER (WHERE in_window) AS window_orders,
-           coalesce(sum(amount) FILTER (WHERE in_window), 0) AS window_spend,
+           count(*) AS n_orders, sum(amount) AS spend,
+           sum(in_window) AS window_orders,
+           coalesce(sum(CASE WHEN in_window = 1 THEN amount END), 0) AS window_spend,
            {promo} AS window_promo_orders,
-           min(order_at) FILTER (WHERE in_window) AS window_first,
-           max(order_at) FILTER (WHERE in_window) AS window_last
-    FROM flagged GROUP BY member_id
-),
-returns AS (SELECT member_id, -sum(amount) AS returns FROM {rows} WHERE amount < 0 GROUP BY member_id)
-SELECT p.*, coalesce(r.returns, 0) AS returns
-FROM per_member p LEFT JOIN returns r USING (member_id)
-ORDER BY member_id
-"""
+           min(CASE WHEN in_window = 1 THEN order_at END) AS window_first,
+           max(CASE WHEN in_window = 1 THEN order_at END) AS window_last
+    FROM ft_flagged GROUP BY member_id""",
+        ),
+        (
+            "ft_returns",
+            f"SELECT member_id, -sum(amount) AS returns_amount FROM {rows} WHERE amount < 0 GROUP BY member_id",
+        ),
+    ]
+    select = """SELECT p.member_id AS "member_id", p.first_purchase AS "first_purchase",
+       p.last_purchase AS "last_purchase", CAST(p.n_orders AS BIGINT) AS "orders",
+       CAST(p.spend AS DOUBLE) AS "spend", CAST(p.window_orders AS BIGINT) AS "window_orders",
+       CAST(p.window_spend AS DOUBLE) AS "window_spend",
+       CAST(p.window_promo_orders AS BIGINT) AS "window_promo_orders",
+       p.window_first AS "window_first", p.window_last AS "window_last",
+       CAST(coalesce(r.returns_amount, 0) AS DOUBLE) AS "returns\""""
+    return ctes, select
+
+
+def features_sql(
+    as_of,
+    window_days: int,
+    *,
+    has_discount: bool = True,
+    rows: str = "rows",
+    orders: str = "orders",
+    dialect: str = "duckdb",
+) -> str:
+    """Per-member purchase statistics from the ``rows``/``orders`` of a ``TransactionLog`` ending at ``as_of``.
+
+    Parameters
+    ----------
+    as_of : timestamp
+        The first instant after the month (a midnight).
+    window_days : int
+        The trailing window (``SegmentSettings.window_days``).
+    has_discount : bool
+        Whether the log has a discount column (else ``window_promo_orders`` is NULL).
+    rows, orders : str
+        The log's relations (``workbench.kpis.rows_sql``, ``workbench.kpis.orders_query``).
+    dialect : str
+        One of ``workbench.summary.DIALECTS``.
+
+    Returns
+    -------
+    str
+        A portable query, one row per member with an order: ``member_id, first_purchase, last_purchase,
+        orders, spend, window_orders, window_spend, window_promo_orders, window_first, window_last, returns``.
+    """
+    ctes, select = features_parts(as_of, window_days, has_discount=has_discount, rows=rows, orders=orders)
+    query = f"""{select}
+FROM ft_member p LEFT JOIN ft_returns r ON p.member_id = r.member_id
+ORDER BY p.member_id"""
+    return render(with_ctes(ctes, query), dialect)
 
 
 def member_features(transactions, month=None, settings: SegmentSettings | None = None) -> pd.DataFrame:
@@ -168,7 +224,33 @@ def member_features(transactions, month=None, settings: SegmentSettings | None =
     settings = settings or SegmentSettings()
     with use_log(transactions, month, "member_features") as log:
         as_of, month_label, has_discount = log.end, str(log.month), log.has_discount
-        frame = log.sql(features_sql(as_of, settings.window_days, has_discount=has_discount))
+        query = features_sql(
+            as_of, settings.window_days, has_discount=has_discount, rows=log.rows, orders=log.orders
+        )
+        frame = log.sql(query)
+    return features_frame(frame, as_of, month_label, has_discount)
+
+
+def features_frame(frame: pd.DataFrame, as_of, month_label: str, has_discount: bool) -> pd.DataFrame:
+    """``member_features``' frame from ``features_sql``'s result (whichever engine or file it came from).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        ``features_sql``'s columns, one row per member.
+    as_of : timestamp
+        The first instant after the month.
+    month_label : str
+        ``YYYY-MM``.
+    has_discount : bool
+        Whether the log had a discount column.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``member_id`` (see ``member_features``).
+    """
+    frame = frame.copy()
     frame["member_id"] = frame["member_id"].astype("str")
     for col in ("first_purchase", "last_purchase", "window_first", "window_last"):
         frame[col] = frame[col].astype("datetime64[us]")

@@ -78,3 +78,76 @@ def test_compare_purchase_models_cdnow(cdnow_cal_holdout):
     assert bg["log_likelihood"] == pytest.approx(-9582.4, abs=0.1)
     assert bg["aic"] == pytest.approx(2 * 4 + 2 * 9582.43, abs=0.2)
     assert (table["actual_total"] == 1882).all()
+
+
+def _per_pattern_fitters():
+    """The fitters as they were before ``workbench.clv.likelihoods``: lifetimes' own likelihoods, per pattern."""
+    import warnings
+
+    from scipy.special import gammaln
+
+    from workbench.clv import fit
+    from workbench.clv.formulas import stable_log_a0
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import lifetimes as lt
+
+    def pareto_ll(params, freq, rec, T):
+        r, alpha, s, beta = params
+        a1 = gammaln(r + freq) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+        a2 = np.logaddexp(
+            -(r + freq) * np.log(alpha + T) - s * np.log(beta + T),
+            np.log(s) + stable_log_a0(params, freq, rec, T) - np.log(r + s + freq),
+        )
+        return a1 + a2
+
+    def pareto_nll(params, freq, rec, T, weights, penalizer_coef):
+        if np.any(np.asarray(params) <= 0.0):
+            return np.inf
+        ll = pareto_ll(params, freq, rec, T)
+        return -(weights * ll).sum() / weights.mean() + penalizer_coef * np.sum(np.asarray(params) ** 2)
+
+    plain = {
+        name: type(base.__name__, (base,), {"_fit": fit._fit_numerical_hessian})
+        for name, base in (
+            ("bgnbd", lt.BetaGeoFitter),
+            ("mbgnbd", lt.ModifiedBetaGeoFitter),
+            ("gamma_gamma", lt.GammaGammaFitter),
+        )
+    }
+    plain["pareto_nbd"] = type(
+        "StableParetoNBDFitter",
+        (lt.ParetoNBDFitter,),
+        {
+            "_log_A_0": staticmethod(stable_log_a0),
+            "_conditional_log_likelihood": staticmethod(pareto_ll),
+            "_negative_log_likelihood": staticmethod(pareto_nll),
+        },
+    )
+    return plain
+
+
+@pytest.mark.parametrize("data", ["demo", "cdnow"])
+def test_model_comparison_equals_the_per_pattern_fits(data, demo, cdnow_cal_holdout, monkeypatch):
+    """The comparison and holdout validation on distinct-term likelihoods give the numbers of the fits on
+    lifetimes' per-pattern likelihoods: parameters to 4 significant digits, holdout metrics to 1e-6."""
+    from workbench.clv import fit
+    from workbench.summary import calibration_and_holdout
+
+    if data == "demo":
+        ch = calibration_and_holdout(demo.transactions, "2026-02-28", "2026-08-31", freq="D")
+        unit = "D"
+    else:
+        ch, unit = cdnow_cal_holdout, "W"
+    ours, fitted = wc.compare_purchase_models(ch, time_unit=unit)
+    buckets = wc.frequency_buckets(wc.holdout_comparison(fitted["bgnbd"], ch))
+    monkeypatch.setattr(fit, "_FITTERS", _per_pattern_fitters())
+    ref, ref_fitted = wc.compare_purchase_models(ch, time_unit=unit)
+    ref_buckets = wc.frequency_buckets(wc.holdout_comparison(ref_fitted["bgnbd"], ch))
+    numeric = [c for c in ref.columns if c != "model"]
+    np.testing.assert_allclose(ours[numeric].to_numpy(float), ref[numeric].to_numpy(float), rtol=1e-6, atol=0)
+    np.testing.assert_allclose(buckets["predicted"], ref_buckets["predicted"], rtol=1e-6)
+    for name, model in fitted.items():
+        for k, v in ref_fitted[name].purchase_params.items():
+            assert f"{model.purchase_params[k]:.4g}" == f"{v:.4g}", (name, k)

@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 from kit import write_text_file as write
 from pg_kit import execute as _execute
-from pg_kit import postgres_server
 
 from workbench.data import DataValidationError, load_transactions
 
@@ -75,14 +74,8 @@ def test_database_url_sqlite(small_csv, tmp_path):
 
 
 # --------------------------------------------------------------------------------------------- PostgreSQL
-# load_transactions from a real PostgreSQL server through a database URL: a throwaway server started by
-# pg_kit.postgres_server (initdb + pg_ctl on a free localhost port). The tests are marked ``postgres``.
-
-
-@pytest.fixture(scope="module")
-def postgres_url():
-    with postgres_server() as url:
-        yield url
+# load_transactions from a real PostgreSQL server through a database URL (``postgres_url``: tests/conftest.py,
+# a throwaway server from pg_kit.postgres_server). The tests are marked ``postgres``.
 
 
 @pytest.mark.postgres

@@ -68,3 +68,36 @@ def test_count_distinct_per_group(rng):
         pd.DataFrame({"g": group, "i": item}).groupby("g")["i"].nunique().reindex(range(50), fill_value=0)
     )
     assert (keys.count_distinct_per_group(group, item, 50) == expected.to_numpy()).all()
+
+
+@pytest.mark.parametrize("kind", ["two_widths", "with_missing", "fallback", "digits"])
+def test_dense_codes_partition_like_pandas(rng, kind):
+    """Equal ids get equal codes, different ids different ones, codes 0..n-1; null and empty ids are missing."""
+    n = 4000
+    numbers = rng.integers(0, 3000, n)
+    if kind == "two_widths":  # orders and their returns, as the demo writes them
+        values = [
+            f"T{v:09d}" + ("-R" if r else "") for v, r in zip(numbers, rng.random(n) < 0.1, strict=True)
+        ]
+    elif kind == "with_missing":
+        values = [
+            None if r < 0.05 else "" if r < 0.1 else f"A{v}"
+            for v, r in zip(numbers, rng.random(n), strict=True)
+        ]
+    elif kind == "fallback":
+        values = ["".join(rng.choice(list("ABCDEFGH"), 20)) for _ in range(n)]
+    else:
+        values = [f"{v:07d}" for v in numbers]
+    ids = pd.Series(values, dtype="str")
+    codes, n_codes, missing = keys.dense_codes(ids)
+    absent = (ids.isna() | (ids == "")).to_numpy()
+    if absent.any():
+        np.testing.assert_array_equal(missing, absent)
+    else:
+        assert missing is None
+    present = ids[~absent].to_numpy(dtype=object)
+    expected, uniques = pd.factorize(present)
+    assert n_codes == len(uniques) and codes.min() == 0 and codes.max() == n_codes - 1
+    # the same partition: a one-to-one map between our codes and pandas' codes
+    pairs = set(zip(codes.tolist(), expected.tolist(), strict=True))
+    assert len(pairs) == n_codes

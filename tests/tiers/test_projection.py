@@ -9,7 +9,7 @@ import pytest
 from kit import tier_program as program
 
 from workbench.clv import prob_alive
-from workbench.tiers import project_spend, simulate
+from workbench.tiers import Response, project_spend, simulate
 
 
 def probability_alive(summary, params):
@@ -127,3 +127,39 @@ def test_a_tier_no_draw_reaches_has_no_interval_and_no_warning():
     assert res.summary.loc[["Silver", "Gold"], "members"].sum() == 0
     assert res.intervals.loc[["Silver", "Gold"], ["cost_pct_low", "cost_pct_high"]].isna().all().all()
     assert res.intervals.loc["Member", "cost_pct_low"] == 0.0
+
+
+def test_simulate_projection_equals_simulate_on_each_draw(demo):
+    """The array path of simulate_projection gives what ``simulate`` gives on each draw reindexed to the
+    member base (members without a summary row spend nothing), tier codes by name."""
+    from workbench.summary import member_summary
+    from workbench.tiers import TierProgram, draw_seeds, replay, simulate_projection
+
+    prog = TierProgram.from_dict(
+        {
+            "tiers": [
+                {"name": "Member", "upgrade": 0},
+                {"name": "Silver", "upgrade": 10000, "renewal": 8000, "benefits": {"discount": 0.03}},
+                {"name": "Gold", "upgrade": 30000, "renewal": 24000, "benefits": {"gift": 300}},
+            ]
+        }
+    )
+    current = replay(demo.transactions, prog, "2026-10-31").tier_names()
+    summary = member_summary(demo.transactions, "2026-10-31", freq="D").iloc[::2]  # half the members
+    response = Response(distance=0.1, uplift=0.1, churn_penalty=0.2)
+    res = simulate_projection(
+        summary, PURCHASE, SPEND, prog, current=current, response=response, seed=9, draws=3
+    )
+    sims = [
+        simulate(
+            project_spend(summary, PURCHASE, SPEND, seed=s)["spend"].reindex(current.index, fill_value=0.0),
+            prog,
+            current=current,
+            response=response,
+        )
+        for s in draw_seeds(9, 3)
+    ]
+    mean = sum(s.summary for s in sims) / 3
+    np.testing.assert_allclose(res.summary.to_numpy(float), mean.to_numpy(float), rtol=1e-12)
+    np.testing.assert_allclose(res.migration.to_numpy(), (sum(s.migration for s in sims) / 3).to_numpy())
+    assert list(res.migration.index) == prog.names and res.migration.index.name == "current"

@@ -9,7 +9,8 @@ How lifetimes 0.11.3 is tamed on this stack:
 
 * fits use the distinct ``(frequency, recency, T)`` rows with member counts as ``weights`` (the same
   likelihood, hence the same parameters, over far fewer rows); Gamma-Gamma likewise on
-  ``(frequency, monetary_value)``;
+  ``(frequency, monetary_value)``; the likelihoods are lifetimes' own, evaluated term by term where each
+  term varies (``workbench.clv.likelihoods``: same values, a fraction of the work);
 * ``import lifetimes`` and every BG/NBD likelihood evaluation call ``warnings.simplefilter("ignore",
   FutureWarning)`` process-wide, and failed fits ``print`` the optimizer result: every lifetimes call runs
   inside :func:`_quiet`, which restores the warning filters, captures stdout and records warnings in the
@@ -37,9 +38,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln
 from scipy.stats import norm
 
+from workbench.clv import likelihoods
 from workbench.clv.formulas import PURCHASE_MODELS, PurchaseModel, stable_log_a0
 from workbench.clv.patterns import SUMMARY_COLUMNS, check_choice, check_summary, patterns
 from workbench.errors import WorkbenchError
@@ -118,25 +119,6 @@ class FitDiagnostics:
 # --------------------------------------------------------------------------------------------------
 # lifetimes fitters
 # --------------------------------------------------------------------------------------------------
-def _pareto_conditional_log_likelihood(params, freq, rec, T):
-    """lifetimes' Pareto/NBD log-likelihood per pattern, with the sign-aware :func:`stable_log_a0`."""
-    r, alpha, s, beta = params
-    x = freq
-    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-    log_a0 = stable_log_a0(params, x, rec, T)
-    a2 = np.logaddexp(
-        -(r + x) * np.log(alpha + T) - s * np.log(beta + T), np.log(s) + log_a0 - np.log(r + s + x)
-    )
-    return a1 + a2
-
-
-def _pareto_negative_log_likelihood(params, freq, rec, T, weights, penalizer_coef):
-    if np.any(np.asarray(params) <= 0.0):
-        return np.inf
-    ll = _pareto_conditional_log_likelihood(params, freq, rec, T)
-    return -(weights * ll).sum() / weights.mean() + penalizer_coef * np.sum(np.asarray(params) ** 2)
-
-
 def _fit_numerical_hessian(
     self, minimizing_function_args, initial_params, params_size, disp, tol=1e-7, bounds=None, **kwargs
 ):
@@ -185,17 +167,23 @@ def _fitter_class(model: str):
                 (lt.ParetoNBDFitter,),
                 {
                     "_log_A_0": staticmethod(stable_log_a0),
-                    "_conditional_log_likelihood": staticmethod(_pareto_conditional_log_likelihood),
-                    "_negative_log_likelihood": staticmethod(_pareto_negative_log_likelihood),
+                    "_conditional_log_likelihood": staticmethod(
+                        likelihoods.pareto_conditional_log_likelihood
+                    ),
+                    "_negative_log_likelihood": staticmethod(likelihoods.pareto_negative_log_likelihood),
                 },
             )
         else:
-            base = {
-                "bgnbd": lt.BetaGeoFitter,
-                "mbgnbd": lt.ModifiedBetaGeoFitter,
-                "gamma_gamma": lt.GammaGammaFitter,
+            base, objective = {
+                "bgnbd": (lt.BetaGeoFitter, likelihoods.bgnbd_negative_log_likelihood),
+                "mbgnbd": (lt.ModifiedBetaGeoFitter, likelihoods.mbgnbd_negative_log_likelihood),
+                "gamma_gamma": (lt.GammaGammaFitter, likelihoods.gamma_gamma_negative_log_likelihood),
             }[model]
-            _FITTERS[model] = type(base.__name__, (base,), {"_fit": _fit_numerical_hessian})
+            _FITTERS[model] = type(
+                base.__name__,
+                (base,),
+                {"_fit": _fit_numerical_hessian, "_negative_log_likelihood": staticmethod(objective)},
+            )
     return _FITTERS[model]
 
 
@@ -296,9 +284,12 @@ def _log_hessian(model: str, fitter, data: dict) -> np.ndarray:
     cll = type(fitter)._conditional_log_likelihood
     pen = fitter.penalizer_coef
 
+    # the same arrays at every evaluation, so the likelihood finds the distinct pairs once
+    rec_scaled, age_scaled = rec * scale, T * scale
+
     def f(log_theta):
         p = np.exp(log_theta)
-        return -(w * cll(p, x, rec * scale, T * scale)).sum() / w.sum() + pen * np.sum(p**2)
+        return -(w * cll(p, x, rec_scaled, age_scaled)).sum() / w.sum() + pen * np.sum(p**2)
 
     k, h = len(theta), 1e-4
     base = np.log(theta)

@@ -30,6 +30,14 @@ def stable_log_a0(params, freq, recency, age):
     lifetimes computes log(p1/q1^k - p2/q2^k) with ``logsumexp(b=[1, -1])``, which returns NaN when the two
     terms cancel (recency = T, common for frequent buyers in daily data): A_0 is then 0 (log = -inf).
     """
+    return combine_log_a0(a0_term(params, freq, recency), a0_term(params, freq, age))
+
+
+def a0_term(params, freq, u):
+    """log(2F1(r+s+x, t; r+s+x+1; (high-low)/(high+u))) - (r+s+x) log(high+u): A_0's term at u = recency or T.
+
+    A function of (x, u) alone, so a likelihood over many patterns can evaluate it once per distinct pair.
+    """
     r, alpha, s, beta = params
     if alpha < beta:
         low, high, t = alpha, beta, r + freq
@@ -37,10 +45,12 @@ def stable_log_a0(params, freq, recency, age):
         low, high, t = beta, alpha, s + 1.0
     rsf = r + s + freq
     with np.errstate(all="ignore"):
-        first = np.log(hyp2f1(rsf, t, rsf + 1.0, (high - low) / (high + recency))) - rsf * np.log(
-            high + recency
-        )
-        second = np.log(hyp2f1(rsf, t, rsf + 1.0, (high - low) / (high + age))) - rsf * np.log(high + age)
+        return np.log(hyp2f1(rsf, t, rsf + 1.0, (high - low) / (high + u))) - rsf * np.log(high + u)
+
+
+def combine_log_a0(first, second):
+    """log A_0 from its terms at recency (``first``) and at T (``second``); -inf where they cancel."""
+    with np.errstate(all="ignore"):
         gap = second - first
         return np.where(gap < 0, first + np.log1p(-np.exp(np.minimum(gap, 0.0))), -np.inf)
 
@@ -112,6 +122,8 @@ __all__ = [
     "PURCHASE_PARAMS",
     "SPEND_PARAMS",
     "PurchaseModel",
+    "a0_term",
+    "combine_log_a0",
     "hyp_tail",
     "palive_terms",
     "stable_log_a0",

@@ -11,6 +11,11 @@ data:
   date_format: auto                    # auto | roc | a strftime pattern
   currency: TWD                        # TWD | HKD | USD
   timezone: Asia/Taipei
+  # optional: start from an engine's result files instead of the log (see `workbench sql`)
+  summary: results/summary.parquet
+  member_months: results/member_months.parquet
+  # optional: run the heavy step in Spark (transactions: a Parquet path, or table: a Spark table)
+  spark: {master: "local[2]"}
 ```
 
 Relative paths are relative to the folder of the params file (``DataParams.resolved``).
@@ -57,6 +62,12 @@ class DataParams:
         Loader options (see ``workbench.data.load_transactions``).
     member_id_width : int or None
         Zero-pad digit-only member ids to this many digits.
+    summary, member_months : str
+        An engine's result files (``workbench.results``): a monthly run starts from them instead of the log
+        (then ``transactions: ""``); ``""`` = none.
+    spark : mapping
+        ``workbench.summary.SparkSettings`` (``{master: "local[2]"}``): the log's heavy step runs in Spark;
+        empty = not at all.
     """
 
     transactions: str
@@ -73,13 +84,28 @@ class DataParams:
     query: str | None = None
     observation_end: str | None = None
     member_id_width: int | None = field(default=None, metadata=bounded(1))
+    summary: str = ""
+    member_months: str = ""
+    spark: Mapping[str, Any] = field(default_factory=dict)
 
-    PATHS: ClassVar[tuple[str, ...]] = ("transactions", "members", "campaign", "truth")
+    PATHS: ClassVar[tuple[str, ...]] = (
+        "transactions",
+        "members",
+        "campaign",
+        "truth",
+        "summary",
+        "member_months",
+    )
 
     def __post_init__(self):
         validate(self)
-        if not self.transactions:
-            raise settings_error(self, "transactions", "must name a source ('demo', a file or a URL); got ''")
+        if not self.transactions and not (self.summary and self.member_months):
+            raise settings_error(
+                self,
+                "transactions",
+                "must name a source ('demo', a file or a URL), or summary and member_months an engine's "
+                "result files; got ''",
+            )
         bad = [k for k in self.columns if k not in CANONICAL]
         if bad:
             raise settings_error(

@@ -72,7 +72,7 @@ def fingerprint_inputs(plan: RunPlan, frame) -> dict[str, Any]:
             "sha256": file_sha256(path),
         }
     data = plan.common.data
-    if "transactions" not in inputs:  # 'demo', 'cdnow' or a database: hash the canonical frame
+    if "transactions" not in inputs and frame is not None:  # 'demo', 'cdnow' or a database: hash the frame
         entry = {"source": mask_url(data.transactions)}
         if data.table or data.query:
             entry["table" if data.table else "query"] = data.table or data.query

@@ -20,7 +20,7 @@ from workbench import files
 from workbench.data import DataParams, load_env_file, mask_url, read_members
 from workbench.errors import WorkbenchError
 from workbench.report.fingerprint import fingerprint_inputs
-from workbench.report.params import ParamsError, RunPlan, latest_complete_month
+from workbench.report.params import ParamsError, RunPlan, latest_complete_month, result_files_month
 from workbench.report.publish import CACHE_DIR
 
 CACHE_FILE = "transactions.parquet"
@@ -127,6 +127,14 @@ def validate_inputs(plan: RunPlan):
     """
     data = plan.common.data
     load_env_file(plan.params_dir)  # credentials of a database source (never written anywhere)
+    if not data.transactions:  # a run from an engine's result files (workbench sql): no log to validate
+        from workbench.results import describe_results
+
+        _read("data.member_months", data.member_months, lambda: describe_results(data))
+        month = plan.month or _read(
+            "data.member_months", data.member_months, lambda: result_files_month(data)
+        )
+        return RunInputs(month, 0, fingerprint_inputs(plan, None), None), None
     frame = load_source(data)
     if data.members:
         _read("data.members", data.members, lambda: read_members(data.members))

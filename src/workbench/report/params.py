@@ -168,22 +168,26 @@ class RunPlan:
                     files.setdefault(f"{run.name}.{key}", (self.notebooks_dir / value).resolve())
         return dict(sorted(files.items()))
 
-    def prepared(self, month: str, transactions: Path) -> RunPlan:
+    def prepared(self, month: str, transactions: Path | None) -> RunPlan:
         """This plan for ``month``, its notebooks reading the validated canonical copy ``transactions``.
 
         Parameters
         ----------
         month : str
             The report month ``YYYY-MM`` (given, from ``common.yaml`` or chosen from the data).
-        transactions : Path
-            The run's validated Parquet copy of the transactions (``workbench.report.inputs``).
+        transactions : Path or None
+            The run's validated Parquet copy of the transactions (``workbench.report.inputs``); None for a
+            run from an engine's result files (``data.summary`` / ``data.member_months``, no log).
 
         Returns
         -------
         RunPlan
             Every notebook's ``month`` and ``data`` parameters set; nothing else changes.
         """
-        data = canonical_data(self.common.data, transactions, self.notebooks_dir)
+        if transactions is None:  # a run from an engine's result files: the notebooks read those
+            data = _data_mapping(self.common.data, self.params_dir, self.notebooks_dir)
+        else:
+            data = canonical_data(self.common.data, transactions, self.notebooks_dir)
         runs = tuple(
             dataclasses.replace(run, parameters={**run.parameters, "month": month, "data": data})
             for run in self.notebooks
@@ -266,6 +270,27 @@ def canonical_data(data: DataParams, transactions: Path, notebooks_dir: Path) ->
     }
     canonical = dataclasses.replace(data, transactions=str(transactions), **reset)
     return _data_mapping(canonical, notebooks_dir, notebooks_dir)
+
+
+def result_files_month(data: DataParams) -> str:
+    """The month a run from an engine's result files is for: the last month of ``data.member_months``.
+
+    Parameters
+    ----------
+    data : DataParams
+        A ``data:`` block without ``transactions`` and with ``member_months`` (paths absolute).
+
+    Returns
+    -------
+    str
+        ``YYYY-MM``.
+    """
+    import pandas as pd
+
+    months = pd.read_parquet(data.member_months, columns=["month"])["month"]
+    if months.empty:
+        raise ParamsError(f"data.member_months {data.member_months!r} has no rows: give --month")
+    return str(pd.Period(pd.Timestamp(months.max()), freq="M"))
 
 
 def latest_complete_month(transactions) -> str:

@@ -197,22 +197,26 @@ def run_report(
     started = _now()
     t_run = time.perf_counter()
     inputs, frame = validate_inputs(plan)
-    log(
-        f"workbench report: data.transactions {mask_url(plan.common.data.transactions)}: "
-        f"{inputs.rows:,} rows validated; month {inputs.month}"
-    )
+    if frame is None:
+        log(f"workbench report: the engine's result files (no log); month {inputs.month}")
+    else:
+        log(
+            f"workbench report: data.transactions {mask_url(plan.common.data.transactions)}: "
+            f"{inputs.rows:,} rows validated; month {inputs.month}"
+        )
     with output_lock(out, wait=wait, log=log):
         removed = remove_stale(out)
         if removed:
             log(f"workbench report: removed what earlier runs left in {out}: {', '.join(removed)}")
-        cache = write_cache(frame, out, inputs.month)
+        cache = write_cache(frame, out, inputs.month) if frame is not None else None
         del frame  # the notebooks read the copy; the log does not stay in this process's memory
         try:
             report = _run_month(plan.prepared(inputs.month, cache), out, inputs, log, started, t_run)
         finally:
-            shutil.rmtree(cache.parent, ignore_errors=True)
-            with contextlib.suppress(OSError):
-                cache.parent.parent.rmdir()  # OUT/.cache, when no other month's copy is in it
+            if cache is not None:
+                shutil.rmtree(cache.parent, ignore_errors=True)
+                with contextlib.suppress(OSError):
+                    cache.parent.parent.rmdir()  # OUT/.cache, when no other month's copy is in it
         index.write_months(out, plan.language)
     failed = [r.name for r in report.results if not r.ok]
     n = len(report.results)

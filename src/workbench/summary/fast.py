@@ -1,5 +1,12 @@
 """The fast engine of ``member_summary``: exact integer keys (``workbench.summary.keys``), one sort of the
-purchase rows by (member, time), and ``bincount`` sums; a second thread takes what needs no sort."""
+purchase rows by (member, time), and ``bincount`` sums; a second thread takes what needs no sort.
+
+On tens of millions of rows the cost is memory traffic more than arithmetic (and, in a fresh process, the
+first touch of each new page), so the engine keeps few row-length temporaries: no period array for all rows
+(a row's period is compared through times: ``t < start of period p + 1``), the sorted keys turned into times
+and then periods in place, run counts by ``reduceat`` instead of gathers, and one scratch buffer per thread
+reused for the masked weights.
+"""
 
 from __future__ import annotations
 
@@ -12,39 +19,45 @@ import pyarrow as pa
 from workbench.summary import keys
 
 _US_PER_DAY = 86_400_000_000
+_US_PER_HOUR = 3_600_000_000
 
 
 def _periods(times: np.ndarray, freq: str) -> np.ndarray:
     """Integer period index of datetime64 values: same differences as ``period_sql`` in SQL."""
     times = times.astype("datetime64[us]", copy=False)
+    return _periods_of_us(times.view(np.int64).copy(), freq)
+
+
+def _periods_of_us(t_us: np.ndarray, freq: str) -> np.ndarray:
+    """``_periods`` of int64 microseconds, computed in place (``t_us`` is overwritten unless freq is "M")."""
     if freq == "h":
-        return times.view(np.int64) // 3_600_000_000
+        return np.floor_divide(t_us, _US_PER_HOUR, out=t_us)
     if freq == "M":
-        return times.astype("datetime64[M]").astype(np.int64)
-    day = times.view(np.int64) // _US_PER_DAY
-    return day if freq == "D" else (day + 3) // 7
+        return t_us.view("datetime64[us]").astype("datetime64[M]").astype(np.int64)
+    day = np.floor_divide(t_us, _US_PER_DAY, out=t_us)
+    if freq == "W":
+        day += 3
+        np.floor_divide(day, 7, out=day)
+    return day
 
 
-def _first_of_runs(sorted_values: np.ndarray) -> np.ndarray:
-    mask = np.empty(len(sorted_values), dtype=bool)
-    mask[:1] = True
-    np.not_equal(sorted_values[1:], sorted_values[:-1], out=mask[1:])
-    return mask
+def _period_start_us(periods: np.ndarray, freq: str) -> np.ndarray:
+    """The first microsecond of each period (the inverse of ``_periods`` at period starts)."""
+    periods = np.asarray(periods, dtype=np.int64)
+    if freq == "h":
+        return periods * _US_PER_HOUR
+    if freq == "M":
+        return periods.astype("datetime64[M]").astype("datetime64[us]").view(np.int64)
+    if freq == "W":
+        return (periods * 7 - 3) * _US_PER_DAY
+    return periods * _US_PER_DAY
 
 
-def _runs(sorted_groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Masks of the first and the last element of each run of equal values."""
-    starts = _first_of_runs(sorted_groups)
-    ends = np.empty(len(sorted_groups), dtype=bool)
-    ends[:-1], ends[-1:] = starts[1:], True
-    return starts, ends
+def _sorted_keys(c: np.ndarray, t_us: np.ndarray) -> tuple[np.ndarray, int, int, int] | None:
+    """Purchase rows' (member code, time) packed in one sorted int64 key: (keys, bits, unit, t0).
 
-
-def _sorted_member_times(c: np.ndarray, t_us: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """Purchase rows sorted by (member code, time), as (codes, times in µs), with one int64 sort.
-
-    Member and time are packed in one key: times in µs when they fit, else in whole seconds when every
-    time is a whole second; otherwise a (slower) lexsort.
+    A key is ``code << bits | (t - t0) // unit`` with times in µs when they fit, else in whole seconds when
+    every time is a whole second; None when neither fits (the caller then uses a lexsort).
     """
     t0 = int(t_us.min())
     member_bits = max(int(c.max()).bit_length(), 1)
@@ -53,50 +66,74 @@ def _sorted_member_times(c: np.ndarray, t_us: np.ndarray) -> tuple[np.ndarray, n
         bits = max((span // unit).bit_length(), 1)
         if member_bits + bits > 62:
             continue
-        off = t_us - t0  # in-place steps below: every 10M-row temporary costs page faults
-        if unit > 1:
+        packed = np.left_shift(c, bits)
+        if unit == 1:
+            packed += t_us
+            packed -= t0
+        else:
+            off = np.subtract(t_us, t0)
             if np.any(np.remainder(off, unit, out=off)):
-                break
+                return None
             np.subtract(t_us, t0, out=off)
             np.floor_divide(off, unit, out=off)
-        packed = np.left_shift(c, bits)
-        packed |= off
-        del off
+            packed |= off
+            del off
         packed.sort()
-        members = packed >> bits
-        np.bitwise_and(packed, (1 << bits) - 1, out=packed)
+        return packed, bits, unit, t0
+    return None
+
+
+def _sorted_runs(c: np.ndarray, t_us: np.ndarray, freq: str):
+    """One sort of the purchase rows by (member, time); per member run: code, first and last time (µs),
+    first and last period, and the number of distinct periods."""
+    found = _sorted_keys(c, t_us)
+    if found is not None:
+        packed, bits, unit, t0 = found
+        starts = np.empty(len(packed), dtype=bool)
+        starts[:1] = True
+        diff = np.bitwise_xor(packed[1:], packed[:-1])
+        np.right_shift(diff, bits, out=diff)
+        np.not_equal(diff, 0, out=starts[1:])
+        del diff
+        first_row = np.flatnonzero(starts)
+        members = packed[first_row] >> bits
+        np.bitwise_and(packed, (1 << bits) - 1, out=packed)  # the keys become times, then periods, in place
         if unit > 1:
             packed *= unit
         packed += t0
-        return members, packed, bits
-    order = np.lexsort((t_us, c))
-    return c[order], t_us[order], 0
-
-
-def _order_keys(order_ids) -> tuple[np.ndarray, np.ndarray | None]:
-    """Non-negative int64 keys of the rows that have an order id, and the mask of rows without one.
-
-    The mask (null or empty id: each such row is an order of its own) is None when every row has an id;
-    the keys then cover every row.
-    """
-    order_keys = keys.exact_keys(order_ids)  # applies only to non-empty ids without nulls
-    if order_keys is not None:
-        return (order_keys - order_keys.min() if len(order_keys) else order_keys), None
-    present, missing = keys.split_missing(order_ids)
-    return keys.encode(present)[0], missing
+        times = packed
+    else:  # times neither in µs nor in whole seconds fit beside the member bits
+        order = np.lexsort((t_us, c))
+        sorted_c, times = c[order], t_us[order]
+        starts = np.empty(len(order), dtype=bool)
+        starts[:1] = True
+        np.not_equal(sorted_c[1:], sorted_c[:-1], out=starts[1:])
+        first_row = np.flatnonzero(starts)
+        members = sorted_c[first_row]
+    last_row = np.empty_like(first_row)
+    last_row[:-1], last_row[-1:] = first_row[1:] - 1, len(times) - 1
+    first_at, last_at = times[first_row], times[last_row]
+    periods = _periods_of_us(times, freq)
+    new_period = starts  # a new member or a new period starts a purchase occasion
+    new_period[1:] |= periods[1:] != periods[:-1]
+    n_periods = np.add.reduceat(new_period, first_row, dtype=np.int64)
+    return members, first_at, last_at, periods[first_row], periods[last_row], n_periods
 
 
 def numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, returns: str) -> pd.DataFrame:
     """``member_summary`` by numpy: the same numbers as ``summary_sql`` (see ``workbench.summary.member``)."""
     times = transactions["ordered_at"].to_numpy().astype("datetime64[us]", copy=False)
-    period = _periods(times, freq)
-    obs_period = int(_periods(np.array([pd.Timestamp(observation_end).to_datetime64()]), freq)[0])
-    in_range = period <= obs_period
+    t_us = times.view(np.int64)
+    obs = np.array([pd.Timestamp(observation_end).to_datetime64()]).astype("datetime64[us]").view(np.int64)
+    obs_period = int(_periods_of_us(obs.copy(), freq)[0])
+    # a row counts up to the end of the period that holds observation_end
+    cutoff = int(_period_start_us([obs_period + 1], freq)[0])
+    in_range = t_us < cutoff
     all_in = bool(in_range.all())
     amount = transactions["amount"].to_numpy(dtype=np.float64)
     ids = transactions["member_id"].array
     if not all_in:
-        times, period, amount, ids = times[in_range], period[in_range], amount[in_range], ids[in_range]
+        t_us, amount, ids = t_us[in_range], amount[in_range], ids[in_range]
     positive = amount >= 0
     all_positive = bool(positive.all())
     every = all_positive or returns == "include"  # every row is a purchase row
@@ -108,25 +145,26 @@ def numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, return
     if has_orders:
         order_ids = transactions["order_id"].array
         order_ids = order_ids if all_in else order_ids[in_range]
-        order_keys = pool.submit(_order_keys, order_ids if all_positive else order_ids[positive])
+        order_keys = pool.submit(keys.dense_codes, order_ids if all_positive else order_ids[positive])
     codes, uniques = keys.encode(ids, dense=False)
     n = len(uniques)
-    t_us = times.view(np.int64)
 
     def money() -> tuple[np.ndarray, np.ndarray]:
-        # purchases and returns split with max/min instead of masked copies
-        spend = np.bincount(codes, weights=np.maximum(amount, 0.0), minlength=n)
         if all_positive:
-            return spend, np.zeros(n)
-        return spend, -np.bincount(codes, weights=np.minimum(amount, 0.0), minlength=n)
+            return np.bincount(codes, weights=amount, minlength=n), np.zeros(n)
+        # purchases and returns split with max/min into one reused buffer instead of masked copies
+        part = np.maximum(amount, 0.0)
+        spend = np.bincount(codes, weights=part, minlength=n)
+        np.minimum(amount, 0.0, out=part)
+        return spend, -np.bincount(codes, weights=part, minlength=n)
 
     def order_counts() -> np.ndarray:
         pos_codes = codes if all_positive else codes[positive]
         if has_orders:
-            order_key, missing = order_keys.result()
+            order_key, n_orders, missing = order_keys.result()
             if missing is None:
-                return keys.count_distinct_per_group(pos_codes, order_key, n)
-            with_id = keys.count_distinct_per_group(pos_codes[~missing], order_key, n)
+                return keys.count_distinct_per_group(pos_codes, order_key, n, n_items=n_orders)
+            with_id = keys.count_distinct_per_group(pos_codes[~missing], order_key, n, n_items=n_orders)
             return with_id + np.bincount(pos_codes[missing], minlength=n)
         return np.bincount(pos_codes, minlength=n)
 
@@ -134,29 +172,31 @@ def numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, return
     pool.shutdown(wait=False)
 
     if every:
-        c, p, t, a = codes, period, t_us, amount
+        c, t, a = codes, t_us, amount
     else:
-        c, p, t, a = codes[positive], period[positive], t_us[positive], amount[positive]
+        c, t, a = codes[positive], t_us[positive], amount[positive]
 
     # one sort of purchase rows by (member, time): first/last purchase, and the distinct periods
-    sm, st, _ = _sorted_member_times(c, t)
-    starts, ends = _runs(sm)
-    first_row, last_row = np.flatnonzero(starts), np.flatnonzero(ends)  # one per member
-    members = sm[first_row]
+    members, first_t, last_t, first_p, last_p, periods = _sorted_runs(c, t, freq)
     first_at = np.full(n, np.iinfo(np.int64).min)
     last_at = np.full(n, np.iinfo(np.int64).min)
-    first_at[members] = st[first_row]
-    last_at[members] = st[last_row]
-    sp = _periods(st.view("datetime64[us]"), freq)
-    new_period = starts.copy()
-    new_period[1:] |= sp[1:] != sp[:-1]
-    n_periods = np.bincount(sm[new_period], minlength=n)
+    first_at[members], last_at[members] = first_t, last_t
+    n_periods = np.zeros(n, dtype=np.int64)
+    n_periods[members] = periods
     min_p = np.zeros(n, dtype=np.int64)
     max_p = np.zeros(n, dtype=np.int64)
-    min_p[members] = sp[first_row]
-    max_p[members] = sp[last_row]
+    min_p[members], max_p[members] = first_p, last_p
 
-    first_total = np.bincount(c, weights=np.where(p == min_p[c], a, 0.0), minlength=n)
+    # the first purchase period's amount: rows before the start of each member's second period
+    first_end = np.zeros(n, dtype=np.int64)
+    first_end[members] = _period_start_us(first_p + 1, freq)
+    weights = np.take(first_end, c)  # one row-length buffer: first the period ends, then the weights
+    in_first = np.less(t, weights)
+    weights = weights.view(np.float64)
+    np.multiply(a, in_first, out=weights)
+    del in_first
+    first_total = np.bincount(c, weights=weights, minlength=n)
+    del weights
     frequency = n_periods - 1
     spend, returned = money_job.result()
     total = spend - returned if every else spend

@@ -125,8 +125,11 @@ def _string_array(matrix: np.ndarray, present: np.ndarray | None = None) -> pa.A
 def _exact(chunks: list[pa.Array]) -> tuple[np.ndarray, tuple] | None:
     """Exact keys and the layout that turns them back into text (see ``_text_of``), or None."""
     matrices = _fixed_width(chunks) if chunks else None
-    if matrices is None:
-        return None
+    return None if matrices is None else _exact_matrices(matrices)
+
+
+def _exact_matrices(matrices: list[np.ndarray]) -> tuple[np.ndarray, tuple] | None:
+    """``_exact`` of ids given as (n, width) uint8 matrices of one width."""
     span = _varying_span(matrices)
     if span is None:
         return np.zeros(sum(len(m) for m in matrices), dtype=np.int64), (matrices[0][0].copy(), 0, -1, "same")
@@ -205,20 +208,23 @@ def split_missing(values) -> tuple[pa.ChunkedArray, np.ndarray | None]:
     return arr.filter(pc.invert(missing)), missing.to_numpy(zero_copy_only=False)
 
 
-def count_distinct_per_group(group: np.ndarray, item: np.ndarray, n_groups: int) -> np.ndarray:
+def count_distinct_per_group(
+    group: np.ndarray, item: np.ndarray, n_groups: int, *, n_items: int | None = None
+) -> np.ndarray:
     """Number of distinct ``item`` codes per ``group`` code (both non-negative int64).
 
     When each item belongs to one group (an order to one member) and the item codes are dense enough,
     a scatter replaces the sort: each item is counted once, for the group it was last seen in.
+    ``n_items``: the items are exactly the codes 0..n_items-1, each used (``dense_codes``).
     """
     if len(group) == 0:
         return np.zeros(n_groups, dtype=np.int64)
-    span = int(item.max()) + 1
+    span = n_items if n_items is not None else int(item.max()) + 1
     if span <= max(2 * len(item), 1 << 16):
         owner = np.full(span, -1, dtype=np.int64)
         owner[item] = group
-        if np.array_equal(owner[item], group):  # every item in exactly one group
-            return np.bincount(owner[owner >= 0], minlength=n_groups)
+        if np.array_equal(np.take(owner, item), group):  # every item in exactly one group
+            return np.bincount(owner if n_items is not None else owner[owner >= 0], minlength=n_groups)
     bits = max(int(item.max()).bit_length(), 1)
     if int(group.max()).bit_length() + bits <= 62:
         pairs = np.sort((group << bits) | item)
@@ -231,3 +237,87 @@ def count_distinct_per_group(group: np.ndarray, item: np.ndarray, n_groups: int)
     new = np.ones(len(g), dtype=bool)
     new[1:] = (g[1:] != g[:-1]) | (i[1:] != i[:-1])
     return np.bincount(g[new], minlength=n_groups)
+
+
+def _width_groups(chunks: list[pa.Array]) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Exact keys of ids of a few byte lengths (``T000000001``, ``T000000001-R``), one key range per length.
+
+    Returns (keys, missing mask, number of rows), with keys disjoint between lengths (their order is not
+    the ids' text order) and rows without an id (null or empty) marked missing; None when more than eight
+    lengths occur, an id is longer than 64 bytes, or a length's ids are neither digits nor 8 bytes.
+    """
+    widths, missing, offsets, datas = [], [], [], []
+    for arr in chunks:
+        off = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+        w = np.diff(off)
+        miss = w == 0
+        if arr.null_count:
+            miss |= arr.is_null().to_numpy(zero_copy_only=False)
+        widths.append(w)
+        missing.append(miss)
+        offsets.append(off)
+        datas.append(np.frombuffer(arr.buffers()[2], dtype=np.uint8))
+    if not widths:
+        return None
+    all_w = np.concatenate(widths)
+    all_missing = np.concatenate(missing)
+    lengths = np.flatnonzero(np.bincount(all_w[~all_missing], minlength=1))
+    if len(lengths) > 8 or (len(lengths) and lengths[-1] > 64):
+        return None
+    key = np.zeros(len(all_w), dtype=np.int64)
+    base = 0
+    for width in lengths:
+        matrices, rows = [], []
+        row0 = 0
+        for w, miss, off, data in zip(widths, missing, offsets, datas, strict=True):
+            r = np.flatnonzero((w == width) & ~miss)
+            if len(r):
+                windows = np.lib.stride_tricks.sliding_window_view(data, int(width))
+                matrices.append(windows[off[r]])
+                rows.append(r + row0)
+            row0 += len(w)
+        found = _exact_matrices(matrices)
+        if found is None:
+            return None
+        part = found[0]
+        part -= part.min()
+        if base + int(part.max()) >= 1 << 62:
+            return None
+        key[np.concatenate(rows)] = part + base
+        base += int(part.max()) + 1
+    return key, all_missing, len(all_w)
+
+
+def dense_codes(values) -> tuple[np.ndarray, int, np.ndarray | None]:
+    """Dense int64 codes of text ids (equal ids, equal codes; 0..n-1) without building the unique strings.
+
+    Rows whose id is null or empty get no code. Returns the codes of the other rows, their number of distinct
+    ids ``n``, and the mask of the rows without an id (None when every row has one; the codes then cover every
+    row). Code order is unspecified. Ids of a few fixed byte lengths map to exact integer keys (no hashing);
+    anything else goes through Arrow's dictionary encoding.
+    """
+    chunks = _chunks(values)
+    found = _width_groups(chunks)
+    if found is None:
+        present, missing = split_missing(values)
+        encoded = pc.dictionary_encode(
+            present.combine_chunks() if present.num_chunks != 1 else present.chunk(0)
+        )
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        return codes, len(encoded.dictionary), missing
+    key, missing, _ = found
+    if missing.any():
+        key = key[~missing]
+    else:
+        missing = None
+    if not len(key):
+        return key, 0, missing
+    span = int(key.max()) + 1
+    if span <= max(2 * len(key), 1 << 16):
+        used = np.zeros(span, dtype=bool)
+        used[key] = True
+        lut = np.cumsum(used, dtype=np.int64)
+        lut -= 1
+        return np.take(lut, key, out=key), int(lut[-1]) + 1, missing  # key is our own fresh array
+    uniq, codes = np.unique(key, return_inverse=True)
+    return codes.astype(np.int64, copy=False), len(uniq), missing

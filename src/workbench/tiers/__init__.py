@@ -7,6 +7,7 @@
 * ``project_spend``, ``simulate_projection``: the coming year from the fitted BG/NBD + Gamma-Gamma models.
 """
 
+from workbench.tiers.activity import monthly_activity
 from workbench.tiers.fit import ThresholdFit, threshold_fit
 from workbench.tiers.program import (
     Benefits,
@@ -26,7 +27,6 @@ from workbench.tiers.replay import (
     Replay,
     about_to_upgrade,
     assign_tiers,
-    monthly_activity,
     replay,
     write_audience,
 )

@@ -17,7 +17,7 @@ from workbench.clv import prob_alive
 from workbench.errors import ArgumentError
 from workbench.schema import require_columns
 from workbench.tiers.program import TierProgram
-from workbench.tiers.simulation import Response, simulate
+from workbench.tiers.simulation import Response, migration_matrix, review_year, tier_codes, tier_summary
 
 _PROJECTION_SALT = 0x7143_5EED
 
@@ -45,32 +45,47 @@ def project_spend(
     ``spend_params`` = ``{p, q, v}`` (Gamma-Gamma), plain dicts as ``fit_clv`` exposes them.
     Returns columns ``p_alive, alive, purchases, spend`` indexed like ``summary``.
     """
-    require_columns(
-        summary, ("frequency", "recency", "T", "monetary_value"), "project_spend", what="the summary"
-    )
-    r, alpha, a, b = _params("project_spend purchase_params", purchase_params, ("r", "alpha", "a", "b"))
-    p_gg, q, v = _params("project_spend spend_params", spend_params, ("p", "q", "v"))
-    # salted: the stream never coincides with another generator seeded with the same integer (the demo data
-    # are generated with default_rng(42), whose first uniforms set the members' join times, hence T)
-    rng = np.random.default_rng([int(seed), _PROJECTION_SALT])
-    x = summary["frequency"].to_numpy(float)
-    big_t = summary["T"].to_numpy(float)
-    mbar = summary["monetary_value"].to_numpy(float)
-    n = len(x)
-    p_alive = prob_alive("bgnbd", purchase_params, x, summary["recency"].to_numpy(float), big_t)
-    alive = rng.random(n) < p_alive
-    lam = rng.gamma(r + x, 1.0 / (alpha + big_t))
-    drop = rng.beta(a, b + x)
-    potential = rng.poisson(lam * horizon)
-    last = rng.geometric(drop)
-    purchases = np.where(alive, np.minimum(potential, last), 0)
-    nu = rng.gamma(q + p_gg * x, 1.0 / (v + x * np.where(x > 0, mbar, 0.0)))
-    spend = rng.gamma(np.maximum(purchases * p_gg, 1e-12), 1.0 / nu)
-    spend = np.where(purchases > 0, spend, 0.0)
+    draw = _Draws(summary, purchase_params, spend_params)
+    p_alive, alive, purchases, spend = draw(horizon, seed)
     return pd.DataFrame(
         {"p_alive": p_alive, "alive": alive, "purchases": purchases.astype(np.int64), "spend": spend},
         index=summary.index,
     )
+
+
+class _Draws:
+    """The members' arrays and P(alive), computed once; each call is one seeded draw (``project_spend``)."""
+
+    def __init__(self, summary: pd.DataFrame, purchase_params: dict, spend_params: dict):
+        require_columns(
+            summary, ("frequency", "recency", "T", "monetary_value"), "project_spend", what="the summary"
+        )
+        self.bgnbd = _params("project_spend purchase_params", purchase_params, ("r", "alpha", "a", "b"))
+        self.gg = _params("project_spend spend_params", spend_params, ("p", "q", "v"))
+        self.x = summary["frequency"].to_numpy(float)
+        self.big_t = summary["T"].to_numpy(float)
+        mbar = summary["monetary_value"].to_numpy(float)
+        self.spent = self.x * np.where(self.x > 0, mbar, 0.0)
+        self.p_alive = prob_alive(
+            "bgnbd", purchase_params, self.x, summary["recency"].to_numpy(float), self.big_t
+        )
+
+    def __call__(self, horizon: float, seed: int):
+        (r, alpha, a, b), (p_gg, q, v) = self.bgnbd, self.gg
+        x, big_t = self.x, self.big_t
+        # salted: the stream never coincides with another generator seeded with the same integer (the demo
+        # data are generated with default_rng(42), whose first uniforms set the members' join times, hence T)
+        rng = np.random.default_rng([int(seed), _PROJECTION_SALT])
+        alive = rng.random(len(x)) < self.p_alive
+        lam = rng.gamma(r + x, 1.0 / (alpha + big_t))
+        drop = rng.beta(a, b + x)
+        potential = rng.poisson(lam * horizon)
+        last = rng.geometric(drop)
+        purchases = np.where(alive, np.minimum(potential, last), 0)
+        nu = rng.gamma(q + p_gg * x, 1.0 / (v + self.spent))
+        spend = rng.gamma(np.maximum(purchases * p_gg, 1e-12), 1.0 / nu)
+        spend = np.where(purchases > 0, spend, 0.0)
+        return self.p_alive, alive, purchases, spend
 
 
 # --- projection over several draws ------------------------------------------------------------------------
@@ -114,14 +129,24 @@ def simulate_projection(
         raise ArgumentError(f"simulate_projection: draws must be at least 1, got {draws!r}")
     index = members if members is not None else (current.index if current is not None else summary.index)
     seeds = draw_seeds(seed, draws)
+    draw = _Draws(summary, purchase_params, spend_params)
+    cur = tier_codes(current, index, program)
+    cur_or_none = cur if current is not None else None
+    response = response or Response()
+    # summary rows -> positions in ``index`` (members without a summary row spend nothing), found once
+    same = summary.index is index or (len(summary.index) == len(index) and summary.index.equals(index))
+    pos = None if same else index.get_indexer(summary.index)
     sims = []
     for s in seeds:
-        spend = project_spend(summary, purchase_params, spend_params, horizon=horizon, seed=s)["spend"]
-        sims.append(
-            simulate(spend.reindex(index, fill_value=0.0), program, current=current, response=response)
-        )
-    stacked = np.stack([sim.summary.to_numpy(float) for sim in sims])
-    first = sims[0].summary
+        spend = draw(horizon, s)[3]
+        if pos is not None:
+            full = np.zeros(len(index))
+            full[pos[pos >= 0]] = spend[pos >= 0]
+            spend = full
+        simulated, tier, _, _ = review_year(spend, cur_or_none, program, response)
+        sims.append((tier_summary(simulated, tier, program), migration_matrix(cur, tier, program)))
+    stacked = np.stack([summary_.to_numpy(float) for summary_, _ in sims])
+    first = sims[0][0]
     mean = pd.DataFrame(stacked.mean(axis=0), index=first.index, columns=first.columns)
     cols = list(first.columns)
     share = stacked[:, :, cols.index("share")]
@@ -135,7 +160,7 @@ def simulate_projection(
         },
         index=first.index,
     )
-    migration = sum(sim.migration.astype(float) for sim in sims) / draws
+    migration = sum(m.astype(float) for _, m in sims) / draws
     return ProjectedSimulation(program, mean, intervals, migration, draws, seeds)
 
 

@@ -47,149 +47,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from workbench import files
-from workbench.schema import NO_ORDER_ID_SQL, run_sql
-from workbench.tiers.program import (
-    EVENTS,
-    TierProgram,
-    Window,
-    review_outcome,
-    supported_tier,
+from workbench.tiers.activity import (
+    Engine,
+    MonthlyActivity,
+    WindowSums,
+    as_of_bounds,
+    monthly_activity,
+    needed_matrices,
 )
-
-
-# --- monthly matrices -----------------------------------------------------------------------------------
-@dataclass
-class MonthlyActivity:
-    """Member x month matrices (rows: ``member_ids`` sorted; columns: ``months``)."""
-
-    member_ids: np.ndarray
-    months: pd.PeriodIndex
-    purchases: np.ndarray | None  # spend of purchase orders (>= 0)
-    returns: np.ndarray | None  # returns (<= 0)
-    orders: np.ndarray | None  # purchase orders
-    max_order: np.ndarray | None  # largest single order of the month
-    # (a matrix not asked for in ``monthly_activity(..., matrices=...)`` is None)
-
-    def metric(self, program: TierProgram) -> np.ndarray:
-        if program.metric == "orders":
-            return self.orders
-        return self.purchases + self.returns if program.returns_deducted else self.purchases
-
-
-def _as_of_bounds(as_of) -> tuple[pd.Timestamp, bool]:
-    """(exclusive end timestamp, whether the month of ``as_of`` counts as complete).
-
-    A date includes its whole day; a timestamp with a time includes rows up to that instant. The month's
-    review runs when ``as_of`` falls on the last day of its month.
-    """
-    ts = pd.Timestamp(as_of)
-    end = ts.normalize() + pd.Timedelta(days=1) if ts == ts.normalize() else ts + pd.Timedelta(microseconds=1)
-    complete = ts.normalize() == ts.to_period("M").end_time.normalize()
-    return end, bool(complete)
-
-
-ACTIVITY_MATRICES = ("purchases", "returns", "orders", "max_order")
-
-
-def needed_matrices(program: TierProgram) -> tuple[str, ...]:
-    """The member x month matrices a programme's replay reads."""
-    need = ["orders"] if program.metric == "orders" else ["purchases"]
-    if program.metric == "spend" and program.returns_deducted:
-        need.append("returns")
-    if any(t.fast_upgrade is not None for t in program.tiers):
-        need.append("max_order")
-    return tuple(need)
-
-
-def monthly_activity(
-    transactions: pd.DataFrame, as_of, *, start=None, matrices: tuple[str, ...] = ACTIVITY_MATRICES
-) -> MonthlyActivity:
-    """Aggregate the log per member and calendar month up to ``as_of`` (a date: the whole day counts), in DuckDB.
-
-    Rows sharing an ``order_id`` are one order (its value is their sum); a row without ``order_id`` (or with an
-    empty one) is an order. Orders of negative value are returns.
-    """
-    missing = [c for c in ("member_id", "ordered_at", "amount") if c not in transactions.columns]
-    if missing:
-        raise ValueError(f"tiers: required column(s) missing from transactions: {', '.join(missing)}")
-    end, _ = _as_of_bounds(as_of)
-    cols = ["member_id", "ordered_at", "amount"] + (
-        ["order_id"] if "order_id" in transactions.columns else []
-    )
-    table = pa.Table.from_pandas(transactions[cols], preserve_index=False)
-    cutoff = f"TIMESTAMP '{end.isoformat(sep=' ')}'"
-    if "order_id" in cols:
-        orders = f"""
-        SELECT member_id, sum(amount) AS value, min(ordered_at) AS first_at
-        FROM tx WHERE ordered_at < {cutoff} AND NOT ({NO_ORDER_ID_SQL}) GROUP BY member_id, order_id
-        UNION ALL
-        SELECT member_id, amount, ordered_at FROM tx WHERE ordered_at < {cutoff} AND {NO_ORDER_ID_SQL}"""
-    else:
-        orders = (
-            f"SELECT member_id, amount AS value, ordered_at AS first_at FROM tx WHERE ordered_at < {cutoff}"
-        )
-    sql = f"""
-    WITH orders AS ({orders})
-    SELECT member_id, year(first_at) * 12 + month(first_at) - 1 AS m,
-           coalesce(sum(value) FILTER (WHERE value >= 0), 0) AS purchases,
-           coalesce(sum(value) FILTER (WHERE value < 0), 0) AS returns,
-           count(*) FILTER (WHERE value > 0) AS orders,
-           greatest(max(value), 0) AS max_order
-    FROM orders GROUP BY member_id, m
-    """
-    agg = run_sql(sql, tx=table)
-    last = end - pd.Timedelta(microseconds=1)
-    m_end = last.year * 12 + last.month - 1
-    m_col = agg.column("m").to_numpy().astype(np.int64)
-    m0 = int(m_col.min()) if len(m_col) else m_end
-    if start is not None:
-        m0 = min(m0, pd.Timestamp(start).year * 12 + pd.Timestamp(start).month - 1)
-    months = pd.period_range(
-        pd.Period(year=m0 // 12, month=m0 % 12 + 1, freq="M"), periods=m_end - m0 + 1, freq="M"
-    )
-    # member codes in sorted id order, computed in Arrow (hashing; no Python strings per row)
-    id_col = pc.cast(agg.column("member_id"), pa.large_string())
-    unique = pc.unique(id_col)
-    ids = unique.take(pc.sort_indices(unique))
-    codes = pc.index_in(id_col, value_set=ids).to_numpy()
-    col = m_col - m0
-    shape = (len(ids), len(months))
-    mats = {}
-    for name in ACTIVITY_MATRICES:
-        if name not in matrices:
-            mats[name] = None
-            continue
-        mat = np.zeros(shape, dtype=float, order="F")  # month columns contiguous: the replay walks months
-        mat[codes, col] = agg.column(name).to_numpy().astype(float)
-        mats[name] = mat
-    ids = ids.to_numpy(zero_copy_only=False).astype(object)
-    return MonthlyActivity(member_ids=ids, months=months, **mats)
-
-
-def window_sums(values: np.ndarray, months: pd.PeriodIndex, window: Window) -> np.ndarray:
-    """Qualifying sums per member and month for the window (calendar year to date, trailing 12, lifetime)."""
-    csum = np.cumsum(values, axis=1)
-    if window == "lifetime":
-        return csum
-    out = csum.copy()
-    if window == "rolling_12m":
-        out[:, 12:] -= csum[:, :-12]
-        return out
-    # calendar year to date: subtract the cumulative sum at the previous December
-    month_no = np.asarray(months.month)
-    prev_dec = np.full(len(months), -1)
-    last = -1
-    for j, mo in enumerate(month_no):
-        prev_dec[j] = last
-        if mo == 12:
-            last = j
-    has = prev_dec >= 0
-    out[:, has] -= csum[:, prev_dec[has]]
-    return out
+from workbench.tiers.program import EVENTS, TierProgram, review_outcome, supported_tier
 
 
 # --- replay -----------------------------------------------------------------------------------------------
@@ -219,20 +87,31 @@ class Replay:
 
     def trailing(self, months: int = 12) -> pd.Series:
         """The metric summed over the last ``months`` months (e.g. last year's qualifying spend)."""
-        values = self.activity.metric(self.program)[:, -months:].sum(axis=1)
+        values = self.activity.metric(self.program, slice(-months, None)).sum(axis=1)
         return pd.Series(values, index=pd.Index(self.member_ids, name="member_id", dtype="str"), name="spend")
 
 
-def replay(transactions: pd.DataFrame, program: TierProgram, as_of) -> Replay:
-    """Apply ``program`` month by month to the history up to ``as_of``; vectorised over members."""
-    act = monthly_activity(transactions, as_of, matrices=needed_matrices(program))
-    _, complete = _as_of_bounds(as_of)
+def replay(transactions, program: TierProgram, as_of, *, engine: Engine = "numpy") -> Replay:
+    """Apply ``program`` month by month to the history up to ``as_of``; vectorised over members.
+
+    Parameters
+    ----------
+    transactions : canonical transaction frame (or, with ``engine="duckdb"``, an Arrow table or a Parquet
+        path; see :func:`monthly_activity`).
+    program : the tier programme.
+    as_of : the last day that counts; the month's review runs when it is the month's last day.
+    engine : how the log is aggregated per member and month (``"numpy"`` or ``"duckdb"``; same numbers).
+
+    Returns
+    -------
+    Replay: tier codes per member and month, the events, the final qualifying value, the activity.
+    """
+    act = monthly_activity(transactions, as_of, matrices=needed_matrices(program), engine=engine)
+    _, complete = as_of_bounds(as_of)
     n, n_months = len(act.member_ids), len(act.months)
-    x = act.metric(program)
-    q_window = window_sums(x, act.months, program.window)
+    windows = WindowSums(act.months, program.window)
     ups, rens = program.upgrades, program.renewals
-    fast = np.array([t.fast_upgrade if t.fast_upgrade is not None else np.inf for t in program.tiers])
-    has_fast = np.isfinite(fast).any()
+    fast = [(k, t.fast_upgrade) for k, t in enumerate(program.tiers) if t.fast_upgrade is not None]
     use_carry = program.carry_over
 
     tier = np.zeros(n, dtype=np.int8)
@@ -252,15 +131,18 @@ def replay(transactions: pd.DataFrame, program: TierProgram, as_of) -> Replay:
             ev_from.append(before[idx])
             ev_to.append(after[idx])
 
+    q_window = np.zeros(n)
     for j, month in enumerate(act.months):
-        q = q_window[:, j] + carry
+        x_j = act.metric(program, j)
+        q_window = windows.step(x_j)
+        q = q_window + carry
         # fast upgrade: one large order
-        if has_fast:
+        if fast:
             # the highest tier whose fast-upgrade threshold the month's largest order meets
-            met = act.max_order[:, j][:, None] >= fast[None, :]
-            fast_to = np.where(met.any(axis=1), len(fast) - 1 - np.argmax(met[:, ::-1], axis=1), 0).astype(
-                np.int8
-            )
+            largest = act.max_order[:, j]
+            fast_to = np.zeros(n, dtype=np.int8)
+            for k, threshold in fast:
+                fast_to[largest >= threshold] = k
             moved = fast_to > tier
             record(moved, "fast_upgrade", tier, fast_to, j)
             tier = np.where(moved, fast_to, tier).astype(np.int8)
@@ -276,7 +158,7 @@ def replay(transactions: pd.DataFrame, program: TierProgram, as_of) -> Replay:
         # grace months run
         in_grace = grace_left > 0
         if in_grace.any():
-            grace_q = np.where(in_grace, grace_q + x[:, j], grace_q)
+            grace_q = np.where(in_grace, grace_q + x_j, grace_q)
             ok = in_grace & (grace_q >= rens[tier])
             record(ok, "renewal", tier, tier, j)
             grace_left[ok] = 0
@@ -313,7 +195,7 @@ def replay(transactions: pd.DataFrame, program: TierProgram, as_of) -> Replay:
             tier = new_tier
             reached[:] = False
         tiers[:, j] = tier
-    final_q = q_window[:, -1] + carry if n_months else np.zeros(n)
+    final_q = q_window + carry if n_months else np.zeros(n)
 
     names = np.asarray(program.names, dtype=object)
     if ev_rows:
@@ -335,7 +217,7 @@ def replay(transactions: pd.DataFrame, program: TierProgram, as_of) -> Replay:
     return Replay(program, act.member_ids, act.months, tiers, final_q, events, act)
 
 
-def assign_tiers(transactions: pd.DataFrame, program: TierProgram, as_of) -> pd.Series:
+def assign_tiers(transactions, program: TierProgram, as_of) -> pd.Series:
     """Tier name per member_id as of ``as_of`` (members with a transaction up to then), by replaying the history."""
     return replay(transactions, program, as_of).tier_names()
 

@@ -76,15 +76,39 @@ class TierSimulation:
         return self.summary.loc["Total"]
 
 
-def _codes(current, index: pd.Index, program: TierProgram) -> np.ndarray:
+def tier_codes(current, index: pd.Index, program: TierProgram) -> np.ndarray:
+    """Tier codes (int8, 0 = entry tier) of ``current`` tier names aligned with ``index``; missing = entry tier.
+
+    Parameters
+    ----------
+    current : Series of tier names indexed by member_id, or None (everyone in the entry tier).
+    index : the members to align with.
+    program : the programme whose tier names the codes number.
+
+    Returns
+    -------
+    numpy.ndarray of int8, one code per entry of ``index``.
+    """
     if current is None:
         return np.zeros(len(index), dtype=np.int8)
-    cur = pd.Series(current).reindex(index)
-    unknown = sorted(set(cur.dropna().unique()) - set(program.names))
-    if unknown:
+    current = pd.Series(current)
+    if not (current.index is index or len(current.index) == len(index) and current.index.equals(index)):
+        current = current.reindex(index)
+    names = current.to_numpy(dtype=object, na_value=None)
+    codes = pd.Categorical(names, categories=program.names).codes
+    unknown_rows = (codes < 0) & pd.notna(names)
+    if unknown_rows.any():
+        unknown = sorted(set(names[unknown_rows]))
         raise ValueError(f"simulate: current tier(s) {unknown} not in the programme's tiers {program.names}")
-    mapping = {name: k for k, name in enumerate(program.names)}
-    return cur.map(mapping).fillna(0).to_numpy().astype(np.int8)
+    return np.maximum(codes, 0).astype(np.int8)
+
+
+def migration_matrix(current: np.ndarray, tier: np.ndarray, program: TierProgram) -> pd.DataFrame:
+    """Member counts from today's tier (rows, ``current``) to next year's (columns, ``tier``), every tier listed."""
+    k = len(program.tiers)
+    counts = np.bincount(np.asarray(current, np.int64) * k + tier, minlength=k * k).reshape(k, k)
+    names = program.names
+    return pd.DataFrame(counts, index=pd.Index(names, name="current"), columns=pd.Index(names, name="tier"))
 
 
 def tier_summary(spend, tier_codes, program: TierProgram) -> pd.DataFrame:
@@ -126,37 +150,55 @@ def simulate(
     response = response or Response()
     spend = pd.Series(spend, dtype=float)
     s = spend.to_numpy(float)
-    cur = _codes(current, spend.index, program)
-    base = next_year_tier(s, program, cur if current is not None else None)
-    ups, rens = program.upgrades, program.renewals
-    top = len(program.tiers) - 1
-    goal = np.where(
-        base < cur,
-        rens[cur],
-        np.where(base < top, ups[np.minimum(base.astype(int) + 1, top)], np.inf),
+    cur = tier_codes(current, spend.index, program)
+    simulated, tier, near, downgraded = review_year(
+        s, cur if current is not None else None, program, response
     )
-    near = (response.distance > 0) & np.isfinite(goal) & (s < goal) & (s >= (1 - response.distance) * goal)
-    simulated = np.where(near, s * (1 + response.uplift), s)
-    tier = next_year_tier(simulated, program, cur if current is not None else None)
-    downgraded = tier < cur
-    simulated = np.where(downgraded, simulated * (1 - response.churn_penalty), simulated)
-    names = pd.Categorical.from_codes(tier, program.names, ordered=True)
-    cur_names = pd.Categorical.from_codes(cur, program.names, ordered=True)
     members = pd.DataFrame(
         {
             "spend": s,
             "simulated_spend": simulated,
-            "current": cur_names,
-            "tier": names,
+            "current": pd.Categorical.from_codes(cur, program.names, ordered=True),
+            "tier": pd.Categorical.from_codes(tier, program.names, ordered=True),
             "near_goal": near,
             "downgraded": downgraded,
             "cost": program.member_cost(tier, simulated),
         },
         index=spend.index,
     )
-    migration = pd.crosstab(members["current"], members["tier"], dropna=False)
-    migration = migration.reindex(index=program.names, columns=program.names, fill_value=0)
+    migration = migration_matrix(cur, tier, program)
     return TierSimulation(program, members, tier_summary(simulated, tier, program), migration)
+
+
+def review_year(s: np.ndarray, cur: np.ndarray | None, program: TierProgram, response: Response):
+    """``simulate`` on arrays: (simulated spend, next year's tier codes, near goal, downgraded) per member.
+
+    Parameters
+    ----------
+    s : a year's spend per member.
+    cur : today's tier codes (``tier_codes``), or None to qualify on spend alone.
+    program : the programme.
+    response : the behavioural response.
+
+    Returns
+    -------
+    tuple of numpy arrays: simulated spend (float), tier codes (int8), near goal (bool), downgraded (bool).
+    """
+    base = next_year_tier(s, program, cur)
+    now = np.zeros(len(s), dtype=np.int8) if cur is None else cur
+    ups, rens = program.upgrades, program.renewals
+    top = len(program.tiers) - 1
+    goal = np.where(
+        base < now,
+        rens[now],
+        np.where(base < top, ups[np.minimum(base.astype(int) + 1, top)], np.inf),
+    )
+    near = (response.distance > 0) & np.isfinite(goal) & (s < goal) & (s >= (1 - response.distance) * goal)
+    simulated = np.where(near, s * (1 + response.uplift), s)
+    tier = next_year_tier(simulated, program, cur)
+    downgraded = tier < now
+    simulated = np.where(downgraded, simulated * (1 - response.churn_penalty), simulated)
+    return simulated, tier, near, downgraded
 
 
 # --- sweep and targets ----------------------------------------------------------------------------------
