@@ -9,7 +9,11 @@ Three files from the demo brand (1,090,000 members, about 10M rows), each read i
   ``load_transactions``;
 * Taiwanese export (1M rows: Big5, Chinese headers, ROC dates, ``NT$1,200`` amounts):
   ``pd.read_csv(dtype=str, encoding="cp950")`` (text only; pandas cannot parse ROC dates or NT$ amounts
-  by itself) vs ``load_transactions`` with a columns mapping.
+  by itself) vs ``load_transactions`` with a columns mapping;
+* the same export as a 1M-row ``.xlsx`` sheet (every cell text, as back offices export; written once with
+  xlsxwriter into ``_data``): the chosen reader, fastexcel (``load_sheet(dtypes="string")`` as
+  ``workbench.data.excel`` calls it) vs the alternative, python-calamine (``get_sheet_by_index(0).to_python()``),
+  both reading every cell as text, and ``load_transactions`` on the sheet (read + parse + validate).
 
 The reference does less work than the loader (no checks, and for the export no parsing at all), so a
 ratio above 1 is the price of parsing and validation. Output equality with the canonical frame is checked.
@@ -62,6 +66,15 @@ def worker(case: str, impl: str, out: str) -> None:
         f.write("5")
     base = _mb("VmRSS")
     t0 = time.perf_counter()
+    if case == "xlsx" and impl in ("fastexcel", "calamine"):
+        rows = read_sheet(path, impl)
+        seconds = time.perf_counter() - t0
+        Path(out).write_text(
+            json.dumps(
+                {"seconds": seconds, "peak_mb": _mb("VmHWM") - base, "frame_mb": float("nan"), "rows": rows}
+            )
+        )
+        return
     if impl == "pandas":
         if case == "parquet":
             frame = pd.read_parquet(path)
@@ -75,14 +88,14 @@ def worker(case: str, impl: str, out: str) -> None:
         else:
             frame = pd.read_csv(path, dtype=str, encoding="cp950")
     else:
-        kwargs = {"columns": COLUMNS, "currency": "TWD"} if case == "export" else {}
+        kwargs = {"columns": COLUMNS, "currency": "TWD"} if case in ("export", "xlsx") else {}
         frame = load_transactions(path, **kwargs)
     seconds = time.perf_counter() - t0
     peak = _mb("VmHWM") - base
     frame_mb = frame.memory_usage(deep=True).sum() / 2**20
     if impl == "workbench":
         clean = pd.read_parquet(DATA / FILES["parquet"])
-        if case == "export":
+        if case in ("export", "xlsx"):
             clean = clean.iloc[:EXPORT_ROWS].reset_index(drop=True)
         pd.testing.assert_frame_equal(frame, clean, check_categorical=case == "parquet")
     Path(out).write_text(
@@ -90,7 +103,38 @@ def worker(case: str, impl: str, out: str) -> None:
     )
 
 
-FILES = {"parquet": "data_log_10M.parquet", "csv": "data_log_10M.csv", "export": "data_export_1M_big5.csv"}
+FILES = {
+    "parquet": "data_log_10M.parquet",
+    "csv": "data_log_10M.csv",
+    "export": "data_export_1M_big5.csv",
+    "xlsx": "data_export_1M.xlsx",
+}
+
+
+def read_sheet(path: Path, impl: str) -> int:
+    """Read every cell of the first sheet as text with one reader; the number of data rows."""
+    if impl == "fastexcel":
+        import fastexcel
+
+        table = fastexcel.read_excel(str(path)).load_sheet(0, header_row=None, skip_rows=0, dtypes="string")
+        return table.to_arrow().num_rows - 1
+    import python_calamine
+
+    sheet = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+    return len(sheet.to_python()) - 1
+
+
+def write_sheet(path: Path, export) -> None:
+    """The export as one sheet of text cells (xlsxwriter, constant memory)."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    ws = wb.add_worksheet("交易明細")
+    ws.write_row(0, 0, list(export.columns))
+    for r, row in enumerate(export.itertuples(index=False), start=1):
+        for c, v in enumerate(row):
+            ws.write_string(r, c, v)
+    wb.close()
 
 
 def prepare() -> None:
@@ -134,6 +178,12 @@ def prepare() -> None:
             }
         ).to_csv(export, index=False, encoding="cp950")
         print(f"  wrote {export.name}", flush=True)
+    sheet = DATA / FILES["xlsx"]
+    if not sheet.exists():
+        t0 = time.perf_counter()
+        text = pd.read_csv(export, dtype=str, encoding="cp950", keep_default_na=False)
+        write_sheet(sheet, text)
+        print(f"  wrote {sheet.name} ({time.perf_counter() - t0:.0f} s)", flush=True)
 
 
 def run(case: str, impl: str) -> dict:
@@ -148,7 +198,9 @@ def main() -> int:
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=2)
-    repeat = ap.parse_args().repeat
+    ap.add_argument("--cases", nargs="+", default=["parquet", "csv", "export", "xlsx"])
+    args = ap.parse_args()
+    repeat = args.repeat
     load = os.getloadavg()[0]
     print("bench_data: preparing files ...", flush=True)
     prepare()
@@ -161,7 +213,8 @@ def main() -> int:
         ),
     }
     rows = []
-    for case in ("parquet", "csv", "export"):
+    cases = args.cases
+    for case in [c for c in ("parquet", "csv", "export") if c in cases]:
         refs, wbs = [], []
         for _ in range(repeat):  # alternate; keep the best of each
             refs.append(run(case, "pandas"))
@@ -178,6 +231,31 @@ def main() -> int:
             f"| {labels[case][0]} | {wb['rows']:,} | {wb['seconds']:.1f} | {wb['peak_mb']:,.0f} "
             f"| {wb['frame_mb']:,.0f} | {labels[case][1]} | {ref['seconds']:.1f} | {ratio:.1f}x |"
         )
+    sheet_rows = []
+    if "xlsx" in cases:
+        runs: dict[str, list[dict]] = {"fastexcel": [], "calamine": [], "workbench": []}
+        for _ in range(repeat):  # alternate; keep the best of each
+            for impl in runs:
+                runs[impl].append(run("xlsx", impl))
+        best = {impl: min(r, key=lambda x: x["seconds"]) for impl, r in runs.items()}
+        fe, cal, wb = best["fastexcel"], best["calamine"], best["workbench"]
+        ratio = cal["seconds"] / fe["seconds"]
+        print(
+            f"  xlsx     {fe['rows']:>11,} rows  fastexcel {fe['seconds']:6.1f} s ({fe['peak_mb']:,.0f} MB)  "
+            f"python-calamine {cal['seconds']:6.1f} s ({cal['peak_mb']:,.0f} MB)  calamine/fastexcel {ratio:.1f}x  "
+            f"load_transactions {wb['seconds']:6.1f} s",
+            flush=True,
+        )
+        sheet_rows = [
+            f"| fastexcel 0.21 `load_sheet(dtypes='string')` (chosen) | {fe['rows']:,} | {fe['seconds']:.1f} | "
+            f"{fe['peak_mb']:,.0f} | 1.0x |",
+            f"| python-calamine 0.9 `get_sheet_by_index(0).to_python()` | {cal['rows']:,} | {cal['seconds']:.1f} | "
+            f"{cal['peak_mb']:,.0f} | {ratio:.1f}x |",
+            f"| `load_transactions` (fastexcel + parse + validate) | {wb['rows']:,} | {wb['seconds']:.1f} | "
+            f"{wb['peak_mb']:,.0f} | {wb['seconds'] / fe['seconds']:.1f}x |",
+        ]
+    default = ["parquet", "csv", "export", "xlsx"]
+    cases_arg = "" if list(cases) == default else " --cases " + " ".join(cases)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(
         "### Loading transactions (`load_transactions`: parse + validate)\n\n"
@@ -185,9 +263,18 @@ def main() -> int:
         "|---|---:|---:|---:|---:|---|---:|---:|\n"
         + "\n".join(rows)
         + "\n\nThe references do less (no checks; for the export no parsing). Peak = peak RSS above the RSS "
-        f"before reading; output checked equal to the canonical frame. Best of {repeat} runs each, alternating. "
+        f"before reading; output checked equal to the canonical frame. Best of {repeat} run(s) each, alternating. "
         f"Machine load average at the start: {load:.1f} (2 cores shared). "
-        f"Command: `.venv/bin/python benchmarks/bench_data.py --repeat {repeat}`\n",
+        f"Command: `.venv/bin/python benchmarks/bench_data.py --repeat {repeat}{cases_arg}`\n"
+        + (
+            "\nReading the TW export as a 1M-row `.xlsx` sheet (7 text columns, written once with xlsxwriter; "
+            "every cell read as text):\n\n| reader | rows | s | peak MB | time / fastexcel |\n|---|---:|---:|---:|---:|\n"
+            + "\n".join(sheet_rows)
+            + f"\n\nBest of {repeat} runs each, alternating, in the same run as the table above; the "
+            "load_transactions output checked equal to the canonical frame.\n"
+            if sheet_rows
+            else ""
+        ),
         encoding="utf-8",
     )
     print(f"bench_data: wrote {RESULTS.relative_to(HERE.parent)}")

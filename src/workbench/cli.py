@@ -28,13 +28,23 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     Credentials of a database source come from the environment or a ``.env`` beside the params file;
     every line printed has URL passwords masked (``workbench.data.mask_url``), and any failure is one
-    message, never a traceback.
+    message, never a traceback. Guest rows the loader set apart are counted with their revenue.
     """
-    from workbench.data import DataParams, DataValidationError, describe_transactions, load_env_file, mask_url
+    from workbench.data import (
+        DataParams,
+        DataValidationError,
+        describe_transactions,
+        expand_env,
+        guest_totals,
+        load_env_file,
+        mask_url,
+    )
     from workbench.errors import WorkbenchError
 
+    secret_url: list[str] = []  # the URL connected with: its password masked wherever a driver quotes it
+
     def say(text: str = "", **kw) -> None:
-        print(mask_url(text), **kw)
+        print(mask_url(text, secret_url[0] if secret_url else None), **kw)
 
     path = Path(args.params)
     say(f"workbench validate: {path}")
@@ -58,6 +68,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             say(f"  {label:<18}{text}")
         say("OK")
         return 0
+    try:
+        secret_url.append(expand_env(params.transactions))
+    except WorkbenchError:
+        pass  # a variable that is not set: params.load() says which
     say(f"  {'source':<18}{params.transactions}" + (f" (table {params.table})" if params.table else ""))
     try:
         tx = params.load()
@@ -77,6 +91,15 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         return 1
     for label, text in describe_transactions(tx, params.currency):
         say(f"  {label:<18}{text}")
+    guests = guest_totals(tx)
+    total = float(tx["amount"].sum()) + guests["revenue"]
+    share = f", {guests['revenue'] / total:.1%} of revenue" if guests["rows"] and total else ""
+    say(
+        f"  {'guest rows':<18}{guests['rows']:,} (set apart: {params.currency} {guests['revenue']:,.2f}{share})"
+    )
+    dropped = tx.attrs.get("duplicates_dropped", 0)
+    if dropped:
+        say(f"  {'duplicates':<18}{dropped:,} verbatim repeats dropped (duplicate_rows: drop)")
     say(f"  {'problems':<18}none")
     say("OK")
     return 0

@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from kit import TAIWAN_COLUMNS
+from kit import TAIWAN_COLUMNS, UCI_PARAMS, uci_style_export
 from kit import taiwan_export as _taiwan_export
 from kit import write_text_file as write
 
@@ -106,14 +106,14 @@ def test_date_format_override_is_named(tmp_path):
 def test_unparseable_and_missing_amounts(tmp_path):
     lines = ["member_id,ordered_at,amount"] + [
         f"{i:04d},2024-01-01,{v}"
-        for i, v in enumerate(["5", "abc", "", '"1,20"', "x", "y", "z", "w"], start=1)
+        for i, v in enumerate(["5", "abc", "", '"1,2,3"', "x", "y", "z", "w"], start=1)
     ]
     path = write(tmp_path / "tx.csv", "\n".join(lines) + "\n")
     with pytest.raises(DataValidationError) as e:
         load_transactions(path)
     msg = str(e.value)
     assert re.search(
-        r"column 'amount': 6 rows with amounts that cannot be parsed \(row 2: 'abc', row 4: '1,20', "
+        r"column 'amount': 6 rows with amounts that cannot be parsed \(row 2: 'abc', row 4: '1,2,3', "
         r"row 5: 'x', row 6: 'y', row 7: 'z', \.\.\.\)",
         msg,
     )
@@ -212,3 +212,139 @@ def test_canonical_frame_is_kept_without_copies(demo):
     before = tx["amount"].iloc[0]
     out.loc[0, "amount"] = before + 1.0
     assert tx["amount"].iloc[0] == before and out["amount"].iloc[0] == before + 1.0
+
+
+# --------------------------------------------------------------------------------------------- line-level
+
+
+def test_line_level_export_with_guests_and_two_date_formats(rng, tmp_path):
+    """``;``-separated, quantity x unit price (decimal comma), guests, two date formats: loads through
+    DataParams alone to the per-member spend of a plain pandas quantity x unit price."""
+    from workbench.data import DataParams
+
+    export = uci_style_export(rng)
+    path = tmp_path / "Online Retail.csv"
+    export.to_csv(path, sep=";", index=False, encoding="utf-8")
+    tx = DataParams.from_dict({"transactions": str(path), **UCI_PARAMS}).load()
+
+    raw = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False)
+    value = raw["Quantity"].astype(int) * raw["UnitPrice"].str.replace(",", ".").astype(float)
+    guest = raw["CustomerID"] == ""
+    expected = value[~guest].groupby(raw.loc[~guest, "CustomerID"]).sum()
+    got = tx.groupby("member_id")["amount"].sum()
+    pd.testing.assert_series_equal(got.sort_index(), expected.sort_index(), check_names=False, rtol=1e-12)
+    assert tx.attrs["guests"]["rows"] == int(guest.sum()) > 0
+    assert tx.attrs["guests"]["revenue"] == pytest.approx(float(value[guest].sum()), rel=1e-12)
+    assert tx["is_return"].sum() == int((raw.loc[~guest, "Quantity"].astype(int) < 0).sum())
+    stamps = pd.to_datetime(raw.loc[~guest, "InvoiceDate"], format="mixed", dayfirst=False)
+    assert (tx["ordered_at"].to_numpy() == stamps.to_numpy().astype("datetime64[us]")).all()
+
+
+def test_line_amount_minus_the_line_discount(tmp_path):
+    path = write(
+        tmp_path / "lines.csv",
+        '會員編號,日期,數量,單價,折扣\n00012,2024-03-05,2,"1,200",100\n00013,2024-03-05,-1,350,0\n00014,2024-03-06,3,99,\n',
+    )
+    cols = {
+        "member_id": "會員編號",
+        "ordered_at": "日期",
+        "quantity": "數量",
+        "unit_price": "單價",
+        "discount": "折扣",
+    }
+    tx = load_transactions(path, cols)
+    assert list(tx["amount"]) == [2300.0, -350.0, 297.0]
+    assert list(tx["discount"]) == [100.0, 0.0, 0.0]
+
+
+def test_line_columns_bad_variants_are_named(tmp_path):
+    path = write(
+        tmp_path / "lines.csv",
+        "member_id,ordered_at,quantity,unit_price\n01,2024-03-05,two,5\n02,2024-03-05,1,\n",
+    )
+    with pytest.raises(DataValidationError) as e:
+        load_transactions(path)
+    msg = str(e.value)
+    assert "column 'quantity': 1 row with quantities that cannot be parsed (row 1: 'two')" in msg
+    assert "column 'unit_price': 1 row without a unit price (row 2: <empty>)" in msg
+    only = write(tmp_path / "only.csv", "member_id,ordered_at,qty\n01,2024-03-05,2\n")
+    with pytest.raises(
+        DataValidationError,
+        match=r"params columns gives quantity but not unit_price: the amount of a line is quantity x unit_price, so "
+        r"both are needed",
+    ):
+        load_transactions(only, {"quantity": "qty"})
+
+
+# --------------------------------------------------------------------------------------------- CDNOW as a POS export
+
+_FULL_WIDTH = str.maketrans("0123456789,$/", "０１２３４５６７８９，＄／")
+
+
+def cdnow_big5_export(cdnow: pd.DataFrame, rng) -> pd.DataFrame:
+    """The real CDNOW log as a Taiwanese POS export: receipt numbers, Chinese headers, ROC dates (民國86年...
+    and 86/01/01), ``NT$`` text amounts with thousands separators, some values in full-width digits, store
+    and channel labels, and a few guest sales (非會員, empty)."""
+    n = len(cdnow)
+    when = cdnow["ordered_at"]
+    roc_year = (when.dt.year - 1911).astype(str)
+    slash = roc_year + when.dt.strftime("/%m/%d")
+    long = "民國" + roc_year + "年" + when.dt.month.astype(str) + "月" + when.dt.day.astype(str) + "日"
+    dates = np.where(rng.random(n) < 0.5, slash, long)
+    amount = cdnow["amount"].to_numpy() * 31  # in NT$: some above 1,000, with thousands separators
+    money = np.array([f"NT${a:,.2f}" for a in amount], dtype=object)
+    wide = rng.random(n) < 0.1
+    money[wide] = [m.translate(_FULL_WIDTH) for m in money[wide]]
+    dates = np.where(rng.random(n) < 0.1, pd.Series(dates).str.translate(_FULL_WIDTH), dates)
+    stores = np.array(["台北信義店", "台中公益店", "高雄夢時代店", "官方網路商店"])
+    store = stores[rng.integers(0, 4, n)]
+    export = pd.DataFrame(
+        {
+            "交易序號": [f"R{i:07d}" for i in range(n)],
+            "會員編號": cdnow["member_id"].to_numpy(),
+            "交易日期": dates,
+            "消費金額": money,
+            "門市": store,
+            "通路": np.where(store == "官方網路商店", "網路商店", "門市"),
+        }
+    )
+    guests = export.sample(40, random_state=1).assign(
+        會員編號=["非會員", ""] * 20, 交易序號=lambda d: d["交易序號"] + "G"
+    )
+    return pd.concat([export, guests], ignore_index=True)
+
+
+def test_cdnow_as_a_big5_pos_export_gives_the_spend_of_plain_pandas(cdnow, rng, tmp_path):
+    from workbench.data import DataParams
+
+    export = cdnow_big5_export(cdnow, rng)
+    path = tmp_path / "銷售明細.csv"
+    export.to_csv(path, index=False, encoding="cp950")
+    with pytest.raises(UnicodeDecodeError):
+        path.read_bytes().decode("utf-8")
+    params = DataParams.from_dict(
+        {
+            "transactions": str(path),
+            "columns": {
+                "order_id": "交易序號",
+                "member_id": "會員編號",
+                "ordered_at": "交易日期",
+                "amount": "消費金額",
+                "store": "門市",
+                "channel": "通路",
+            },
+            "date_format": "roc",
+            "currency": "TWD",
+            "observation_end": "1998-06-30",
+        }
+    )
+    tx = params.load()
+    expected = (cdnow["amount"] * 31).groupby(cdnow["member_id"]).sum()
+    got = tx.groupby("member_id")["amount"].sum()
+    pd.testing.assert_series_equal(got.sort_index(), expected.sort_index(), check_names=False, rtol=1e-9)
+    assert (tx["ordered_at"].to_numpy() == cdnow["ordered_at"].to_numpy()).all()
+    assert tx.attrs["guests"]["rows"] == 40
+    assert set(tx["channel"].cat.categories) == {"store", "online"}
+    assert (tx["channel"] == "online").sum() == (export["通路"].iloc[: len(cdnow)] == "網路商店").sum()
+    # without the receipt numbers, CDNOW's 255 same-day repeats would be reported as duplicate lines
+    assert int(cdnow.duplicated().sum()) == 255

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from kit import write_text_file as write
 from pg_kit import execute as _execute
+from pg_kit import free_port, postgres_server
 
 from workbench.data import DataValidationError, load_transactions
 
@@ -69,13 +70,27 @@ def test_database_url_sqlite(small_csv, tmp_path):
         )
     url = f"sqlite:///{tmp_path / 'shop.db'}"
     pd.testing.assert_frame_equal(load_transactions(url, table="sales"), load_transactions(small_csv))
-    with pytest.raises(ValueError, match=r"needs table= or query="):
+    with pytest.raises(DataValidationError, match=r"needs table= or query= \(exactly one\): set data\.table"):
         load_transactions(url)
+    with pytest.raises(
+        DataValidationError,
+        match=r"table nope: 1 problem.*\n  - the database has no table 'nope'; tables there: sales",
+    ):
+        load_transactions(url, table="nope")
 
 
 # --------------------------------------------------------------------------------------------- PostgreSQL
-# load_transactions from a real PostgreSQL server through a database URL (``postgres_url``: tests/conftest.py,
-# a throwaway server from pg_kit.postgres_server). The tests are marked ``postgres``.
+# load_transactions from a real PostgreSQL server through a database URL: a throwaway server started by
+# pg_kit.postgres_server (initdb + pg_ctl on a free localhost port), asking for a password (so that a wrong
+# one is refused). The tests are marked ``postgres``.
+
+PG_PASSWORD = "s3cr3t-Pw"
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    with postgres_server(password=PG_PASSWORD) as url:
+        yield url
 
 
 @pytest.mark.postgres
@@ -123,6 +138,110 @@ def test_postgres_types_checked(postgres_url):
     assert by_id.loc["000012", "ordered_at"] == pd.Timestamp("2024-03-05 14:30:00")  # UTC -> Taipei (+08:00)
     assert by_id.loc["004567", "ordered_at"] == pd.Timestamp("2024-03-06 07:30:00")
     assert by_id.loc["004567", "amount"] == 25.5
+
+
+@pytest.mark.postgres
+def test_database_errors_are_messages_without_the_password(postgres_url):
+    """A wrong password, a closed port, a missing table and a URL without table: each one message naming the
+    source and what to do, with the password masked (they were tracebacks)."""
+    wrong = postgres_url.replace(PG_PASSWORD, "Wr0ng-Pass")
+    with pytest.raises(
+        DataValidationError, match=r"cannot read from the database: .*password authentication failed"
+    ) as e:
+        load_transactions(wrong, table="sales")
+    assert "Wr0ng-Pass" not in str(e.value) and "postgres:***@127.0.0.1" in str(e.value)
+    closed = postgres_url.rsplit(":", 1)[0] + f":{free_port()}/postgres"
+    with pytest.raises(DataValidationError, match=r"cannot read from the database: .*(refused|failed)") as e:
+        load_transactions(closed, table="sales")
+    assert PG_PASSWORD not in str(e.value)
+    _execute(postgres_url, "CREATE TABLE IF NOT EXISTS shop_a (member_id text)")
+    with pytest.raises(
+        DataValidationError, match=r"the database has no table 'salez'; tables there: .*shop_a"
+    ) as e:
+        load_transactions(postgres_url, table="salez")
+    assert PG_PASSWORD not in str(e.value)
+    with pytest.raises(DataValidationError, match=r"needs table= or query=") as e:
+        load_transactions(postgres_url)
+    assert PG_PASSWORD not in str(e.value)
+    with pytest.raises(DataValidationError, match=r"the query failed: .*salez") as e:
+        load_transactions(postgres_url, query="SELECT * FROM salez")
+    assert PG_PASSWORD not in str(e.value)
+
+
+def test_mask_url_also_masks_the_password_a_driver_quotes():
+    from workbench.data import mask_url
+
+    url = "postgresql://shop:p%40ss-w0rd@db.example:5432/pos?sslmode=require"
+    assert mask_url(url) == "postgresql://shop:***@db.example:5432/pos?sslmode=require"
+    text = f"connection to {url} failed: password 'p@ss-w0rd' rejected"
+    assert (
+        mask_url(text, url)
+        == "connection to postgresql://shop:***@db.example:5432/pos?sslmode=require failed: password '***' rejected"
+    )
+    assert mask_url("mysql://u@h/db?password=hunter2&x=1") == "mysql://u@h/db?password=***&x=1"
+    assert mask_url("exports/tx.csv") == "exports/tx.csv"
+
+
+def test_duplicated_header_is_named(tmp_path):
+    """Was "'DataFrame' object has no attribute 'dtype'"."""
+    path = write(
+        tmp_path / "tx.csv", "member_id,ordered_at,amount,amount,note,note\n0001,2024-01-01,5,6,a,b\n"
+    )
+    with pytest.raises(
+        DataValidationError,
+        match=r"tx\.csv: 1 problem.*\n  - the header has 2 columns named 'amount' \(columns 3, 4\): cannot tell which "
+        r"one is amount; rename or remove the others in the export",
+    ):
+        load_transactions(path)
+    # a duplicated column that nothing reads is harmless
+    ok = write(tmp_path / "ok.csv", "member_id,ordered_at,amount,note,note\n0001,2024-01-01,5,a,b\n")
+    assert list(load_transactions(ok)["amount"]) == [5.0]
+
+
+def test_unreadable_files_are_messages(tmp_path):
+    with pytest.raises(
+        DataValidationError, match=r"nope\.csv: 1 problem.*\n  - no such file: check data\.transactions"
+    ):
+        load_transactions(tmp_path / "nope.csv")
+    (tmp_path / "tx.zip").write_bytes(b"PK")
+    with pytest.raises(DataValidationError, match=r"cannot read files ending '\.zip': unpack it"):
+        load_transactions(tmp_path / "tx.zip")
+    (tmp_path / "tx.parquet").write_bytes(b"not parquet at all")
+    with pytest.raises(DataValidationError, match=r"(?s)tx\.parquet: .*not a readable Parquet file"):
+        load_transactions(tmp_path / "tx.parquet")
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "shop.duckdb")) as con:
+        con.execute("CREATE TABLE a (x INT); CREATE TABLE b (x INT)")
+    with pytest.raises(
+        DataValidationError, match=r"the database holds 2 tables: name one; tables there: a, b"
+    ):
+        load_transactions(tmp_path / "shop.duckdb")
+    with pytest.raises(DataValidationError, match=r"the database has no table 'sales'; tables there: a, b"):
+        load_transactions(tmp_path / "shop.duckdb", table="sales")
+
+
+def test_parquet_with_pandas_metadata_that_does_not_fit_is_read(tmp_path):
+    """pandas metadata naming its index column twice made pd.read_parquet fail; the columns are read as
+    they are, the index column dropped."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = pd.DataFrame(
+        {"member_id": ["01", "02", "03"], "ordered_at": ["2024-01-01"] * 3, "amount": [1.0, 2.0, 3.0]},
+        index=pd.Index([7, 7, 8]),
+    )
+    table = pa.Table.from_pandas(frame)
+    meta = json.loads(table.schema.metadata[b"pandas"])
+    meta["index_columns"] = meta["index_columns"] * 2
+    pq.write_table(
+        table.replace_schema_metadata({b"pandas": json.dumps(meta).encode()}), tmp_path / "odd.parquet"
+    )
+    with pytest.raises(Exception):  # noqa: B017 - the failure this guards against
+        pd.read_parquet(tmp_path / "odd.parquet")
+    pd.testing.assert_frame_equal(load_transactions(tmp_path / "odd.parquet"), load_transactions(frame))
 
 
 # --------------------------------------------------------------------------------------------- credentials

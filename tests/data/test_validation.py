@@ -1,9 +1,7 @@
-"""workbench.data.validation: member ids (lost or stripped zeros, decimals), order conflicts, dates after
-the observation end, every problem reported together, the trim check."""
+"""workbench.data.validation: dates after the observation end and in the future, every problem reported
+together, canonical input still checked, the trim check."""
 
 from __future__ import annotations
-
-import re
 
 import numpy as np
 import pandas as pd
@@ -29,80 +27,6 @@ def test_dates_after_observation_end(tmp_path):
     assert len(load_transactions(path, observation_end="2027-01-01")) == 3
 
 
-def test_order_lines_that_disagree(tmp_path):
-    path = write(
-        tmp_path / "tx.csv",
-        "member_id,ordered_at,amount,order_id\n"
-        "0001,2024-03-05 10:00,100,A1\n"
-        "0002,2024-03-05 10:00,50,A1\n"  # another member on the same order
-        "0003,2024-03-05,70,B7\n"
-        "0003,2024-03-08,70,B7\n"  # same order, another day (both purchases)
-        "0004,2024-03-09,10,C9\n",
-    )
-    with pytest.raises(DataValidationError) as e:
-        load_transactions(path)
-    msg = str(e.value)
-    assert re.search(
-        r"column 'order_id': 2 rows in 1 order id whose rows disagree on member_id "
-        r"\(row 1: 'A1' member '0001' on 2024-03-05T10:00:00, row 2: 'A1' member '0002' on 2024-03-05T10:00:00\)",
-        msg,
-    )
-    assert "2 rows in 1 order id whose rows disagree on date (row 3: 'B7'" in msg
-    assert [p.kind for p in e.value.problems] == ["order_conflict", "order_conflict"]
-
-
-def test_numeric_member_ids_lost_zeros(tmp_path):
-    frame = pd.DataFrame(
-        {
-            "member_id": [1, 23, 4567, 1234],
-            "ordered_at": pd.to_datetime(["2024-01-01"] * 4),
-            "amount": [1.0] * 4,
-        }
-    )
-    frame.to_parquet(tmp_path / "ints.parquet")
-    with pytest.raises(
-        DataValidationError,
-        match=r"(?s)ints\.parquet: 1 problem.*column 'member_id': 2 rows with member ids stored as numbers \(int64\) "
-        r"with fewer digits than the longest id \(4\): their leading zeros are lost \(row 1: '1', row 2: '23'\); "
-        r"export member ids as text, or set member_id_width",
-    ):
-        load_transactions(tmp_path / "ints.parquet")
-    # the same width everywhere: nothing visibly lost, accepted as text
-    same = frame.assign(member_id=[1001, 1002, 1003, 1004])
-    assert list(load_transactions(same)["member_id"]) == ["1001", "1002", "1003", "1004"]
-
-
-def test_text_member_ids_with_stripped_zeros(tmp_path):
-    path = write(
-        tmp_path / "tx.csv",
-        "member_id,ordered_at,amount\n00012,2024-01-01,1\n12,2024-01-01,1\n00345,2024-01-01,1\n345,2024-01-02,1\n"
-        "A-77,2024-01-01,1\n",
-    )
-    with pytest.raises(
-        DataValidationError,
-        match=r"2 rows with digit-only member ids shorter than the zero-padded width 5 that other ids use: "
-        r"their leading zeros were probably stripped \(e\.g\. by Excel\) \(row 2: '12', row 4: '345'\); "
-        r"re-export ids as text, or set member_id_width: 5",
-    ):
-        load_transactions(path)
-    assert list(load_transactions(path, member_id_width=5)["member_id"]) == [
-        "00012",
-        "00012",
-        "00345",
-        "00345",
-        "A-77",
-    ]
-
-
-def test_decimal_looking_member_ids(tmp_path):
-    path = write(tmp_path / "tx.csv", "member_id,ordered_at,amount\n123.0,2024-01-01,1\n124,2024-01-01,1\n")
-    with pytest.raises(
-        DataValidationError,
-        match=r"1 row with member ids that look like converted decimals \(row 1: '123\.0'\)",
-    ):
-        load_transactions(path)
-
-
 def test_all_problems_reported_together(tmp_path):
     path = write(
         tmp_path / "export.csv",
@@ -113,8 +37,9 @@ def test_all_problems_reported_together(tmp_path):
         "0004,2024-01-03,5,A\n",
     )
     cols = {"member_id": "會員", "ordered_at": "日期", "amount": "金額", "order_id": "單號"}
+    # guest_ids=[]: an empty member id is a missing id, not a guest sale
     with pytest.raises(DataValidationError, match=r"export\.csv: 7 problems found") as e:
-        load_transactions(path, cols, observation_end="2026-10-31")
+        load_transactions(path, cols, observation_end="2026-10-31", guest_ids=[])
     kinds = [p.kind for p in e.value.problems]
     assert kinds == [
         "missing_member_id",
@@ -131,21 +56,27 @@ def test_all_problems_reported_together(tmp_path):
 
 def test_canonical_parquet_is_still_validated(tmp_path):
     """Canonical dtypes are no pass: untrimmed text is trimmed, and every check runs (missing values, stripped
-    leading zeros, order conflicts, infinite discounts as before)."""
+    leading zeros, order conflicts, infinite discounts)."""
     frame = pd.DataFrame(
         {
             "member_id": pd.array([" 00012", "00345\u3000", "00012"], dtype="str"),
             "ordered_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"]).astype("datetime64[us]"),
             "amount": [1.0, 2.0, -1.0],
             "order_id": pd.array(["A1", "B2 ", "C3"], dtype="str"),
-            "discount": [0.0, np.nan, np.inf],
+            "discount": [0.0, np.nan, 5.0],
         }
     )
     frame.to_parquet(tmp_path / "ok.parquet", index=False)
     tx = load_transactions(tmp_path / "ok.parquet")
     assert list(tx["member_id"]) == ["00012", "00345", "00012"]
     assert list(tx["order_id"]) == ["A1", "B2", "C3"]
-    assert list(tx["discount"]) == [0.0, 0.0, np.finfo("float64").max]
+    assert list(tx["discount"]) == [0.0, 0.0, 5.0]
+    frame.assign(discount=[0.0, np.nan, np.inf]).to_parquet(tmp_path / "inf.parquet", index=False)
+    with pytest.raises(
+        DataValidationError,
+        match=r"column 'discount': 1 row with non-finite discounts \(inf or -inf\) \(row 3: 'inf'\)",
+    ):
+        load_transactions(tmp_path / "inf.parquet")
     bad = frame.assign(
         member_id=pd.array(["00012", "12", None], dtype="str"),
         amount=[1.0, np.nan, 2.0],
@@ -154,7 +85,7 @@ def test_canonical_parquet_is_still_validated(tmp_path):
     bad.loc[2, "ordered_at"] = pd.NaT
     bad.to_parquet(tmp_path / "bad.parquet", index=False)
     with pytest.raises(DataValidationError) as e:
-        load_transactions(tmp_path / "bad.parquet")
+        load_transactions(tmp_path / "bad.parquet", guest_ids=[])  # a null id is then missing, not a guest
     assert sorted(p.kind for p in e.value.problems) == [
         "member_id_zeros",
         "missing_amount",
@@ -191,3 +122,49 @@ def test_trim_check_agrees_with_the_trim_kernel(rng, kind):
     clean = pa.array(["0012", "", None, "A-1"], type=getattr(pa, kind)())
     assert not _may_need_trim(clean) and not _may_need_trim(clean.slice(1))
     assert _may_need_trim(pa.array(["0012", " 3"], type=getattr(pa, kind)()))
+
+
+def test_future_dates_need_an_observation_end(tmp_path):
+    """Without observation_end, rows more than 3 days after today (the machine's date in the brand's time
+    zone) are an error; with it, rows up to it are accepted and rows after it are the usual error."""
+    from workbench.data.validation import today_in
+
+    today = today_in("Asia/Taipei")
+    days = [
+        today - pd.Timedelta(days=30),
+        today + pd.Timedelta(days=3, hours=23),
+        today + pd.Timedelta(days=4),
+    ]
+    days.append(today + pd.Timedelta(days=400))
+    lines = [f"{i:04d},{d:%Y-%m-%d %H:%M:%S},5" for i, d in enumerate(days, start=1)]
+    path = write(tmp_path / "tx.csv", "member_id,ordered_at,amount\n" + "\n".join(lines) + "\n")
+    last = today + pd.Timedelta(days=3)
+    with pytest.raises(
+        DataValidationError,
+        match=rf"column 'ordered_at': 2 rows dated in the future, after {last:%Y-%m-%d} \(3 days after today, "
+        rf"{today:%Y-%m-%d} in Asia/Taipei\) \(row 3: '{days[2]:%Y-%m-%dT%H:%M:%S}', row 4: .*\); fix the dates, "
+        r"or set observation_end",
+    ) as e:
+        load_transactions(path)
+    assert [p.kind for p in e.value.problems] == ["future_date"]
+    end = f"{today + pd.Timedelta(days=400):%Y-%m-%d}"
+    assert len(load_transactions(path, observation_end=end)) == 4
+    with pytest.raises(DataValidationError, match=r"3 rows dated after the observation end"):
+        load_transactions(path, observation_end=f"{today:%Y-%m-%d}")
+    ok = write(tmp_path / "ok.csv", "member_id,ordered_at,amount\n" + lines[1] + "\n")
+    assert len(load_transactions(ok)) == 1  # 3 days and 23 hours ahead: still accepted
+
+
+def test_an_unreadable_observation_end_is_named(small_csv):
+    from workbench.data import DataParams
+    from workbench.errors import ArgumentError
+    from workbench.settings import SettingsError
+
+    with pytest.raises(
+        ArgumentError, match=r"load_transactions: observation_end must be a date such as 2026-10-31"
+    ):
+        load_transactions(small_csv, observation_end="end of October")
+    with pytest.raises(
+        SettingsError, match=r"DataParams\.observation_end must be a date .*; got 'yesterday'"
+    ):
+        DataParams.from_dict({"transactions": "demo", "observation_end": "yesterday"})

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from kit import notebook_outputs, notebook_text
 
 from workbench import segments as ws
 from workbench.i18n import money, number, pct, t
@@ -114,29 +115,12 @@ def _run(tmp_path: Path, demo, language: str, audience_dir: str = "") -> dict:
     return json.loads(out.read_text(encoding="utf-8"))
 
 
-def _outputs(nb: dict) -> list[dict]:
-    return [o for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
-
-
-def _text(nb: dict) -> str:
-    """All text the report shows (HTML, Markdown, plain text); images excluded."""
-    parts = []
-    for o in _outputs(nb):
-        for mime in ("text/html", "text/markdown", "text/plain"):
-            value = o.get("data", {}).get(mime)
-            if value:
-                parts.append("".join(value) if isinstance(value, list) else value)
-        if o["output_type"] == "stream":
-            parts.append(o["text"] if isinstance(o["text"], str) else "".join(o["text"]))
-    return "\n".join(parts)
-
-
 @pytest.mark.slow  # two notebook executions, ~10 s each on the 5,000-member demo
 @pytest.mark.parametrize("language", ["en", "zh-TW"])
 def test_notebook_headlines_equal_pandas(demo, tmp_path, language):
     audience = str(tmp_path / "audience") if language == "en" else ""
     nb = _run(tmp_path, demo, language, audience)
-    outputs = _outputs(nb)
+    outputs = notebook_outputs(nb)
     assert not [o for o in outputs if o["output_type"] in ("stream", "error")]  # no prints, warnings, errors
     heads = [o["data"][HEADLINES_MIME] for o in outputs if HEADLINES_MIME in o.get("data", {})]
     assert len(heads) == 1
@@ -148,7 +132,7 @@ def test_notebook_headlines_equal_pandas(demo, tmp_path, language):
         t("overview.headline.repurchase_rate", language): pct(direct["repurchase"]),
         t("overview.headline.top_share", language, top="10%"): pct(direct["top"]),
     }
-    text = _text(nb)
+    text = notebook_text(nb)
     assert t("overview.title", language, month="2026年10月" if language == "zh-TW" else "Oct 2026") in text
     assert 'class="wb-findings"' in text and text.count("<li>") >= 3
     # the small params reached the notebook

@@ -20,16 +20,12 @@ def test_plots_draw_thresholds_heatmaps_migration_and_pareto(rng):
     assert [line.get_xdata()[0] for line in ax.lines] == [10000, 8000, 30000, 24000]
     assert ax.get_title() == "Annual spend per member and tier thresholds"
     assert sum(p.get_height() for p in ax.patches) == (spend > 0).sum()
-    grid = sweep(
-        spend,
-        prog,
-        x=("Silver", threshold_grid(spend, 0.5, 0.9, 8)),
-        y=("Gold", threshold_grid(spend, 0.8, 0.99, 6)),
-    )
+    xs, ys = threshold_grid(spend, 0.5, 0.9, 8), threshold_grid(spend, 0.8, 0.99, 6)
+    grid = sweep(spend, prog, x=("Silver", xs), y=("Gold", ys))
     ax = plots.sweep_heatmap(grid, "share_Gold", lang="zh-TW", mark=(10000, 30000))
     assert ax.get_title() == "Gold 會員占比" and ax.get_xlabel() == "Silver 升等門檻"
     shown = ax.images[0].get_array()
-    assert shown.shape == (6, 8)
+    assert shown.shape == (len(ys), len(xs)) and len(xs) >= 3 and len(ys) >= 3
     np.testing.assert_allclose(
         shown.filled(np.nan), grid.pivot(index="y_threshold", columns="x_threshold", values="share_Gold")
     )
@@ -50,3 +46,25 @@ def test_plots_draw_thresholds_heatmaps_migration_and_pareto(rng):
     assert [tx.get_text() for tx in ax.get_legend().get_texts()] == ["Silver", "Gold"]
     ax = plots.tier_shares(sim.summary, lang="en")
     assert [p.get_height() for p in ax.patches[:3]] == pytest.approx(sim.summary["share"].iloc[:3].tolist())
+
+
+def test_sweep_heatmap_of_small_baskets_marks_only_a_programme_inside_the_grid(cdnow):
+    """CDNOW's spend against Silver 10,000 / Gold 30,000: the heatmap draws (its pivot once failed on
+    duplicate thresholds), and the programme, far outside the grid, gets no cross on the grid's edge."""
+    from workbench.plots import tiers as plots
+    from workbench.tiers import threshold_grid
+
+    spend = cdnow[cdnow["ordered_at"] >= "1997-07-01"].groupby("member_id")["amount"].sum()
+    xs, ys = threshold_grid(spend, 0.5, 0.97, 50), threshold_grid(spend, 0.8, 0.995, 50)
+    grid = sweep(spend, program(), x=("Silver", xs), y=("Gold", ys))
+    ax = plots.sweep_heatmap(grid, "cost_pct", lang="en", mark=(10000, 30000))
+    assert ax.images[0].get_array().shape == (len(ys), len(xs))
+    assert not ax.lines  # no cross
+    inside = (float(xs[len(xs) // 2]), float(ys[-2]))
+    ax = plots.sweep_heatmap(grid, "cost_pct", lang="en", mark=inside)
+    (cross,) = ax.lines
+    assert cross.get_xdata()[0] == pytest.approx(len(xs) // 2) and cross.get_ydata()[0] == pytest.approx(
+        len(ys) - 2
+    )
+    labels = [tick.get_text() for tick in ax.get_xticklabels()]
+    assert labels[0] == f"NT${xs[0]:,.0f}"  # round thresholds, in the spend's own scale

@@ -66,7 +66,7 @@ def test_good_run_publishes_code_free_html_and_index(first_run, capsys):
     assert params["data"]["transactions"] == f"../reports/.cache/{MONTH}/transactions.parquet"
     assert params["data"]["columns"] == {} and params["data"]["date_format"] == "auto"
     assert run_json["common"]["data"]["transactions"] == "../data/tx.csv"  # the source, as written
-    assert run_json["rows"] == 300 and run_json["guests"] is None
+    assert run_json["rows"] == 300 and run_json["guests"] == {"rows": 0, "revenue": 0.0}  # no guest sales
     sha = hashlib.sha256((root / "data" / "tx.csv").read_bytes()).hexdigest()
     assert run_json["data_fingerprint"]["inputs"]["transactions"]["sha256"] == sha
     assert run_json["versions"]["pandas"] and run_json["versions"]["papermill"]

@@ -48,3 +48,28 @@ def test_overview_messages_have_both_languages():
         assert set(LANGUAGES) <= set(catalog()[key]), key
     for col in wk.KPI_COLUMNS:
         assert f"overview.kpi.{col}" in catalog()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_without_a_channel_column_no_channel_rows_and_a_sentence_for_the_plot(demo, lang):
+    from workbench.i18n import t
+
+    tx = demo.transactions
+    with_channel = wk.monthly_kpis(tx, month="2026-10")
+    without = wk.monthly_kpis(tx.drop(columns="channel"), month="2026-10")
+    assert words.channel_note(with_channel, lang=lang) is None
+    assert words.channel_note(without, lang=lang) == t("overview.empty.no_channel", lang)
+    full, short = (
+        words.kpi_table(with_channel, "2026-10", lang=lang),
+        words.kpi_table(without, "2026-10", lang=lang),
+    )
+    names = [t(f"overview.kpi.{c}", lang) for c in words.CHANNEL_KPIS]
+    kpi = t("overview.col.kpi", lang)
+    assert set(names) <= set(full[kpi]) and not set(names) & set(short[kpi])
+    assert len(short) == len(full) - 3
+    assert (full.set_index(kpi).drop(index=names) == short.set_index(kpi)).all().all()  # the rest unchanged
+    # channel labels the loader did not map (kept as written): nothing is store or online
+    other = wk.monthly_kpis(
+        tx.assign(channel=tx["channel"].cat.rename_categories(["LINE", "kiosk"])), month="2026-10"
+    )
+    assert words.channel_note(other, lang=lang, months=6) == t("overview.empty.channel", lang, months="6")

@@ -108,6 +108,27 @@ def test_projection_stream_independent_of_the_demo_generator(demo):
     assert abs(alive - p.sum()) < 4 * np.sqrt((p * (1 - p)).sum())
 
 
+def test_a_tier_no_draw_reaches_has_no_interval_and_no_warning():
+    """Thresholds far above every projected spend (a programme that does not fit the brand): the upper tiers
+    are empty in every draw, their cost % of revenue is undefined (NaN) and numpy's "All-NaN slice" warning,
+    which a report would print, is not raised."""
+    import warnings
+
+    from workbench.tiers import simulate_projection
+
+    base = PROFILES.loc[PROFILES.index.repeat(50)]
+    base.index = [f"{i:05d}" for i in range(len(base))]
+    prog = program(
+        tier_changes={"Silver": {"upgrade": 1e9, "renewal": 1e9}, "Gold": {"upgrade": 2e9, "renewal": 2e9}}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = simulate_projection(base, PURCHASE, SPEND, prog, seed=5, draws=3)
+    assert res.summary.loc[["Silver", "Gold"], "members"].sum() == 0
+    assert res.intervals.loc[["Silver", "Gold"], ["cost_pct_low", "cost_pct_high"]].isna().all().all()
+    assert res.intervals.loc["Member", "cost_pct_low"] == 0.0
+
+
 def test_simulate_projection_equals_simulate_on_each_draw(demo):
     """The array path of simulate_projection gives what ``simulate`` gives on each draw reindexed to the
     member base (members without a summary row spend nothing), tier codes by name."""

@@ -131,3 +131,113 @@ def test_pareto_curve(rng):
     top10 = np.sort(spend)[::-1][:100].sum() / spend.sum()
     assert curve.loc[100, "revenue_share"] == pytest.approx(top10)
     assert curve["revenue_share"].iloc[-1] == pytest.approx(1.0)
+
+
+# --- the sweep grid follows the spend distribution ----------------------------------------------------------
+def _is_nice(step: float) -> bool:
+    mantissa = step / 10 ** np.floor(np.log10(step))
+    return any(np.isclose(mantissa, m) for m in (1, 2, 5))
+
+
+@pytest.mark.parametrize(
+    ("scale", "low", "high", "n"),
+    [
+        (4.0, 0.5, 0.97, 50),
+        (4.0, 0.8, 0.995, 50),
+        (8.5, 0.5, 0.97, 50),
+        (8.5, 0.5, 0.9, 8),
+        (1.0, 0.2, 0.8, 30),
+    ],
+)
+def test_threshold_grid_is_distinct_round_and_spans_the_quantiles(rng, scale, low, high, n):
+    """A café (median ~NT$55) and a department store (~NT$5,000) get grids of their own scale: at most n
+    distinct values, all multiples of one 1-2-5 step, inside the quantile range of positive spend."""
+    from workbench.tiers import threshold_grid
+
+    spend = np.concatenate([rng.lognormal(scale, 1.0, 5000), np.zeros(3000), [-50.0] * 10])
+    grid = threshold_grid(spend, low, high, n)
+    positive = spend[spend > 0]
+    lo, hi = np.quantile(positive, [low, high])
+    step = np.diff(grid)
+    assert 2 <= len(grid) <= n
+    assert np.allclose(step, step[0]) and _is_nice(step[0])  # one nice step
+    assert np.allclose(grid / step[0], np.round(grid / step[0]))  # multiples of it: round thresholds
+    assert lo - 1e-9 <= grid[0] and grid[-1] <= hi + 1e-9  # inside the spend's own range
+    assert grid[0] - step[0] < lo and grid[-1] + step[0] > hi  # and spanning it
+    assert len(grid) > n / 2.6  # the step is the smallest nice one: 1-2-5 never wastes more than 2.5x
+
+
+def test_threshold_grid_of_small_baskets_has_no_duplicates(cdnow):
+    """The CDNOW log's spend (a brand of small baskets): rounding to NT$100 gave duplicate thresholds and the
+    sweep heatmap's pivot failed; the grid from the distribution has distinct values, and the sweep
+    evaluates each pair once."""
+    from workbench.tiers import threshold_grid
+
+    spend = cdnow[cdnow["ordered_at"] >= "1997-07-01"].groupby("member_id")["amount"].sum()
+    old = threshold_grid(spend, 0.5, 0.97, 50, step=100.0)
+    assert len(old) < 10  # what a fixed step of NT$100 leaves of 50 thresholds
+    xs, ys = threshold_grid(spend, 0.5, 0.97, 50), threshold_grid(spend, 0.8, 0.995, 50)
+    assert len(np.unique(xs)) == len(xs) >= 20 and len(np.unique(ys)) == len(ys) >= 20
+    assert xs.max() < 1000  # the scale of the spend, not of the programme
+    grid = sweep(spend, program(), x=("Silver", xs), y=("Gold", ys))
+    table = grid.pivot(index="y_threshold", columns="x_threshold", values="share_Gold")
+    assert table.shape == (len(ys), len(xs))
+    pair = grid[(grid["x_threshold"] == xs[1]) & (grid["y_threshold"] == ys[-1])].iloc[0]
+    assert pair["share_Gold"] == pytest.approx((spend >= ys[-1]).mean())
+
+
+def test_threshold_grid_degenerate_spend_and_bad_arguments():
+    from workbench.errors import ArgumentError
+    from workbench.tiers import threshold_grid
+
+    assert threshold_grid([120.0] * 40, 0.5, 0.99, 50).tolist() == [120.0]  # everyone spent the same
+    assert threshold_grid([0.0, -5.0], 0.5, 0.99, 50).size == 0  # nobody bought
+    assert threshold_grid([0.3, 0.35, 0.4, 0.6], 0.0, 1.0, 4).tolist() == [0.3, 0.4, 0.5, 0.6]  # below 1 too
+    with pytest.raises(
+        ArgumentError, match=r"threshold_grid: need 0 <= low <= high <= 1; got low=0.9, high=0.5"
+    ):
+        threshold_grid([1.0, 2.0], 0.9, 0.5)
+    with pytest.raises(ArgumentError, match=r"threshold_grid: n must be at least 1; got 0"):
+        threshold_grid([1.0, 2.0], n=0)
+    with pytest.raises(ArgumentError, match=r"threshold_grid: step must be positive; got -1"):
+        threshold_grid([1.0, 2.0], step=-1)
+
+
+def test_sweep_covers_the_programme_only_inside_the_grid(rng):
+    from workbench.tiers import sweep_covers
+
+    spend = pd.Series(np.round(rng.lognormal(8.5, 1.2, 2000)))
+    prog = program()  # Silver 10,000, Gold 30,000
+    inside = sweep(
+        spend, prog, x=("Silver", np.array([5000.0, 15000])), y=("Gold", np.array([20000.0, 40000]))
+    )
+    below = sweep(spend, prog, x=("Silver", np.array([50.0, 500])), y=("Gold", np.array([200.0, 900])))
+    edge = sweep(spend, prog, x=("Silver", np.array([10000.0])), y=("Gold", np.array([30000.0, 31000])))
+    assert sweep_covers(inside, prog) and sweep_covers(edge, prog)
+    assert not sweep_covers(below, prog)
+    empty = sweep(spend, prog, x=("Silver", np.array([])), y=("Gold", np.array([])))
+    assert len(empty) == 0 and not sweep_covers(empty, prog)
+
+
+# --- targets that cannot be met ------------------------------------------------------------------------------
+def test_share_cutoffs_and_targets_that_need_more_buyers_than_there_are():
+    from workbench.tiers import TierProgramError, share_cutoffs
+
+    spend = pd.Series([0.0] * 90 + list(np.arange(1.0, 11.0) * 100))  # 10 of 100 members bought
+    cut = share_cutoffs(spend, program(), {"Gold": 0.05, "Silver": 0.15})
+    assert cut.index.tolist() == ["Silver", "Gold"]
+    assert cut["cumulative"].tolist() == pytest.approx([0.20, 0.05])
+    assert cut["members"].tolist() == [20, 5]
+    assert cut["threshold"].tolist() == [0.0, 600.0]  # the 20th highest spend is nothing
+    with pytest.raises(
+        TierProgramError,
+        match=r"the target shares put 20.0% of members in 'Silver' or above \(20 members\), but only 10 of 100 "
+        r"members have positive spend",
+    ):
+        thresholds_for_shares(spend, program(), {"Gold": 0.05, "Silver": 0.15})
+    # Gold: the 5th highest spend; Silver (10% at or above): the 10th highest, the last member who bought
+    assert thresholds_for_shares(spend, program(), {"Gold": 0.05, "Silver": 0.05}).upgrades.tolist() == [
+        0.0,
+        100.0,
+        600.0,
+    ]

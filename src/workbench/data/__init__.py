@@ -4,6 +4,7 @@ Public names:
 
 * ``load_transactions(source, columns=None, date_format="auto", **opts)``: any source -> the canonical
   frame of ``workbench.schema``, validated (``DataValidationError`` lists every problem with its rows);
+  guest rows (``DEFAULT_GUEST_IDS``) left out and counted (``guest_totals``);
 * ``DataParams``: the ``data:`` block of a params file (one class for ``workbench validate`` and the report);
 * ``describe_transactions``: facts about a loaded frame (rows, members, dates, returns, channels);
 * ``read_members`` / ``read_assignments``: the members table (contact columns only on request) and a campaign's
@@ -13,6 +14,8 @@ Public names:
 * ``generate_demo`` / ``load_cdnow``: the synthetic demo brand and the real CDNOW log.
 """
 
+from workbench.data.amounts import parse_amounts
+from workbench.data.dates import parse_dates
 from workbench.data.demo import (
     DEMO_END,
     DEMO_LATEST_MONTH,
@@ -26,16 +29,18 @@ from workbench.data.demo import (
     load_cdnow,
 )
 from workbench.data.describe import describe_transactions
-from workbench.data.loader import load_transactions
+from workbench.data.ids import DEFAULT_GUEST_IDS
+from workbench.data.loader import guest_totals, load_transactions
 from workbench.data.members import CONTACT_COLUMNS, read_assignments, read_members
 from workbench.data.params import DataParams
-from workbench.data.parsing import CHANNEL_LABELS, channel_of, parse_amounts, parse_dates
+from workbench.data.parsing import CHANNEL_LABELS, channel_of
 from workbench.data.sources import ENV_FILE, expand_env, load_env_file, mask_url
 from workbench.data.validation import DataValidationError, Problem
 
 __all__ = [
     "CHANNEL_LABELS",
     "CONTACT_COLUMNS",
+    "DEFAULT_GUEST_IDS",
     "DEMO_END",
     "DEMO_LATEST_MONTH",
     "DEMO_START",
@@ -51,6 +56,7 @@ __all__ = [
     "describe_transactions",
     "expand_env",
     "generate_demo",
+    "guest_totals",
     "lifetimes_data_file",
     "load_cdnow",
     "load_env_file",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from workbench.data.loader import CHANNELS
+from workbench.data.columns import CHANNELS
 from workbench.schema import orders_per_member
 
 

@@ -8,9 +8,14 @@ data:
   campaign: ""
   truth: ""
   columns: {member_id: 會員編號, ordered_at: 交易日期, amount: 金額}   # canonical: source header
-  date_format: auto                    # auto | roc | a strftime pattern
+  date_format: auto                    # auto | roc | a strftime pattern | a list of them
   currency: TWD                        # TWD | HKD | USD
   timezone: Asia/Taipei
+  sheet: 交易明細                       # Excel: the sheet (name or 0-based index; default the first)
+  guest_ids: ["", NA, N/A, "0", 非會員, 訪客, guest]   # member ids of guest sales (the default)
+  max_amount: 10000000                 # largest amount of one row, in the brand's currency
+  duplicate_rows: error                # error | drop: rows repeated verbatim
+  decimal: auto                        # auto | "." | ",": the decimal mark of amounts
   # optional: start from an engine's result files instead of the log (see `workbench sql`)
   summary: results/summary.parquet
   member_months: results/member_months.parquet
@@ -18,20 +23,33 @@ data:
   spark: {master: "local[2]"}
 ```
 
+A line-level export maps ``quantity`` and ``unit_price`` (and no ``amount``): amount = quantity x unit price,
+minus the line's ``discount`` where one is mapped.
+
 Relative paths are relative to the folder of the params file (``DataParams.resolved``).
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import pandas as pd
 
-from workbench.data.loader import CANONICAL, DEFAULT_TIMEZONE, LOAD_OPTIONS, load_transactions
+from workbench.data.columns import SOURCE_COLUMNS
+from workbench.data.dates import date_format_problem, date_formats
+from workbench.data.ids import DEFAULT_GUEST_IDS
+from workbench.data.loader import (
+    DEFAULT_MAX_AMOUNT,
+    DEFAULT_TIMEZONE,
+    LOAD_OPTIONS,
+    load_transactions,
+    observation_end_problem,
+)
 from workbench.data.sources import expand_env, is_url
 from workbench.settings import SettingsError, bounded, build, read_yaml, settings_error, validate
 
@@ -48,13 +66,15 @@ class DataParams:
     Parameters
     ----------
     transactions : str
-        Required: ``demo``, ``cdnow``, a ``.csv``/``.tsv``/``.txt``/``.parquet``/``.duckdb`` path, or a database URL.
+        Required: ``demo``, ``cdnow``, a ``.csv``/``.tsv``/``.txt`` (or ``.csv.gz``), ``.xlsx``, ``.parquet`` or
+        ``.duckdb`` path, or a database URL.
     members, campaign, truth : str
         Optional files of the brand (members table, campaign table, the demo's ground truth); ``""`` = none.
     columns : mapping of str to str
-        Canonical column name -> source header.
-    date_format : str
-        ``auto``, ``roc`` or a strftime pattern.
+        Canonical column name (or ``quantity``/``unit_price``) -> source header.
+    date_format : str or tuple of str
+        ``auto``, ``roc``, a strftime pattern, or a list of them tried in order for each value (a value two
+        of them read differently is an error).
     currency : {"TWD", "HKD", "USD"}
     timezone : str
         IANA time zone of the brand (``Asia/Taipei``).
@@ -62,6 +82,16 @@ class DataParams:
         Loader options (see ``workbench.data.load_transactions``).
     member_id_width : int or None
         Zero-pad digit-only member ids to this many digits.
+    sheet : str, int or None
+        Excel: the sheet's name or 0-based index (default the first).
+    guest_ids : tuple of str
+        Member ids of guest (non-member) sales, compared trimmed and case-insensitively; ``""`` = empty.
+    max_amount : float
+        The largest amount (and discount) one row may have, in the brand's currency.
+    duplicate_rows : {"error", "drop"}
+        Rows repeated verbatim: reported, or dropped (the first kept).
+    decimal : {"auto", ".", ","}
+        The decimal mark of amounts: decided per column from the values, or set.
     summary, member_months : str
         An engine's result files (``workbench.results``): a monthly run starts from them instead of the log
         (then ``transactions: ""``); ``""`` = none.
@@ -75,7 +105,7 @@ class DataParams:
     campaign: str = ""
     truth: str = ""
     columns: Mapping[str, str] = field(default_factory=dict)
-    date_format: str = "auto"
+    date_format: str | tuple[str, ...] = "auto"
     currency: Literal["TWD", "HKD", "USD"] = "TWD"
     timezone: str = DEFAULT_TIMEZONE
     encoding: str | None = None
@@ -84,6 +114,11 @@ class DataParams:
     query: str | None = None
     observation_end: str | None = None
     member_id_width: int | None = field(default=None, metadata=bounded(1))
+    sheet: str | int | None = None
+    guest_ids: tuple[str, ...] = DEFAULT_GUEST_IDS
+    max_amount: float = field(default=DEFAULT_MAX_AMOUNT, metadata=bounded(above=0))
+    duplicate_rows: Literal["error", "drop"] = "error"
+    decimal: Literal["auto", ".", ","] = "auto"
     summary: str = ""
     member_months: str = ""
     spark: Mapping[str, Any] = field(default_factory=dict)
@@ -106,10 +141,26 @@ class DataParams:
                 "must name a source ('demo', a file or a URL), or summary and member_months an engine's "
                 "result files; got ''",
             )
-        bad = [k for k in self.columns if k not in CANONICAL]
+        bad = [k for k in self.columns if k not in SOURCE_COLUMNS]
         if bad:
             raise settings_error(
-                self, "columns", f"keys must be transaction columns ({', '.join(CANONICAL)}); got {bad}"
+                self, "columns", f"keys must be transaction columns ({', '.join(SOURCE_COLUMNS)}); got {bad}"
+            )
+        if not date_formats(self.date_format):
+            raise settings_error(self, "date_format", "must name at least one format; got []")
+        for fmt in date_formats(self.date_format):
+            problem = date_format_problem(fmt)
+            if problem:
+                raise settings_error(self, "date_format", problem)
+        if self.observation_end is not None:
+            problem = observation_end_problem(self.observation_end)
+            if problem:
+                raise settings_error(self, "observation_end", problem)
+        if not math.isfinite(self.max_amount):
+            raise settings_error(self, "max_amount", f"must be a finite number; got {self.max_amount!r}")
+        if isinstance(self.sheet, int) and self.sheet < 0:
+            raise settings_error(
+                self, "sheet", f"must be a sheet name or a 0-based index; got {self.sheet!r}"
             )
         try:
             from zoneinfo import ZoneInfo
@@ -167,6 +218,25 @@ class DataParams:
     def is_file(value: str) -> bool:
         """Whether a source value names a file (not empty, ``demo``, ``cdnow`` or a URL)."""
         return bool(value) and value not in NON_FILE_SOURCES and not is_url(value)
+
+    def as_mapping(self) -> dict[str, Any]:
+        """The fields as plain YAML/JSON values (lists for tuples, dicts for mappings), as a notebook receives
+        them and ``from_dict`` reads them back.
+
+        Returns
+        -------
+        dict
+            Field name -> value.
+        """
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Mapping):
+                value = dict(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[f.name] = value
+        return out
 
     def load_options(self) -> dict[str, Any]:
         """Keyword options for ``load_transactions`` (besides ``columns`` and ``date_format``)."""

@@ -1,30 +1,47 @@
-"""Reading a source as it is: CSV (encoding detected), Parquet, a DuckDB file, a database URL.
+"""Reading a source as it is: CSV (encoding detected, ``.gz`` too), Excel, Parquet, a DuckDB file, a database.
 
-``read_source(source, opts)`` returns the raw frame (CSV columns as text), a name for messages and the
-row-number convention; ``workbench.data.loader`` maps and parses it into the canonical frame.
+``read_source(source, opts)`` returns a ``Source``: the raw frame (CSV and Excel columns as text), a name for
+messages, the row-number convention and, for Excel, the sheet's row numbers; ``workbench.data.loader`` maps
+and parses it into the canonical frame. Whatever cannot be read (a missing file or sheet, an unknown
+suffix, a database that refuses the connection, a missing table, a file in two encodings) is one
+``DataValidationError`` naming the source and what to do; a database password never appears in it
+(``mask_url``).
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from workbench.data.validation import (
-    DataValidationError,
-    Problem,
-)
+from workbench.data.encoding import EncodingProblem, detect_encoding, diagnose, open_binary
+from workbench.data.excel import EXCEL_SUFFIXES, read_excel
+from workbench.data.validation import DataValidationError
+from workbench.data.validation import source_error as _fail
 from workbench.errors import ArgumentError
 
 _CSV_SUFFIXES = (".csv", ".txt", ".tsv")
-
-
 _DUCKDB_SUFFIXES = (".duckdb", ".ddb")
+_POSITIONAL = "row numbers are 1-based positions in the table as read"
+_CSV_ROWS = "row numbers count data rows from 1, the header not counted: file line = row + 1"
+
+
+@dataclass(frozen=True)
+class Source:
+    """A source as read: ``frame`` (raw columns), ``name`` (for messages), ``convention`` (how rows are
+    numbered), ``row_numbers`` (the row number of each frame row, when not position + 1), ``excel``."""
+
+    frame: pd.DataFrame
+    name: str
+    convention: str
+    row_numbers: np.ndarray | None = None
+    excel: bool = False
 
 
 def is_url(source: str) -> bool:
@@ -38,7 +55,7 @@ _QUERY_SECRET = re.compile(r"([?&](?:password|passwd|pwd|secret|token|sslpasswor
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-def mask_url(text: str) -> str:
+def mask_url(text: str, url: str | None = None) -> str:
     """``text`` with the password of every URL in it replaced by ``***``.
 
     ``postgresql://reader:s3cret@db/sales`` becomes ``postgresql://reader:***@db/sales``; a password given
@@ -51,6 +68,9 @@ def mask_url(text: str) -> str:
     ----------
     text : str
         Any text (a URL, an error message, a whole page).
+    url : str, optional
+        The URL connected with: its password is also masked wherever else it occurs in ``text`` (a
+        driver's message that quotes it without the URL around it).
 
     Returns
     -------
@@ -58,6 +78,16 @@ def mask_url(text: str) -> str:
         The same text without passwords.
     """
     text = str(text)
+    if url:
+        from urllib.parse import unquote
+
+        secrets = [
+            m.group(2) for m in _URL_PASSWORD.finditer(url) if not _ENV_REFERENCE.fullmatch(m.group(2))
+        ]
+        secrets += [m.group(0).split("=", 1)[1] for m in _QUERY_SECRET.finditer(url)]
+        for secret in sorted({v for s in secrets for v in (s, unquote(s))}, key=len, reverse=True):
+            if len(secret) >= 3:  # a one- or two-letter password would mask every such letter
+                text = text.replace(secret, "***")
     if "://" not in text and "=" not in text:
         return text
 
@@ -144,29 +174,12 @@ def load_env_file(folder) -> list[str]:
     return names
 
 
-def _detect_encoding(path: Path) -> str:
-    """BOM, else UTF-8 if the first 64 KiB decode, else CP950 (Big5), else charset-normalizer's guess."""
-    with path.open("rb") as fh:
-        head = fh.read(1 << 16)
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    for enc in ("utf-8", "cp950"):
-        try:
-            codecs.getincrementaldecoder(enc)().decode(head, final=False)
-            return enc
-        except UnicodeDecodeError:
-            pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(head).best()
-    return best.encoding if best is not None else "utf-8"
+# --------------------------------------------------------------------------------------------- CSV
 
 
 def _header(path: Path, encoding: str, sep: str | None) -> tuple[list[str], str]:
-    with path.open("r", encoding=encoding, newline="") as fh:
-        line = fh.readline()
+    with open_binary(path) as fh:
+        line = io.TextIOWrapper(fh, encoding=encoding, newline="").readline()
     line = line.lstrip("\ufeff")
     if sep is None:
         counts = {s: line.count(s) for s in (",", "\t", ";", "|")}
@@ -175,12 +188,14 @@ def _header(path: Path, encoding: str, sep: str | None) -> tuple[list[str], str]
 
 
 def _read_csv_as(path: Path, encoding: str, sep: str | None) -> pd.DataFrame:
+    import codecs
+
     import pyarrow.csv as pacsv
 
     names, delim = _header(path, encoding, sep)
     arrow_enc = "utf8" if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig") else encoding
     table = pacsv.read_csv(
-        path,
+        path,  # pyarrow decompresses .gz by the suffix
         read_options=pacsv.ReadOptions(encoding=arrow_enc),
         parse_options=pacsv.ParseOptions(delimiter=delim),
         convert_options=pacsv.ConvertOptions(
@@ -195,31 +210,62 @@ def _read_csv_as(path: Path, encoding: str, sep: str | None) -> pd.DataFrame:
 
 
 def _decode_error(exc: Exception) -> bool:
-    return isinstance(exc, UnicodeDecodeError) or "decode" in str(exc).lower()
+    text = str(exc).lower()
+    return isinstance(exc, UnicodeError) or "decode" in text or "invalid utf8" in text or "utf-8" in text
 
 
 def _read_csv(path: Path, encoding: str | None, sep: str | None) -> pd.DataFrame:
-    """All columns as text. Encoding: as given, else detected; a detected UTF-8 that fails later in the
-    file is retried as CP950 (Big5)."""
-    tried = [encoding or _detect_encoding(path)]
-    if encoding is None and tried[0] != "cp950":
-        tried.append("cp950")
-    for i, enc in enumerate(tried):
+    """All columns as text. Encoding: as given, else detected (``workbench.data.encoding``)."""
+    name = str(path)
+    try:
+        enc = encoding or detect_encoding(path)
         try:
             return _read_csv_as(path, enc, sep)
-        except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
-            if _decode_error(exc) and i + 1 < len(tried):
-                continue
-            if _decode_error(exc):
-                msg = (
-                    f"the file is not valid {' or '.join(tried)} text ({exc}); set the encoding "
-                    "(params data.encoding / encoding=): utf-8, utf-8-sig, cp950 (Big5), utf-16"
-                )
-                raise DataValidationError(str(path), [Problem("encoding", None, msg)]) from exc
-            raise DataValidationError(
-                str(path), [Problem("csv_format", None, f"not a readable CSV: {exc}")]
-            ) from exc
-    raise AssertionError("unreachable")
+        except (UnicodeError, pa.ArrowInvalid) as exc:
+            if not _decode_error(exc):
+                raise
+            again = diagnose(path, encoding)  # raises EncodingProblem unless another encoding reads it all
+            if again == enc:
+                raise
+            return _read_csv_as(path, again, sep)
+    except EncodingProblem as exc:
+        raise _fail(name, "encoding", str(exc)) from None
+    except LookupError:
+        raise _fail(
+            name, "encoding", f"encoding {encoding!r} is not a known codec; try utf-8, cp950, utf-16"
+        ) from None
+    except (UnicodeError, pa.ArrowInvalid) as exc:
+        raise _fail(name, "csv_format", f"not a readable CSV: {exc}") from None
+    except (OSError, EOFError) as exc:  # a damaged .gz, a file that vanished
+        raise _fail(name, "unreadable", f"cannot be read: {exc}") from None
+
+
+# --------------------------------------------------------------------------------------------- Parquet
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """The table as pandas; pandas metadata that no longer fits the columns (an index written twice) is
+    ignored, and index columns pandas wrote are dropped."""
+    import pyarrow.parquet as pq
+
+    try:
+        return pd.read_parquet(path)
+    except (pa.ArrowException, ValueError, TypeError, KeyError, OSError):
+        pass
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise _fail(str(path), "unreadable", f"not a readable Parquet file: {exc}") from None
+    keep = [c for c in table.column_names if not re.fullmatch(r"__index_level_\d+__", c)]
+    return table.select(keep).to_pandas(ignore_metadata=True)
+
+
+# --------------------------------------------------------------------------------------------- databases
+
+
+def _no_table(name: str, what: str, tables: list[str]) -> DataValidationError:
+    listed = ", ".join(tables[:20]) + (", ..." if len(tables) > 20 else "") if tables else "none"
+    return _fail(name, "no_table", f"{what}; tables there: {listed} (set data.table / table=)")
 
 
 def _read_sql(url: str, table: str | None, query: str | None) -> tuple[pd.DataFrame, str]:
@@ -228,75 +274,136 @@ def _read_sql(url: str, table: str | None, query: str | None) -> tuple[pd.DataFr
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
             url = "postgresql+psycopg://" + url[len(prefix) :]
+    safe = mask_url(url)
     if (table is None) == (query is None):
-        safe = sa.engine.make_url(url).render_as_string(hide_password=True)
-        raise ValueError(f"load_transactions: a database source needs table= or query= (exactly one): {safe}")
-    engine = sa.create_engine(url)
+        raise _fail(
+            safe,
+            "no_table",
+            "a database source needs table= or query= (exactly one): set data.table (or data.query) in the params",
+        )
+    try:
+        engine = sa.create_engine(url)
+    except (sa.exc.ArgumentError, ImportError, ValueError) as exc:
+        raise _fail(safe, "database", f"not a usable database URL: {mask_url(str(exc), url)}") from None
+    name = f"{safe} {'table ' + table if table else 'query'}"
     try:
         with engine.connect() as conn:
             if table is not None:
-                schema, _, name = table.rpartition(".")
-                tbl = sa.Table(name, sa.MetaData(), autoload_with=conn, schema=schema or None)
+                schema, _, tname = table.rpartition(".")
+                try:
+                    tbl = sa.Table(tname, sa.MetaData(), autoload_with=conn, schema=schema or None)
+                except sa.exc.NoSuchTableError:
+                    tables = sa.inspect(conn).get_table_names(schema=schema or None)
+                    raise _no_table(name, f"the database has no table {table!r}", tables) from None
                 frame = pd.read_sql(sa.select(tbl), conn)
             else:
                 frame = pd.read_sql(sa.text(query), conn)
+    except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as exc:
+        cause = exc.__cause__ if isinstance(exc, pd.errors.DatabaseError) and exc.__cause__ else exc
+        detail = str(getattr(cause, "orig", None) or cause).strip().splitlines()
+        first = next((line for line in detail if line.strip()), type(exc).__name__)
+        query_error = isinstance(cause, sa.exc.ProgrammingError | sa.exc.DataError)
+        what = "the query failed" if query_error else "cannot read from the database"
+        raise _fail(
+            name,
+            "database",
+            f"{what}: {mask_url(first.strip(), url)}; check the host, port, database, user and password "
+            "of data.transactions (and data.table / data.query)",
+        ) from None
     finally:
         engine.dispose()
-    safe = engine.url.render_as_string(hide_password=True)
-    return frame, f"{safe} {'table ' + table if table else 'query'}"
+    return frame, name
 
 
 def _read_duckdb(path: Path, table: str | None, query: str | None) -> pd.DataFrame:
     import duckdb
 
-    con = duckdb.connect(str(path), read_only=True)
     try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise _fail(str(path), "unreadable", f"not a readable DuckDB database: {exc}") from None
+    try:
+        tables = [
+            ".".join(r) if r[0] != "main" else r[1]
+            for r in con.execute("SELECT table_schema, table_name FROM information_schema.tables").fetchall()
+        ]
         if query is None:
             if table is None:
-                tables = [
-                    r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-                ]
                 if len(tables) != 1:
-                    raise ValueError(f"load_transactions: {path} holds tables {tables}; pass table=")
+                    raise _no_table(str(path), f"the database holds {len(tables)} tables: name one", tables)
                 table = tables[0]
             quoted = ".".join('"' + p.replace('"', '""') + '"' for p in table.split("."))
             query = f"SELECT * FROM {quoted}"
-        return con.execute(query).df()
+        try:
+            return con.execute(query).df()
+        except duckdb.CatalogException:
+            raise _no_table(f"{path} table {table}", f"the database has no table {table!r}", tables) from None
+        except duckdb.Error as exc:
+            raise _fail(str(path), "database", f"the query failed: {str(exc).splitlines()[0]}") from None
     finally:
         con.close()
 
 
-def read_source(source, opts: dict) -> tuple[pd.DataFrame, str, str]:
-    """Raw frame, a name for messages, and the row-number convention."""
-    positional = "row numbers are 1-based positions in the table as read"
+# --------------------------------------------------------------------------------------------- dispatch
+
+
+def _suffix(path: Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes[-2:]]
+    if len(suffixes) == 2 and suffixes[1] == ".gz":
+        return suffixes[0] + ".gz"
+    return path.suffix.lower()
+
+
+def read_source(source, opts: dict) -> Source:
+    """The source as read (see ``Source``); ``opts`` are ``load_transactions``' options."""
     if isinstance(source, pd.DataFrame):
-        return source.reset_index(drop=True), opts.get("name", "DataFrame"), positional
+        return Source(source.reset_index(drop=True), opts.get("name", "DataFrame"), _POSITIONAL)
     text = str(source)
     if is_url(text):
         frame, name = _read_sql(text, opts.get("table"), opts.get("query"))
-        return frame, name, positional
+        return Source(frame, name, _POSITIONAL)
     path = Path(source)
-    if not path.exists():
-        raise FileNotFoundError(f"load_transactions: no such file: {path}")
-    suffix = path.suffix.lower()
+    if not path.is_file():
+        what = "is a folder, not a file" if path.is_dir() else "no such file"
+        raise _fail(
+            str(path),
+            "no_file",
+            f"{what}: check data.transactions (relative paths are relative to the params file)",
+        )
+    suffix = _suffix(path)
     if suffix == ".parquet":
-        return pd.read_parquet(path), str(path), positional
+        return Source(_read_parquet(path), str(path), _POSITIONAL)
     if suffix in _DUCKDB_SUFFIXES:
         name = f"{path} table {opts['table']}" if opts.get("table") else str(path)
-        return _read_duckdb(path, opts.get("table"), opts.get("query")), name, positional
-    if suffix in _CSV_SUFFIXES:
+        return Source(_read_duckdb(path, opts.get("table"), opts.get("query")), name, _POSITIONAL)
+    if suffix in EXCEL_SUFFIXES:
+        frame, rows, name, header = read_excel(path, opts.get("sheet"))
+        rule = f"row numbers as Excel shows them: header = row {header}, first data row = row {header + 1}"
+        return Source(frame, name, rule, rows, True)
+    plain = suffix[:-3] if suffix.endswith(".gz") else suffix
+    if plain in _CSV_SUFFIXES:
         if path.stat().st_size == 0:
-            raise DataValidationError(
-                str(path), [Problem("empty", None, "no data rows: the file is empty (0 bytes)")]
-            )
-        sep = opts.get("sep") or ("\t" if suffix == ".tsv" else None)
-        frame = _read_csv(path, opts.get("encoding"), sep)
-        return (
-            frame,
-            str(path),
-            "row numbers count data rows from 1, the header not counted: file line = row + 1",
+            raise _fail(str(path), "empty", "no data rows: the file is empty (0 bytes)")
+        sep = opts.get("sep") or ("\t" if plain == ".tsv" else None)
+        return Source(_read_csv(path, opts.get("encoding"), sep), str(path), _CSV_ROWS)
+    if suffix in (".zip", ".7z", ".rar", ".bz2", ".xz"):
+        hint = "unpack it and point data.transactions at the CSV or sheet inside"
+    elif suffix == ".xls":
+        hint = "open it in Excel and save it as .xlsx (or export CSV)"
+    else:
+        hint = "export the data as .csv, .xlsx or .parquet"
+    allowed = ", ".join(
+        (
+            "'.parquet'",
+            *map(repr, _CSV_SUFFIXES),
+            "'.csv.gz'",
+            *map(repr, EXCEL_SUFFIXES),
+            *map(repr, _DUCKDB_SUFFIXES),
         )
-    raise ValueError(
-        f"load_transactions: cannot read {path}: suffix {suffix!r} is not one of "
-        f"{('.parquet', *_CSV_SUFFIXES, *_DUCKDB_SUFFIXES)}; 'demo', 'cdnow' and database URLs are also accepted"
+    )
+    raise _fail(
+        str(path),
+        "unsupported",
+        f"cannot read files ending {suffix or '(no suffix)'!r}: {hint}; readable are {allowed}, "
+        "'demo', 'cdnow' and database URLs",
     )

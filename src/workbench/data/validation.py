@@ -1,21 +1,13 @@
 """Validation of transaction data: the problems found (``Problem``), the error that lists them
-(``DataValidationError``) and the checks the loader (``workbench.data.load_transactions``) runs on every
-source. The checks work on whole columns (pyarrow compute, numpy, one DuckDB query); no per-row Python.
+(``DataValidationError``), the collector the checks report to (``Collector``), the text helpers they share,
+and the checks of dates against the observation end and today.
 
-Member ids and leading zeros (``member_ids``):
+The checks of ids are in ``workbench.data.ids``, those across rows (order lines, verbatim duplicates) in
+``workbench.data.rows``; the loader (``workbench.data.load_transactions``) runs them all on every source,
+on whole columns (pyarrow compute, numpy, DuckDB), with no per-row Python.
 
-* ids stored as numbers (an integer/decimal column in Parquet or a database) whose digit counts differ
-  (``1`` and ``12345``) are rejected: their zero padding is gone and cannot be guessed. Ids that all have
-  the same number of digits are accepted as text.
-* text ids: when some digit-only ids start with ``0`` (so the brand zero-pads, to width W = the longest
-  such id), digit-only ids shorter than W are rejected as "lost their leading zeros" (typically a
-  round trip through Excel). Ids that look like decimals (``123.0``) are rejected too.
-* ``member_id_width=N`` is the explicit repair: digit-only ids are left-padded with zeros to N digits
-  (``member_id_width=1`` accepts numeric ids as they are).
-
-Order lines (``order_conflicts``): several rows with the same ``order_id`` are one order. They must agree on
-``member_id`` (all rows) and on the calendar day (purchase rows; a return row may carry its order's id on
-a later day).
+Row numbers in messages follow the source's convention (``DataValidationError.convention``): data rows
+from 1 for a CSV (file line = row + 1), the sheet's own row numbers for Excel (header = row 1).
 """
 
 from __future__ import annotations
@@ -67,7 +59,14 @@ class DataValidationError(WorkbenchError, ValueError):
         super().__init__(head + ":\n" + "\n".join(f"  - {p.message}" for p in self.problems))
 
 
+def source_error(source: str, kind: str, message: str) -> DataValidationError:
+    """The error for a source that cannot be read at all (one problem of the whole source, no rows)."""
+    return DataValidationError(source, [Problem(kind, None, message)])
+
+
 def _show(value: Any) -> str:
+    if isinstance(value, pa.Scalar):
+        value = value.as_py()
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "<empty>"
     text = str(value)
@@ -77,21 +76,34 @@ def _show(value: Any) -> str:
 
 
 class Collector:
-    """Collects problems for one source; row numbers are positions + 1."""
+    """Collects problems for one source.
 
-    def __init__(self, source: str, names: dict[str, str]):
+    Row numbers are positions + 1, or ``row_numbers[position]`` when the source gives them (an Excel sheet:
+    its own row numbers, blank rows skipped).
+    """
+
+    def __init__(self, source: str, names: dict[str, str], row_numbers: np.ndarray | None = None):
         self.source = source
         self.names = names  # canonical -> source header
+        self.row_numbers = row_numbers
         self.problems: list[Problem] = []
 
-    def label(self, column: str) -> str:
+    def row(self, position: int) -> int:
+        """The row number shown for a 0-based position."""
+        if self.row_numbers is None:
+            return int(position) + 1
+        return int(self.row_numbers[position])
+
+    def label(self, column: str | None) -> str:
+        if column is None:
+            return "all columns"
         src = self.names.get(column)
         return f"column '{column}'" + (f" (source '{src}')" if src and src != column else "")
 
     def add(self, kind: str, column: str | None, message: str) -> None:
         self.problems.append(Problem(kind, column, message))
 
-    def rows(self, kind: str, column: str, mask: np.ndarray, raw, what: str, hint: str = "") -> None:
+    def rows(self, kind: str, column: str | None, mask: np.ndarray, raw, what: str, hint: str = "") -> None:
         """Report the rows in ``mask`` (``raw``: the source values, indexable by position)."""
         idx = np.flatnonzero(mask)
         if not len(idx):
@@ -101,7 +113,7 @@ class Collector:
             values = tuple(raw(int(i)) for i in first)
         else:
             values = tuple(_show(raw.iloc[i] if isinstance(raw, pd.Series) else raw[i]) for i in first)
-        rows = tuple(int(i) + 1 for i in first)
+        rows = tuple(self.row(i) for i in first)
         more = ", ..." if len(idx) > len(first) else ""
         examples = ", ".join(f"row {r}: {v}" for r, v in zip(rows, values, strict=True))
         n = len(idx)
@@ -173,145 +185,9 @@ def _np(arr: pa.Array) -> np.ndarray:
 # --------------------------------------------------------------------------------------------- checks
 
 
-def member_ids(values: pd.Series, width: int | None, col: Collector) -> pd.Series:
-    numeric = pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype)
-    if values.dtype == object and len(values) and not values.dropna().map(type).eq(str).all():
-        numeric = True
-        values = pd.to_numeric(values, errors="coerce")
-    raw = values.reset_index(drop=True)
-    if numeric:
-        v = values.to_numpy(dtype="float64", na_value=np.nan)
-        fractional = ~np.isnan(v) & (v != np.round(v))
-        col.rows("member_id_not_integer", "member_id", fractional, raw, "with numbers that are not whole ids")
-        ids = pd.Series(np.where(fractional, np.nan, v)).astype("Int64")
-        text = pa.array(ids.astype("str").where(ids.notna(), None).array, from_pandas=True)
-    else:
-        text = text_array(values)
-    missing = _np(pc.fill_null(pc.equal(text, ""), True))
-    col.rows("missing_member_id", "member_id", missing, raw, "without a member id")
-    digits = pc.fill_null(pc.utf8_is_digit(text), False)
-    # lengths in characters; for ASCII text the byte lengths (no UTF-8 decoding) are the same
-    ascii_only = pc.all(pc.string_is_ascii(text)).as_py() is not False
-    length = pc.fill_null(pc.binary_length(text) if ascii_only else pc.utf8_length(text), 0)
-    if width:
-        pad = pc.and_(digits, pc.less(length, width))
-        text = pc.if_else(pad, pc.utf8_lpad(text, width=int(width), padding="0"), text)
-        return as_str(text)
-    if numeric:
-        lens = _np(length)
-        ok = ~missing
-        if ok.any() and lens[ok].min() != lens[ok].max():
-            short = ok & (lens < lens[ok].max())
-            col.rows(
-                "member_id_numeric",
-                "member_id",
-                short,
-                raw,
-                f"with member ids stored as numbers ({values.dtype}) with fewer digits than the longest id "
-                f"({lens[ok].max()}): their leading zeros are lost",
-                "export member ids as text, or set member_id_width to zero-pad them",
-            )
-        return as_str(text)
-    decimal = np.zeros(len(missing), dtype=bool)
-    if not pc.all(digits).as_py() and pc.any(pc.match_substring(text, ".")).as_py():
-        decimal = _np(pc.fill_null(pc.match_substring_regex(text, r"^\d+\.0+$"), False))
-    col.rows(
-        "member_id_decimal",
-        "member_id",
-        decimal,
-        raw,
-        "with member ids that look like converted decimals",
-        "export member ids as text (Excel: format the column as Text)",
-    )
-    zero_led = pc.and_(digits, pc.fill_null(pc.starts_with(text, "0"), False))
-    if pc.any(zero_led).as_py():
-        w = pc.max(pc.filter(length, zero_led)).as_py()
-        short = _np(pc.and_(digits, pc.less(length, w)))
-        col.rows(
-            "member_id_zeros",
-            "member_id",
-            short,
-            raw,
-            f"with digit-only member ids shorter than the zero-padded width {w} that other ids use: "
-            "their leading zeros were probably stripped (e.g. by Excel)",
-            f"re-export ids as text, or set member_id_width: {w} to zero-pad them",
-        )
-    return as_str(text)
-
-
-ORDER_CONFLICTS_SQL = """
-SELECT order_id,
-       min(member_id) <> max(member_id) AS member_conflict,
-       coalesce(min(day) FILTER (WHERE purchase) <> max(day) FILTER (WHERE purchase), false) AS day_conflict
-FROM lines
-WHERE order_id <> ''
-GROUP BY order_id
-HAVING count(*) > 1 AND (member_conflict OR day_conflict)
-"""
-
-
-def order_conflicts(order: pa.Array, member: pd.Series, when: np.ndarray, amount: np.ndarray, col: Collector):
-    """Rows of one order_id that disagree on member_id (any row) or calendar day (purchase rows).
-
-    Order ids are hashed (DuckDB ``hash``, 64 bits) and sorted; only rows whose hash repeats can be lines
-    of a multi-row order, and the exact check (``ORDER_CONFLICTS_SQL``, one GROUP BY) runs on those rows.
-    """
-    import duckdb
-
-    has = _np(pc.fill_null(pc.not_equal(order, ""), False))
-    with duckdb.connect() as con:
-        con.execute("SET enable_progress_bar = false")
-        # 1) cheap exact pre-check: distinct 64-bit hashes mean distinct ids, so only rows whose hash
-        #    occurs twice can belong to a multi-row order (no hash table over 10M strings needed)
-        con.register("ids", pa.table({"order_id": order}))
-        h = con.sql("SELECT hash(order_id) AS h FROM ids").to_arrow_table()["h"].to_numpy()
-        s = h[has]
-        s.sort()  # in place (h[has] is a copy already)
-        repeated = np.unique(s[1:][s[1:] == s[:-1]])
-        if not len(repeated):
-            return  # every order id occurs once
-        cand = has & np.isin(h, repeated)
-        # 2) exact check on the candidate rows
-        purchase = ~(amount < 0) & ~np.isnat(when)
-        sel = pa.array(cand)
-        lines = pa.table(
-            {
-                "order_id": pc.filter(order, sel),
-                "member_id": pc.filter(pa.array(member.array, from_pandas=True), sel),
-                "day": pa.array(
-                    when[cand].astype("datetime64[D]").astype(np.int32), mask=np.isnat(when[cand])
-                ),
-                "purchase": pa.array(purchase[cand]),
-            }
-        )
-        con.register("lines", lines)
-        bad = con.sql(ORDER_CONFLICTS_SQL).to_arrow_table()
-    if bad.num_rows == 0:
-        return
-    order_s = as_str(order)
-
-    def fmt(i: int) -> str:
-        stamp = "" if np.isnat(when[i]) else f" on {np.datetime_as_string(when[i], unit='s')}"
-        return f"{order_s.iloc[i]!r} member {member.iloc[i]!r}{stamp}"
-
-    for what, flag, rows in (
-        ("member_id", "member_conflict", np.ones(len(when), dtype=bool)),
-        ("date", "day_conflict", purchase),
-    ):
-        ids = pc.filter(bad["order_id"], bad[flag])
-        if len(ids) == 0:
-            continue
-        mask = _np(pc.fill_null(pc.is_in(order, ids), False)) & rows
-        n = len(ids)
-        col.rows(
-            "order_conflict",
-            "order_id",
-            mask,
-            fmt,
-            f"in {n:,} order id{'s' if n != 1 else ''} whose rows disagree on {what}",
-            "rows of one order_id are lines of one order and must share member_id and calendar day"
-            + (" (returns excepted)" if what == "date" else ""),
-        )
+def shown_date(when: np.ndarray):
+    """How a message shows the date at a position (only the few shown are formatted)."""
+    return lambda i: repr(str(np.datetime_as_string(when[i], unit="s")))
 
 
 def after_observation_end(when: np.ndarray, end, col: Collector) -> None:
@@ -319,11 +195,48 @@ def after_observation_end(when: np.ndarray, end, col: Collector) -> None:
     end_ts = pd.Timestamp(end)
     cutoff = end_ts + pd.Timedelta(days=1) if end_ts == end_ts.normalize() else end_ts + pd.Timedelta(1, "us")
     late = ~np.isnat(when) & (when >= cutoff.to_datetime64())
-    shown = np.datetime_as_string(when, unit="s")
     col.rows(
         "after_observation_end",
         "ordered_at",
         late,
-        shown,
+        shown_date(when),
         f"dated after the observation end {end_ts:%Y-%m-%d %H:%M:%S}",
+    )
+
+
+FUTURE_DAYS = 3
+"""Rows dated more than this many days after today (in the brand's time zone) are an error when no
+``observation_end`` is set: a few future-dated rows would move every default month into the future."""
+
+
+def today_in(timezone: str) -> pd.Timestamp:
+    """Today's date (midnight, naive) on the machine's clock in ``timezone``."""
+    return pd.Timestamp.now(tz=timezone).normalize().tz_localize(None)
+
+
+def future_dates(when: np.ndarray, timezone: str, col: Collector, today: pd.Timestamp | None = None) -> None:
+    """Report rows dated after the end of the day ``FUTURE_DAYS`` days after today.
+
+    Parameters
+    ----------
+    when : numpy.ndarray
+        ``datetime64[us]`` order times (NaT where unknown).
+    timezone : str
+        The brand's IANA time zone: "today" is the machine's date there.
+    col : Collector
+        Where problems go.
+    today : Timestamp, optional
+        Today's date (for tests; default the machine's date in ``timezone``).
+    """
+    today = today_in(timezone) if today is None else pd.Timestamp(today).normalize()
+    last = today + pd.Timedelta(days=FUTURE_DAYS)
+    late = ~np.isnat(when) & (when >= (last + pd.Timedelta(days=1)).to_datetime64())
+    col.rows(
+        "future_date",
+        "ordered_at",
+        late,
+        shown_date(when),
+        f"dated in the future, after {last:%Y-%m-%d} ({FUTURE_DAYS} days after today, {today:%Y-%m-%d} in "
+        f"{timezone})",
+        "fix the dates, or set observation_end to the last day the data covers if it really runs ahead",
     )

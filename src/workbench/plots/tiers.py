@@ -57,7 +57,8 @@ def sweep_heatmap(
     ax=None,
 ):
     """Heatmap of one ``sweep`` column (``share_<tier>`` or ``cost_pct``) over the threshold grid; x and y
-    are the two swept tiers' upgrade thresholds. ``mark`` = the current programme's pair, drawn as a cross."""
+    are the two swept tiers' upgrade thresholds. ``mark`` = the current programme's pair, drawn as a cross when
+    it lies inside the grid (``workbench.tiers.sweep_covers``; the report then says so)."""
     check_language(lang)
     x_tier, y_tier = grid.attrs.get("x_tier", "x"), grid.attrs.get("y_tier", "y")
     table = grid.pivot(index="y_threshold", columns="x_threshold", values=value)
@@ -74,7 +75,8 @@ def sweep_heatmap(
             ax.set_xticks(pos, labels, rotation=30, ha="right")
         else:
             ax.set_yticks(pos, labels)
-    if mark is not None:
+    if mark is not None and xs[0] <= mark[0] <= xs[-1] and ys[0] <= mark[1] <= ys[-1]:
+        # outside the grid, np.interp would put the cross on the edge, at a pair never evaluated
         mx = np.interp(mark[0], xs, np.arange(len(xs)))
         my = np.interp(mark[1], ys, np.arange(len(ys)))
         ax.plot([mx], [my], marker="X", markersize=11, color="white", markeredgecolor="black")

@@ -241,7 +241,7 @@ def common_parameters(common: CommonParams, base: Path, notebooks_dir: Path, mon
 
 
 def _data_mapping(d: DataParams, base: Path, notebooks_dir: Path) -> dict[str, Any]:
-    data = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in dataclasses.asdict(d).items()}
+    data = d.as_mapping()  # plain lists and dicts (guest_ids, a date_format list): papermill writes literals
     for key in d.PATHS:
         data[key] = _rel(base, notebooks_dir, data[key])
     return data

@@ -36,6 +36,36 @@ KPI_FORMAT: dict[str, Literal["count", "money", "share"]] = {
 }
 
 
+CHANNEL_KPIS: tuple[str, ...] = ("store_revenue", "online_revenue", "online_share")
+"""The KPIs of the store / online split (NaN throughout when the log has no channel column)."""
+
+
+def channel_note(kpis: pd.DataFrame, *, lang: str = "zh-TW", months: int = 13) -> str | None:
+    """The sentence in place of ``plots.overview.channel_revenue`` when there is no split to show.
+
+    Parameters
+    ----------
+    kpis : DataFrame
+        ``workbench.kpis.monthly_kpis``.
+    lang : str
+    months : int
+        The months the plot would show (the last ``months``).
+
+    Returns
+    -------
+    str or None
+        Why there is no plot (no channel column, or no revenue labelled store or online in those months);
+        None when the plot has something to show.
+    """
+    check_language(lang)
+    shown = kpis[["store_revenue", "online_revenue"]].iloc[-months:]
+    if shown.isna().all().all():
+        return t("overview.empty.no_channel", lang)
+    if not (shown.fillna(0.0).to_numpy() > 0).any():
+        return t("overview.empty.channel", lang, months=number(len(shown)))
+    return None
+
+
 def format_value(value: float, kind: str, currency: str = "TWD") -> str:
     if kind == "money":
         return money(value, currency)
@@ -58,10 +88,30 @@ def format_change(change: float, kind: str, lang: str = "zh-TW") -> str:
 def kpi_table(
     kpis: pd.DataFrame, month, *, lang: str = "zh-TW", currency: str = "TWD", columns=None
 ) -> pd.DataFrame:
-    """This month's KPIs next to last month's and the change, formatted, with translated headers."""
+    """This month's KPIs next to last month's and the change, formatted, with translated headers.
+
+    Parameters
+    ----------
+    kpis : DataFrame
+        ``workbench.kpis.monthly_kpis``.
+    month : str or Period
+        The report month.
+    lang, currency : str
+    columns : list of str, optional
+        The KPIs to show; by default every KPI but ``returning_members``, and without the channel KPIs
+        when the log has no channel column.
+
+    Returns
+    -------
+    DataFrame
+        One row per KPI: its name, this month, last month and the change (formatted text).
+    """
     check_language(lang)
     p = pd.Period(month, freq="M")
-    columns = list(columns or [c for c in KPI_COLUMNS if c != "returning_members"])
+    if columns is None:  # without a channel column the store / online rows would only hold dashes
+        skip = {"returning_members", *(CHANNEL_KPIS if kpis["store_revenue"].isna().all() else ())}
+        columns = [c for c in KPI_COLUMNS if c not in skip]
+    columns = list(columns)
     rows = []
     for col in columns:
         kind = KPI_FORMAT[col]

@@ -3,10 +3,12 @@
 * ``TierProgram.from_dict(mapping)``: the programme (tiers, thresholds, benefits, windows, review rules);
 * ``assign_tiers(transactions, program, as_of)`` / ``replay``: every member's tier month by month;
 * ``simulate``, ``sweep``, ``threshold_grid``, ``thresholds_for_shares``, ``pareto``: the coming year;
+* ``threshold_fit``: whether the thresholds fit the brand's spend at all, and what the target shares need;
 * ``project_spend``, ``simulate_projection``: the coming year from the fitted BG/NBD + Gamma-Gamma models.
 """
 
 from workbench.tiers.activity import monthly_activity
+from workbench.tiers.fit import ThresholdFit, threshold_fit
 from workbench.tiers.program import (
     Benefits,
     CostModel,
@@ -32,8 +34,10 @@ from workbench.tiers.simulation import (
     Response,
     TierSimulation,
     pareto,
+    share_cutoffs,
     simulate,
     sweep,
+    sweep_covers,
     threshold_grid,
     thresholds_for_shares,
 )
@@ -46,6 +50,7 @@ __all__ = [
     "Response",
     "Tier",
     "TierProgram",
+    "ThresholdFit",
     "TierProgramError",
     "TierSimulation",
     "about_to_upgrade",
@@ -56,9 +61,12 @@ __all__ = [
     "pareto",
     "project_spend",
     "replay",
+    "share_cutoffs",
     "simulate",
     "simulate_projection",
     "sweep",
+    "sweep_covers",
+    "threshold_fit",
     "threshold_grid",
     "thresholds_for_shares",
     "write_audience",

@@ -155,10 +155,20 @@ def simulate_projection(
         {
             "share_low": np.quantile(share, 0.05, axis=0),
             "share_high": np.quantile(share, 0.95, axis=0),
-            "cost_pct_low": np.nanquantile(cost, 0.05, axis=0),
-            "cost_pct_high": np.nanquantile(cost, 0.95, axis=0),
+            "cost_pct_low": _nan_quantile(cost, 0.05),
+            "cost_pct_high": _nan_quantile(cost, 0.95),
         },
         index=first.index,
     )
     migration = sum(m.astype(float) for _, m in sims) / draws
     return ProjectedSimulation(program, mean, intervals, migration, draws, seeds)
+
+
+def _nan_quantile(values: np.ndarray, q: float) -> np.ndarray:
+    """``np.nanquantile(values, q, axis=0)``, NaN (without numpy's "All-NaN slice" warning) for a column that
+    is NaN in every draw (a tier no draw puts a member in has no cost % of revenue)."""
+    out = np.full(values.shape[1], np.nan)
+    some = ~np.isnan(values).all(axis=0)
+    if some.any():
+        out[some] = np.nanquantile(values[:, some], q, axis=0)
+    return out

@@ -24,6 +24,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
+from workbench.errors import ArgumentError
 from workbench.settings import bounded, build, validate
 from workbench.tiers.program import TierProgram, TierProgramError, next_year_tier
 
@@ -201,14 +202,78 @@ def review_year(s: np.ndarray, cur: np.ndarray | None, program: TierProgram, res
 
 
 # --- sweep and targets ----------------------------------------------------------------------------------
+def _nice_step(value: float) -> float:
+    """The smallest "nice" step (1, 2 or 5 x 10^k) at or above ``value`` (> 0).
+
+    Parameters
+    ----------
+    value : float
+        The spacing the step must cover.
+
+    Returns
+    -------
+    float
+        ``1, 2, 5, 10, 20, 50, ...`` (or ``0.1, 0.2, 0.5, ...`` below 1).
+    """
+    if not np.isfinite(value) or value <= 0:
+        raise ArgumentError(f"_nice_step: value must be a positive number; got {value!r}")
+    power = 10.0 ** np.floor(np.log10(value))
+    for mantissa in (1.0, 2.0, 5.0, 10.0):
+        step = mantissa * power
+        if step >= value * (1 - 1e-12):
+            return float(step)
+    return float(10.0 * power)  # pragma: no cover - the loop always returns
+
+
 def threshold_grid(
-    spend, low: float = 0.5, high: float = 0.99, n: int = 50, *, step: float = 100.0
+    spend, low: float = 0.5, high: float = 0.99, n: int = 50, *, step: float | None = None
 ) -> np.ndarray:
-    """``n`` thresholds from the ``low`` to the ``high`` quantile of positive spend, rounded to ``step``."""
+    """Distinct, rounded thresholds spanning the ``low`` to ``high`` quantile of positive spend.
+
+    The grid follows the brand's spend, whatever its scale: a café's NT$50-400 a year as well as a department
+    store's NT$5,000-300,000. Its step is the smallest nice step (1, 2 or 5 x 10^k) that keeps at
+    most ``n`` values between the two quantiles, and every value is a multiple of it, so the values are
+    distinct and round (NT$20, NT$40, ... or NT$1,000, NT$2,000, ...).
+
+    Parameters
+    ----------
+    spend : array-like
+        A year of qualifying spend per member (non-positive values are left out).
+    low, high : float
+        Quantiles of positive spend the grid spans, ``0 <= low <= high <= 1``.
+    n : int
+        At most this many thresholds (at least 1).
+    step : float, optional
+        A fixed rounding step instead of the nice one (the values are rounded to it and made distinct).
+
+    Returns
+    -------
+    ndarray
+        Increasing, distinct, positive thresholds (fewer than ``n`` when the spend spans few steps, one
+        when every buyer spent the same, none when no member has positive spend).
+    """
+    if not 0 <= low <= high <= 1:
+        raise ArgumentError(f"threshold_grid: need 0 <= low <= high <= 1; got low={low!r}, high={high!r}")
+    if int(n) < 1:
+        raise ArgumentError(f"threshold_grid: n must be at least 1; got {n!r}")
+    n = int(n)
     s = np.asarray(spend, dtype=float)
-    s = s[s > 0]
+    s = s[np.isfinite(s) & (s > 0)]
+    if not len(s):
+        return np.array([], dtype=float)
     lo, hi = np.quantile(s, [low, high])
-    return np.round(np.linspace(lo, hi, n) / step) * step
+    if step is not None:
+        if not step > 0:
+            raise ArgumentError(f"threshold_grid: step must be positive; got {step!r}")
+        values = np.round(np.linspace(lo, hi, n) / step) * step
+        return np.unique(values[values > 0])
+    # a spacing of at least (hi - lo) / (n - 1), never finer than about 1% of the values themselves
+    spacing = max((hi - lo) / max(n - 1, 1), hi * 0.01)
+    grid_step = _nice_step(spacing)
+    eps = 1e-9  # 0.6 / 0.1 is 5.999999999999999
+    first = max(np.ceil(lo / grid_step - eps), 1.0)
+    last = max(np.floor(hi / grid_step + eps), first)
+    return np.round(np.arange(first, last + 1) * grid_step, 10)  # 0.1 * 3 is 0.30000000000000004
 
 
 def sweep(
@@ -269,13 +334,26 @@ def sweep(
     return frame
 
 
-def thresholds_for_shares(spend, program: TierProgram, shares: dict[str, float]) -> TierProgram:
-    """The programme with upgrade thresholds set so that each named tier holds about its target share.
+def share_cutoffs(spend, program: TierProgram, shares: dict[str, float]) -> pd.DataFrame:
+    """The spend at which each named tier would start for the target ``shares`` (no programme built).
 
-    ``shares`` maps tier names above the entry tier to the share of members that should reach exactly that
-    tier (e.g. ``{"Gold": 0.05, "Silver": 0.15}``: top 5% Gold, next 15% Silver); each threshold is the spend
-    of the k-th highest member, k = round(cumulative share from the top x members). Renewal thresholds keep
-    their ratio to the upgrade threshold.
+    Parameters
+    ----------
+    spend : array-like
+        A year of qualifying spend per member.
+    program : TierProgram
+        Its tier names (the entry tier first).
+    shares : dict of str to float
+        Tier name above the entry tier -> share of members in exactly that tier (see
+        ``thresholds_for_shares``).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by tier (programme order, named tiers only): ``share`` (the target), ``cumulative`` (the
+        share at or above the tier), ``members`` (k = round(cumulative x members), at least 1) and
+        ``threshold`` (the spend of the k-th highest member; 0 or less when fewer members than k spent
+        anything).
     """
     s = np.sort(np.asarray(spend, dtype=float))
     n = len(s)
@@ -283,8 +361,10 @@ def thresholds_for_shares(spend, program: TierProgram, shares: dict[str, float])
     unknown = [k for k in shares if k not in names[1:]]
     if unknown:
         raise TierProgramError(f"thresholds_for_shares: tier(s) {unknown} not upgradable tiers of {names}")
+    if not n:
+        raise TierProgramError("thresholds_for_shares: no members in the spend")
     cum = 0.0
-    upgrades = {}
+    rows = {}
     for name in reversed(names[1:]):
         if name not in shares:
             continue
@@ -294,8 +374,79 @@ def thresholds_for_shares(spend, program: TierProgram, shares: dict[str, float])
                 f"thresholds_for_shares: cumulative share down to {name!r} must be in (0, 1), got {cum}"
             )
         k = max(int(round(cum * n)), 1)
-        upgrades[name] = float(s[n - k])
-    return program.with_thresholds(upgrades)
+        rows[name] = (float(shares[name]), cum, k, float(s[n - k]))
+    order = [name for name in names if name in rows]
+    frame = pd.DataFrame(
+        [rows[name] for name in order],
+        index=pd.Index(order, name="tier"),
+        columns=["share", "cumulative", "members", "threshold"],
+    )
+    frame["members"] = frame["members"].astype(np.int64)
+    return frame
+
+
+def sweep_covers(grid: pd.DataFrame, program: TierProgram) -> bool:
+    """Whether ``program``'s thresholds for the two swept tiers lie inside the ``sweep`` grid's range.
+
+    Parameters
+    ----------
+    grid : DataFrame
+        A ``sweep`` result (``attrs`` name the x and y tiers).
+    program : TierProgram
+
+    Returns
+    -------
+    bool
+        False for an empty grid, or when either threshold is below the lowest or above the highest value
+        swept (a mark there would sit on the edge, at a pair that was never evaluated).
+    """
+    if not len(grid):
+        return False
+    names = program.names
+    x = program.upgrades[names.index(grid.attrs["x_tier"])]
+    y = program.upgrades[names.index(grid.attrs["y_tier"])]
+    xs, ys = grid["x_threshold"], grid["y_threshold"]
+    return bool(xs.min() <= x <= xs.max() and ys.min() <= y <= ys.max())
+
+
+def thresholds_for_shares(spend, program: TierProgram, shares: dict[str, float]) -> TierProgram:
+    """The programme with upgrade thresholds set so that each named tier holds about its target share.
+
+    ``shares`` maps tier names above the entry tier to the share of members that should reach exactly that
+    tier (e.g. ``{"Gold": 0.05, "Silver": 0.15}``: top 5% Gold, next 15% Silver); each threshold is the spend
+    of the k-th highest member, k = round(cumulative share from the top x members). Renewal thresholds keep
+    their ratio to the upgrade threshold.
+
+    Parameters
+    ----------
+    spend : array-like
+        A year of qualifying spend per member.
+    program : TierProgram
+        The programme whose thresholds are replaced.
+    shares : dict of str to float
+        Target share of members per tier.
+
+    Returns
+    -------
+    TierProgram
+
+    Raises
+    ------
+    TierProgramError
+        When the shares cannot be met: fewer members spent anything than the shares put in a tier or above
+        (a threshold would be 0), or ties in the spend give two tiers the same threshold.
+    """
+    cutoffs = share_cutoffs(spend, program, shares)
+    unmet = cutoffs[cutoffs["threshold"] <= 0]
+    if len(unmet):
+        name = unmet.index[-1]
+        buyers = int((np.asarray(spend, dtype=float) > 0).sum())
+        raise TierProgramError(
+            f"thresholds_for_shares: the target shares put {cutoffs.at[name, 'cumulative']:.1%} of members in "
+            f"{name!r} or above ({cutoffs.at[name, 'members']:,} members), but only {buyers:,} of "
+            f"{len(np.asarray(spend)):,} members have positive spend"
+        )
+    return program.with_thresholds(cutoffs["threshold"].to_dict())
 
 
 def pareto(spend) -> pd.DataFrame:
