@@ -31,9 +31,11 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from workbench.data.parsing import parse_amounts, parse_dates
+from workbench.data.amounts import parse_amounts
+from workbench.data.dates import parse_dates
+from workbench.data.ids import member_id_text, member_ids
 from workbench.data.sources import read_source
-from workbench.data.validation import Collector, DataValidationError, as_str, member_ids, text_array
+from workbench.data.validation import Collector, DataValidationError, as_str, text_array
 
 __all__ = ["CONTACT_COLUMNS", "read_assignments", "read_members"]
 
@@ -50,7 +52,8 @@ _TEXT = ("arm", "stratum", "home_channel", "home_store", *CONTACT_COLUMNS)
 
 def _table(source, what: str, required: tuple[str, ...], keep, member_id_width: int | None) -> pd.DataFrame:
     """Read ``source``, check ids and the known columns, return the columns ``keep`` selects (or raise)."""
-    raw, name, convention = read_source(source, {"name": what})
+    read = read_source(source, {"name": what})
+    raw, name, convention = read.frame, read.name, read.convention
     col = Collector(name, {})
     raw.columns = [str(c).strip().lstrip("\ufeff") for c in raw.columns]
     shown = ", ".join(repr(c) for c in raw.columns) or "none"
@@ -62,7 +65,9 @@ def _table(source, what: str, required: tuple[str, ...], keep, member_id_width: 
     if col.problems:
         raise DataValidationError(name, col.problems, convention, what=what)
     out: dict[str, object] = {}
-    ids = member_ids(raw["member_id"], member_id_width, col)
+    text, numeric = member_id_text(raw["member_id"].reset_index(drop=True), col)
+    no_guests = np.zeros(len(text), dtype=bool)  # a members table lists members: every row is checked
+    ids = member_ids(text, numeric, raw["member_id"].dtype, member_id_width, no_guests, col)
     dup = ids.duplicated(keep="first").to_numpy() & ids.notna().to_numpy()
     col.rows("duplicate_member_id", "member_id", dup, ids, "repeating a member id listed on an earlier row")
     out["member_id"] = ids
