@@ -275,3 +275,19 @@ def test_parquet_paths_given_directly_are_validated_too(tmp_path):
         wk.monthly_kpis(str(path), month="2026-01")
     with pytest.raises(DataValidationError, match=r"column 'member_id': 1 row without a member id"):
         ws.member_features(str(path), month="2026-01")
+
+
+def test_validated_copy_is_read_where_it_lies(demo, tmp_path):
+    """The run's validated Parquet copy (workbench report's cache) is a DuckDB view over the file: the KPIs
+    equal the pandas reference, and member features the frame's."""
+    from workbench import files
+    from workbench.data import VALIDATED_METADATA
+    from workbench.segments import member_features
+
+    path = str(files.write_parquet(tmp_path / "tx.parquet", demo.transactions, metadata=VALIDATED_METADATA))
+    with wk.TransactionLog(path, "2026-10") as log:
+        assert log.row_count() == len(demo.transactions)
+        _compare(wk.monthly_kpis(log), _reference(demo.transactions, "2026-10"))
+        pd.testing.assert_frame_equal(
+            member_features(log, "2026-10"), member_features(demo.transactions, "2026-10")
+        )

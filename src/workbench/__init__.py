@@ -16,6 +16,15 @@ __version__ = "0.1.0"
 
 # public name -> the room that is its home (tests/test_imports.py checks this against the rooms' __all__)
 _EXPORTS: dict[str, str] = {
+    "VALIDATED_METADATA": "data",
+    "is_validated_parquet": "data",
+    "parquet_source_sql": "data",
+    "log_relation": "summary",
+    "DemoWritten": "data",
+    "ValidatedBatches": "data",
+    "can_stream": "data",
+    "validate_parquet_batches": "data",
+    "write_demo": "data",
     "ATTRIBUTES": "audience",
     "ArgumentError": "errors",
     "ArmCost": "experiments",

@@ -9,15 +9,14 @@ from pathlib import Path
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from workbench.data import generate_demo
+    from workbench.data import write_demo
 
     t0 = time.perf_counter()
     print(f"workbench demo: generating {args.members:,} members (seed {args.seed}) ...", flush=True)
-    data = generate_demo(args.members, args.seed)
-    out = data.write(args.out)
+    done = write_demo(args.members, args.seed, args.out, batch=args.batch)
     print(
-        f"workbench demo: {len(data.transactions):,} transactions, {len(data.campaign):,} campaign members "
-        f"-> {out} ({time.perf_counter() - t0:.1f} s)",
+        f"workbench demo: {done.transactions:,} transactions, {done.campaign_members:,} campaign members "
+        f"in {done.batches} batch(es) -> {done.out} ({time.perf_counter() - t0:.1f} s)",
         flush=True,
     )
     return 0
@@ -153,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--members", type=int, default=5000)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--out", default="data/demo")
+    p.add_argument(
+        "--batch", type=int, default=500_000, help="members generated and written at a time (memory ~ batch)"
+    )
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("validate", help="load and validate the data named in a params file")

@@ -87,9 +87,33 @@ def write_csv(target: str | Path, frame, *, index: bool = False) -> Path:
     return _write(target, lambda p: frame.to_csv(p, index=index, encoding="utf-8"))
 
 
-def write_parquet(target: str | Path, frame, *, index: bool = False) -> Path:
-    """Write a DataFrame as Parquet to ``target`` atomically."""
-    return _write(target, lambda p: frame.to_parquet(p, index=index))
+def write_parquet(target: str | Path, frame, *, index: bool = False, metadata: dict | None = None) -> Path:
+    """Write a DataFrame as Parquet to ``target`` atomically.
+
+    Parameters
+    ----------
+    target : str or Path
+        The file.
+    frame : DataFrame
+        What is written.
+    index : bool
+        Whether the index is written too.
+    metadata : dict of str, optional
+        Extra key-value pairs for the file's schema metadata (beside pandas' own).
+
+    Returns
+    -------
+    Path
+        ``target``.
+    """
+    if not metadata:
+        return _write(target, lambda p: frame.to_parquet(p, index=index))
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=index)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
+    return _write(target, lambda p: pq.write_table(table, p))
 
 
 def write_audience(frame, audience_dir: str | Path | None, name: str) -> Path | None:

@@ -151,3 +151,18 @@ def test_model_comparison_equals_the_per_pattern_fits(data, demo, cdnow_cal_hold
     for name, model in fitted.items():
         for k, v in ref_fitted[name].purchase_params.items():
             assert f"{model.purchase_params[k]:.4g}" == f"{v:.4g}", (name, k)
+
+
+def test_tracking_of_the_validated_copy_is_the_frames(cdnow_models, cdnow_sample_tx, tmp_path):
+    """The run's validated Parquet copy as a path (DuckDB over the file): the published CDNOW counts
+    (4,339 repeat purchases at week 78, 2,457 at week 39) and the frame's whole table."""
+    from workbench import files
+    from workbench.data import VALIDATED_METADATA
+
+    path = str(files.write_parquet(tmp_path / "tx.parquet", cdnow_sample_tx, metadata=VALIDATED_METADATA))
+    weekly = cdnow_models["bgnbd"]
+    ours = wc.tracking(weekly, path, CDNOW_CAL_END, CDNOW_END, freq="D", step_days=7)
+    assert ours.iloc[-1]["actual"] == 4339 and ours.loc[ours["step"] == 39, "actual"].item() == 2457
+    pd.testing.assert_frame_equal(
+        ours, wc.tracking(weekly, cdnow_sample_tx, CDNOW_CAL_END, CDNOW_END, freq="D", step_days=7)
+    )

@@ -208,3 +208,27 @@ def test_a_table_with_outcomes_is_used_as_it_is(demo, tmp_path):
     )
     with pytest.raises(ArgumentError, match="load_campaign: data.campaign is empty"):
         load_campaign(DataParams.from_dict({"transactions": "demo"}), start="2026-09-01", end="2026-09-30")
+
+
+def test_campaign_frame_of_the_validated_copy_equals_the_recorded_outcomes(demo, tmp_path):
+    """The run's validated Parquet copy as a path (measured in DuckDB): the demo's recorded outcomes, and the
+    frame path's every column, with a purchase row without an order id an order of its own."""
+    from workbench import files
+    from workbench.data import VALIDATED_METADATA
+
+    truth = demo.truth["campaign"]
+    path = str(files.write_parquet(tmp_path / "tx.parquet", demo.transactions, metadata=VALIDATED_METADATA))
+    ours = campaign_frame(path, demo.assignments, start=truth["start"], end=truth["end"])
+    for col in ("orders", "converted", "revenue"):
+        np.testing.assert_array_equal(ours[col].to_numpy(), demo.campaign[col].to_numpy(), err_msg=col)
+    pd.testing.assert_frame_equal(
+        ours, campaign_frame(demo.transactions, demo.assignments, start=truth["start"], end=truth["end"])
+    )
+    tx = demo.transactions.copy()
+    tx.loc[tx.index[tx["amount"] >= 0][::50], "order_id"] = None
+    path = str(files.write_parquet(tmp_path / "no_id.parquet", tx, metadata=VALIDATED_METADATA))
+    for pre_days in (30, 365):
+        pd.testing.assert_frame_equal(
+            campaign_frame(path, demo.assignments, start=truth["start"], end=truth["end"], pre_days=pre_days),
+            campaign_frame(tx, demo.assignments, start=truth["start"], end=truth["end"], pre_days=pre_days),
+        )

@@ -183,3 +183,39 @@ def test_a_report_from_a_big5_csv_with_encoding(tmp_path, rng):
     heads = _published(root)
     assert heads["summary"] == {"revenue": figures["revenue"], "orders": figures["orders"]}
     assert heads["counts"] == {"active members": figures["active members"]}
+
+
+def test_a_large_typed_parquet_is_validated_in_batches(tmp_path, rng, monkeypatch, capsys):
+    """Above STREAM_ROWS a typed Parquet log is validated batch by batch (memory grows with a batch): the
+    run's copy holds the loader's rows, is marked as validated, the month and the published headline
+    figures are those of the whole-file path; a bad row stops the run as before, naming its row."""
+    from workbench.data import ValidatedBatches, is_validated_parquet
+    from workbench.report import inputs
+
+    root = make_project(tmp_path / "p", rng)
+    _set_data(root, _source(root, "parquet", _canonical(root)))
+    whole = tmp_path / "whole"
+    assert run(root) == 0
+    (root / "reports").rename(whole)
+    monkeypatch.setattr(inputs, "STREAM_ROWS", 10)
+    plan = load_plan(root / "params")
+    found, batches = validate_inputs(plan)
+    assert isinstance(batches, ValidatedBatches) and len(batches.files) >= 1
+    assert found.month == MONTH and found.rows == len(_canonical(root))
+    path = inputs.write_cache(batches, tmp_path / "out", found.month)
+    assert is_validated_parquet(path) and not batches.folder.exists()
+    key = ["member_id", "ordered_at", "amount"]
+    got = pd.read_parquet(path).sort_values(key, ignore_index=True)
+    pd.testing.assert_frame_equal(got, _canonical(root).sort_values(key, ignore_index=True))
+    assert run(root) == 0
+    assert _published(root) == {
+        r["name"]: r["headlines"]
+        for r in json.loads((whole / MONTH / "run.json").read_text(encoding="utf-8"))["reports"]
+    }
+    bad = _canonical(root)
+    bad["amount"] = bad["amount"].where(bad.index != 4)  # data row 5 without an amount
+    bad.to_parquet(root / "data" / "tx.parquet", index=False)
+    capsys.readouterr()
+    assert run(root) == 2
+    err = capsys.readouterr().err
+    assert "column 'amount'" in err and "row 5" in err and "Traceback" not in err, err

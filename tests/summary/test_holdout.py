@@ -33,3 +33,20 @@ def test_calibration_holdout_months(demo):
     )
     got = ours["frequency_holdout"]
     np.testing.assert_array_equal(got.to_numpy(), expected.reindex(got.index, fill_value=0).to_numpy())
+
+
+@pytest.mark.parametrize("in_memory", [True, False], ids=["read", "duckdb"])
+def test_validated_copy_equals_lifetimes(cdnow, tmp_path, monkeypatch, in_memory):
+    """The run's validated Parquet copy as a path: the same split as lifetimes' (both branches)."""
+    import workbench.summary.member as sm
+    from workbench import files
+    from workbench.data import VALIDATED_METADATA
+
+    monkeypatch.setattr(sm, "IN_MEMORY_ROWS", sm.IN_MEMORY_ROWS if in_memory else 0)
+    path = str(files.write_parquet(tmp_path / "tx.parquet", cdnow, metadata=VALIDATED_METADATA))
+    ours = calibration_and_holdout(path, "1997-09-30", "1998-06-30", "D", returns="include")
+    ref = calibration_and_holdout_data(
+        cdnow, "member_id", "ordered_at", "1997-09-30", "1998-06-30", freq="D", monetary_value_col="amount"
+    ).sort_index()
+    assert list(ours.columns) == list(ref.columns) and list(ours.index) == list(ref.index)
+    np.testing.assert_allclose(ours.to_numpy(), ref.to_numpy(), rtol=0, atol=1e-9)

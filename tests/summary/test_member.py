@@ -217,3 +217,38 @@ def test_bad_arguments(demo):
         member_summary(demo.transactions, "2026-10-31", "Q")
     with pytest.raises(ValueError, match="required column"):
         member_summary(demo.transactions.drop(columns="amount"), "2026-10-31")
+
+
+@pytest.fixture(scope="module")
+def cdnow_copy(tmp_path_factory, cdnow):
+    """CDNOW as the run's validated Parquet copy (as workbench report writes it)."""
+    from workbench import files
+    from workbench.data import VALIDATED_METADATA
+
+    path = tmp_path_factory.mktemp("copy") / "transactions.parquet"
+    return str(files.write_parquet(path, cdnow, metadata=VALIDATED_METADATA))
+
+
+@pytest.mark.parametrize("in_memory", [True, False], ids=["read", "duckdb"])
+@pytest.mark.parametrize("freq", ["D", "W"])
+def test_validated_copy_equals_lifetimes(cdnow, cdnow_copy, monkeypatch, in_memory, freq):
+    """A path of the run's copy: read and summarised by numpy when small, else aggregated by DuckDB over the
+    file (IN_MEMORY_ROWS = 0); both are lifetimes' numbers, with the numpy engine's index."""
+    import workbench.summary.member as sm
+
+    monkeypatch.setattr(sm, "IN_MEMORY_ROWS", sm.IN_MEMORY_ROWS if in_memory else 0)
+    ours = member_summary(cdnow_copy, "1998-06-30", freq=freq, returns="include")
+    _assert_same(ours, _lifetimes(cdnow, "1998-06-30", freq))
+    frame = member_summary(cdnow, "1998-06-30", freq=freq, returns="include")
+    pd.testing.assert_frame_equal(ours, frame)
+
+
+def test_a_path_must_be_the_validated_copy(tmp_path, cdnow, monkeypatch):
+    import workbench.summary.member as sm
+    from workbench.errors import ArgumentError
+
+    monkeypatch.setattr(sm, "IN_MEMORY_ROWS", 0)
+    plain = tmp_path / "plain.parquet"
+    cdnow.to_parquet(plain)
+    with pytest.raises(ArgumentError, match="a path must name the run's validated Parquet copy of the log"):
+        member_summary(str(plain), "1998-06-30")

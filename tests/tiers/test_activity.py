@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from workbench.errors import ArgumentError
@@ -103,8 +104,9 @@ def test_hand_made_orders_against_pandas():
 def test_errors_name_the_engine_and_the_input(demo, tmp_path):
     with pytest.raises(ArgumentError, match="engine must be 'numpy' or 'duckdb', got 'spark'"):
         monthly_activity(demo.transactions, "2026-10-31", engine="spark")
-    with pytest.raises(ArgumentError, match="engine='numpy' needs a transaction frame, got PosixPath"):
-        monthly_activity(tmp_path / "tx.parquet", "2026-10-31")
+    table = pa.Table.from_pandas(demo.transactions.head(10), preserve_index=False)
+    with pytest.raises(ArgumentError, match="engine='numpy' needs a transaction frame, got Table"):
+        monthly_activity(table, "2026-10-31")
     with pytest.raises(ArgumentError, match="matrices must be among"):
         monthly_activity(demo.transactions, "2026-10-31", matrices=("spend",))
     with pytest.raises(ValueError, match="required column.*amount"):

@@ -319,3 +319,22 @@ def test_replay_on_the_demo_matches_the_reference_and_the_sql_engine(demo, confi
     expected = reference_tiers(tx[tx["member_id"].isin(sample)], prog, "2026-10-31")
     assert ours.tier_names()[list(expected)].to_dict() == expected
     assert len(set(expected.values())) == len(prog.tiers)  # the sample reaches every tier
+
+
+def test_replay_of_the_validated_copy_is_the_frames(demo, tmp_path):
+    """The run's validated Parquet copy as a path is aggregated in DuckDB (the log never loaded): the same
+    tiers, events and qualifying values as the frame, and the per-member reference for a sample."""
+    from workbench import files
+    from workbench.data import VALIDATED_METADATA
+
+    path = str(files.write_parquet(tmp_path / "tx.parquet", demo.transactions, metadata=VALIDATED_METADATA))
+    prog = program()
+    ours, frame = replay(path, prog, "2026-10-31"), replay(demo.transactions, prog, "2026-10-31")
+    np.testing.assert_array_equal(ours.tiers, frame.tiers)
+    np.testing.assert_array_equal(ours.qualifying, frame.qualifying)
+    pd.testing.assert_frame_equal(ours.events, frame.events)
+    sample = pd.Series(ours.member_ids).iloc[::40]
+    expected = reference_tiers(
+        demo.transactions[demo.transactions["member_id"].isin(sample)], prog, "2026-10-31"
+    )
+    assert ours.tier_names()[list(expected)].to_dict() == expected

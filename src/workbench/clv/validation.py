@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from workbench.clv.formulas import PURCHASE_MODELS
 from workbench.clv.model import CLVModel, fit_clv
 from workbench.schema import run_sql
-from workbench.summary import period_sql, timestamp_sql
+from workbench.summary import log_relation, period_sql, timestamp_sql
 
 CAL_COLUMNS = {
     "frequency_cal": "frequency",
@@ -88,18 +87,20 @@ def frequency_buckets(comparison: pd.DataFrame, max_frequency: int = 7) -> pd.Da
     return table.reset_index()
 
 
-def _daily_counts(transactions: pd.DataFrame, calibration_end, observation_end, freq: str):
-    """First-purchase days of the cohort and its repeat purchase occasions per day (DuckDB)."""
-    missing = [c for c in ("member_id", "ordered_at", "amount") if c not in transactions.columns]
-    if missing:
-        raise ValueError(f"tracking: required column(s) missing from transactions: {', '.join(missing)}")
-    table = pa.Table.from_pandas(transactions[["member_id", "ordered_at", "amount"]], preserve_index=False)
+def _daily_counts(transactions, calibration_end, observation_end, freq: str):
+    """First-purchase days of the cohort and its repeat purchase occasions per day (DuckDB; a frame or the
+    run's validated Parquet copy)."""
+    if isinstance(transactions, pd.DataFrame):
+        missing = [c for c in ("member_id", "ordered_at", "amount") if c not in transactions.columns]
+        if missing:
+            raise ValueError(f"tracking: required column(s) missing from transactions: {', '.join(missing)}")
+    source, tables, _ = log_relation(transactions, ["member_id", "ordered_at", "amount"], "tracking")
     period = period_sql("ordered_at", freq)
     obs_period = period_sql(timestamp_sql(observation_end), freq)
     sql = f"""
     WITH p AS (
         SELECT member_id, {period} AS period, min(CAST(ordered_at AS DATE)) AS day
-        FROM tx WHERE amount >= 0 AND {period} <= {obs_period}
+        FROM {source} WHERE amount >= 0 AND {period} <= {obs_period}
         GROUP BY member_id, period
     ),
     f AS (SELECT member_id, min(period) AS first_period, min(day) AS first_day FROM p GROUP BY member_id),
@@ -109,7 +110,7 @@ def _daily_counts(transactions: pd.DataFrame, calibration_end, observation_end, 
     SELECT 'repeat', p.day, count(*) FROM p JOIN cohort USING (member_id)
     WHERE p.period > cohort.first_period GROUP BY p.day
     """
-    counts = run_sql(sql, tx=table).to_pandas()
+    counts = run_sql(sql, **tables).to_pandas()
     counts["day"] = pd.to_datetime(counts["day"])
     return counts
 

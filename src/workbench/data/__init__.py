@@ -11,10 +11,15 @@ Public names:
   assignment list, read and validated like the transactions;
 * ``mask_url`` / ``expand_env`` / ``load_env_file``: database credentials never shown, kept in the
   environment or a ``.env`` beside the params;
-* ``generate_demo`` / ``load_cdnow``: the synthetic demo brand and the real CDNOW log.
+* ``validate_parquet_batches`` / ``can_stream``: a large typed Parquet log validated batch by batch;
+* ``is_validated_parquet`` / ``parquet_source_sql``: the run's validated Parquet copy of the log, which the
+  report path aggregates in DuckDB (``DataParams.log_input``);
+* ``generate_demo`` / ``load_cdnow``: the synthetic demo brand and the real CDNOW log; ``write_demo`` writes
+  the demo's files, a large brand in batches of members.
 """
 
 from workbench.data.amounts import parse_amounts
+from workbench.data.cache import VALIDATED_METADATA, is_validated_parquet, parquet_source_sql
 from workbench.data.dates import parse_dates
 from workbench.data.demo import (
     DEMO_END,
@@ -28,6 +33,7 @@ from workbench.data.demo import (
     lifetimes_data_file,
     load_cdnow,
 )
+from workbench.data.demo_batches import DemoWritten, write_demo
 from workbench.data.describe import describe_transactions
 from workbench.data.ids import DEFAULT_GUEST_IDS
 from workbench.data.loader import guest_totals, load_transactions
@@ -35,6 +41,7 @@ from workbench.data.members import CONTACT_COLUMNS, read_assignments, read_membe
 from workbench.data.params import DataParams
 from workbench.data.parsing import CHANNEL_LABELS, channel_of
 from workbench.data.sources import ENV_FILE, expand_env, load_env_file, mask_url
+from workbench.data.stream import ValidatedBatches, can_stream, validate_parquet_batches
 from workbench.data.validation import DataValidationError, Problem
 
 __all__ = [
@@ -46,17 +53,22 @@ __all__ = [
     "DEMO_START",
     "TRUTH_BGNBD",
     "TRUTH_GAMMA_GAMMA",
+    "ValidatedBatches",
+    "VALIDATED_METADATA",
     "CampaignDesign",
     "DataParams",
     "DataValidationError",
     "DemoData",
+    "DemoWritten",
     "ENV_FILE",
     "Problem",
+    "can_stream",
     "channel_of",
     "describe_transactions",
     "expand_env",
     "generate_demo",
     "guest_totals",
+    "is_validated_parquet",
     "lifetimes_data_file",
     "load_cdnow",
     "load_env_file",
@@ -64,6 +76,9 @@ __all__ = [
     "mask_url",
     "parse_amounts",
     "parse_dates",
+    "parquet_source_sql",
     "read_assignments",
     "read_members",
+    "validate_parquet_batches",
+    "write_demo",
 ]

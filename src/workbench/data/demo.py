@@ -14,6 +14,7 @@ against the truth it should recover:
   ``example.com`` e-mail addresses, mobile numbers of the block ``0900-xxx-xxx``, LINE user ids).
 
 Everything is vectorised numpy; 1,000,000 members (about 10 million rows) generate in seconds.
+``workbench.data.write_demo`` writes a larger brand in batches of members (``workbench demo``).
 """
 
 from __future__ import annotations
@@ -110,9 +111,9 @@ class DemoData:
         return out
 
 
-def _member_ids(n: int) -> np.ndarray:
-    width = max(7, len(str(n)))
-    ids = pc.utf8_lpad(pa.array(np.arange(1, n + 1)).cast(pa.string()), width=width, padding="0")
+def _member_ids(n: int, first: int = 1, width: int | None = None) -> np.ndarray:
+    width = width or max(7, len(str(first + n - 1)))
+    ids = pc.utf8_lpad(pa.array(np.arange(first, first + n)).cast(pa.string()), width=width, padding="0")
     return ids.to_numpy(zero_copy_only=False)
 
 
@@ -132,10 +133,38 @@ def _group_cumsum(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return total - np.repeat(offset, counts)
 
 
-def generate_demo(members: int = 5000, seed: int = 42, *, design: CampaignDesign | None = None) -> DemoData:
+def generate_demo(
+    members: int = 5000,
+    seed: int = 42,
+    *,
+    design: CampaignDesign | None = None,
+    first_member: int = 1,
+    id_width: int | None = None,
+    order_prefix: str = "T",
+) -> DemoData:
     """Generate the demo brand: members, transactions, and one randomized campaign.
 
     Deterministic for a given ``(members, seed)``.
+
+    Parameters
+    ----------
+    members : int
+        Members (at least 100).
+    seed : int
+        The random seed.
+    design : CampaignDesign, optional
+        The campaign (default ``CampaignDesign()``).
+    first_member : int
+        The number of the first member id (``workbench.data.write_demo`` generates a large brand in batches
+        of members numbered on from the batch before).
+    id_width : int, optional
+        Digits of the member ids (default: at least 7, enough for the last member).
+    order_prefix : str
+        The order ids' prefix (one per batch keeps them unique across batches).
+
+    Returns
+    -------
+    DemoData
     """
     if members < 100:
         raise ValueError(f"generate_demo: members must be at least 100, got {members}")
@@ -145,7 +174,7 @@ def generate_demo(members: int = 5000, seed: int = 42, *, design: CampaignDesign
     span_days = (DEMO_END - DEMO_START) / pd.Timedelta(days=1)
 
     # --- members ------------------------------------------------------------------------------
-    ids = _member_ids(n)
+    ids = _member_ids(n, first_member, id_width)
     join = rng.uniform(0.0, span_days - 1.0, n)  # first purchase, days since DEMO_START
     T = span_days - join
     bg = TRUTH_BGNBD
@@ -229,7 +258,7 @@ def generate_demo(members: int = 5000, seed: int = 42, *, design: CampaignDesign
     first_pos = np.zeros(int(seq.max()) + 1, dtype=np.int64)
     first_pos[seq[~is_ret_row]] = purchase_rank[~is_ret_row]
     number = pa.array(first_pos[seq][chrono] + 1).cast(pa.string())
-    order_id = pc.binary_join_element_wise("T", pc.utf8_lpad(number, width=9, padding="0"), "")
+    order_id = pc.binary_join_element_wise(order_prefix, pc.utf8_lpad(number, width=9, padding="0"), "")
     order_id = pc.if_else(
         pa.array(is_ret_row[chrono]), pc.binary_join_element_wise(order_id, "-R", ""), order_id
     )
@@ -269,7 +298,7 @@ def generate_demo(members: int = 5000, seed: int = 42, *, design: CampaignDesign
                 np.where(home_online, len(STORES), home_store), store_names
             ),
             "first_purchase_at": first_at,
-            **demo_contacts(n, seed),
+            **demo_contacts(n, seed, first=first_member, width=id_width),
         }
     )
 

@@ -22,7 +22,7 @@ from workbench.data.validation import as_str
 __all__ = ["demo_contacts"]
 
 
-def demo_contacts(n: int, seed: int) -> dict[str, pd.Series]:
+def demo_contacts(n: int, seed: int, *, first: int = 1, width: int | None = None) -> dict[str, pd.Series]:
     """Obviously fake ``phone``, ``email`` and ``line_id`` columns of the demo's ``n`` members (see the module
     docstring); missing for some members.
 
@@ -33,14 +33,18 @@ def demo_contacts(n: int, seed: int) -> dict[str, pd.Series]:
     seed : int
         The demo's seed; the contacts are drawn from their own stream ``[seed, 17]``, so the rest of the demo
         is the same with or without them.
+    first : int
+        The number of the first member (a batch of a larger demo: its own stream ``[seed, 17, first]``).
+    width : int, optional
+        Digits of the member ids (default: at least 7, enough for the last member).
 
     Returns
     -------
     dict of str to Series
         ``phone``, ``email``, ``line_id`` (text, NaN where a member has none).
     """
-    rng = np.random.default_rng([seed, 17])
-    number = np.arange(1, n + 1)
+    rng = np.random.default_rng([seed, 17] if first == 1 else [seed, 17, first])
+    number = np.arange(first, first + n)
     local = pa.array(number % 1_000_000).cast(pa.string())
     six = pc.utf8_lpad(local, width=6, padding="0")
     a, b = pc.utf8_slice_codeunits(six, 0, 3), pc.utf8_slice_codeunits(six, 3, 6)
@@ -54,7 +58,9 @@ def demo_contacts(n: int, seed: int) -> dict[str, pd.Series]:
             pc.binary_join_element_wise("+886 900 ", a, " ", b, ""),
         ),
     )
-    ids = pc.utf8_lpad(pa.array(number).cast(pa.string()), width=max(7, len(str(n))), padding="0")
+    ids = pc.utf8_lpad(
+        pa.array(number).cast(pa.string()), width=width or max(7, len(str(first + n - 1))), padding="0"
+    )
     email = pc.binary_join_element_wise("member", ids, "@example.com", "")
     shout = pa.array(number % 10 == 0)  # some addresses as people type them: capitals, spaces around
     email = pc.if_else(shout, pc.binary_join_element_wise(" ", pc.utf8_capitalize(email), " ", ""), email)

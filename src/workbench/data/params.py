@@ -40,6 +40,7 @@ from typing import Any, ClassVar, Literal
 
 import pandas as pd
 
+from workbench.data.cache import is_validated_parquet
 from workbench.data.columns import SOURCE_COLUMNS
 from workbench.data.dates import date_format_problem, date_formats
 from workbench.data.ids import DEFAULT_GUEST_IDS
@@ -241,6 +242,19 @@ class DataParams:
     def load_options(self) -> dict[str, Any]:
         """Keyword options for ``load_transactions`` (besides ``columns`` and ``date_format``)."""
         return {k: getattr(self, k) for k in LOAD_OPTIONS if getattr(self, k) is not None}
+
+    def log_input(self):
+        """The log as the report path's computations take it: the path of the run's validated Parquet copy
+        (``workbench.data.is_validated_parquet``; aggregated in DuckDB, never loaded into pandas), else the
+        validated frame of ``load()``.
+
+        Returns
+        -------
+        str or DataFrame
+        """
+        if is_validated_parquet(self.transactions):
+            return self.transactions
+        return self.load()
 
     def load(self) -> pd.DataFrame:
         """``load_transactions`` of ``transactions`` with these params (``${NAME}`` in a database URL taken

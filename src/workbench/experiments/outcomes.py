@@ -21,12 +21,15 @@ is the ``pre_days`` days before ``start``: ``pre_spend`` = net spend (every row,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from workbench.errors import ArgumentError
-from workbench.schema import orders_per_member, require_columns
+from workbench.schema import NO_ORDER_ID_SQL, orders_per_member, require_columns, run_sql
+from workbench.summary import log_relation
 
 __all__ = ["OUTCOME_COLUMNS", "CampaignData", "campaign_frame", "campaign_outcomes", "load_campaign"]
 
@@ -101,8 +104,9 @@ def campaign_frame(
 
     Parameters
     ----------
-    transactions : DataFrame
-        The canonical log (``workbench.data.load_transactions``).
+    transactions : DataFrame, str or Path
+        The canonical log (``workbench.data.load_transactions``), or the path of the run's validated Parquet
+        copy (``workbench.data.is_validated_parquet``: measured in DuckDB, the log never loaded; same numbers).
     assignments : DataFrame
         The assignment list (``workbench.data.read_assignments``): ``member_id`` (each once) and any other
         columns (``arm``, ``stratum``, ...), kept as they are.
@@ -119,7 +123,8 @@ def campaign_frame(
         ``discount`` column (without one ``discount`` is 0).
     """
     owner = "campaign_frame"
-    require_columns(transactions, ("member_id", "ordered_at", "amount"), owner, what="transactions")
+    if not isinstance(transactions, str | Path):
+        require_columns(transactions, ("member_id", "ordered_at", "amount"), owner, what="transactions")
     require_columns(assignments, ("member_id",), owner, what="the assignment list")
     if isinstance(pre_days, bool) or not isinstance(pre_days, int | np.integer) or pre_days < 1:
         raise ArgumentError(f"{owner}: pre_days must be a whole number of days >= 1; got {pre_days!r}")
@@ -131,6 +136,8 @@ def campaign_frame(
             f"{owner}: member_id repeats in the assignment list (rows {rows}: {ids[dup].iloc[:3].tolist()})"
         )
     lo, hi = _window(start, end, owner)
+    if isinstance(transactions, str | Path):  # the run's validated Parquet copy: measured in DuckDB
+        return _sql_frame(transactions, assignments, ids, lo, hi, int(pre_days))
     out = campaign_outcomes(transactions, assignments, start, end)
     outcome_cols = ("discount", "pre_spend", "pre_orders")
     out = out.drop(columns=[c for c in outcome_cols if c in out.columns])
@@ -155,6 +162,55 @@ def campaign_frame(
         start=str(lo.date()),
         end=str((hi - pd.Timedelta(days=1)).date()),
         pre_days=int(pre_days),
+        has_discount=has_discount,
+    )
+    return out
+
+
+def _sql_frame(path, assignments: pd.DataFrame, ids: pd.Series, lo, hi, pre_days: int) -> pd.DataFrame:
+    """``campaign_frame`` of the run's validated Parquet copy: one DuckDB statement over the assigned
+    members' rows of the pre-period and the window (the definitions of the module docstring)."""
+    source, _, present = log_relation(path, [], "campaign_frame")
+    has_discount = "discount" in present
+    pre_lo = lo - pd.Timedelta(days=pre_days)
+    ts = {k: f"TIMESTAMP '{v.isoformat(sep=' ')}'" for k, v in (("pre", pre_lo), ("lo", lo), ("hi", hi))}
+    purchase = "amount >= 0 AND NOT signbit(amount)" + (
+        " AND NOT coalesce(is_return, false)" if "is_return" in present else ""
+    )
+    if "order_id" in present:
+        orders = (
+            f"count(DISTINCT CASE WHEN {{w}} AND NOT ({NO_ORDER_ID_SQL}) THEN order_id END)"
+            f" + count(*) FILTER (WHERE {{w}} AND {NO_ORDER_ID_SQL})"
+        )
+    else:
+        orders = "count(*) FILTER (WHERE {w})"
+    win = f"ordered_at >= {ts['lo']} AND {purchase}"
+    pre = f"ordered_at < {ts['lo']}"
+    sql = f"""
+    SELECT r.member_id,
+           {orders.format(w=win)} AS orders,
+           coalesce(sum(amount) FILTER (WHERE {win}), 0) AS revenue,
+           {f"coalesce(sum(discount) FILTER (WHERE {win}), 0)" if has_discount else "0.0"} AS discount,
+           coalesce(sum(amount) FILTER (WHERE {pre}), 0) AS pre_spend,
+           {orders.format(w=f"{pre} AND {purchase}")} AS pre_orders
+    FROM {source} r SEMI JOIN ids ON r.member_id = ids.member_id
+    WHERE r.ordered_at >= {ts["pre"]} AND r.ordered_at < {ts["hi"]}
+    GROUP BY r.member_id"""
+    agg = run_sql(sql, ids=pa.table({"member_id": pa.array(ids.to_numpy(), pa.string())})).to_pandas()
+    agg = agg.set_index(agg["member_id"].astype(str))
+    out = assignments.drop(
+        columns=[c for c in (*OUTCOME_COLUMNS, "discount", "pre_spend", "pre_orders") if c in assignments]
+    ).copy()
+    out["orders"] = _per_member(ids, agg["orders"], 0).astype("int64")
+    out["converted"] = (out["orders"] > 0).astype("int64")
+    out["revenue"] = _per_member(ids, agg["revenue"], 0.0).astype(float)
+    out["discount"] = _per_member(ids, agg["discount"], 0.0).astype(float)
+    out["pre_spend"] = _per_member(ids, agg["pre_spend"], 0.0).astype(float)
+    out["pre_orders"] = _per_member(ids, agg["pre_orders"], 0).astype("int64")
+    out.attrs.update(
+        start=str(lo.date()),
+        end=str((hi - pd.Timedelta(days=1)).date()),
+        pre_days=pre_days,
         has_discount=has_discount,
     )
     return out
@@ -195,7 +251,6 @@ def load_campaign(source, *, start, end, costs=None, pre_days: int = 365) -> Cam
     -------
     CampaignData
     """
-    from pathlib import Path
 
     from workbench.data import read_assignments
     from workbench.experiments.costs import CampaignCosts, add_costs
@@ -212,6 +267,6 @@ def load_campaign(source, *, start, end, costs=None, pre_days: int = 365) -> Cam
             table, False, name, log, str(pd.Timestamp(start).date()), str(pd.Timestamp(end).date())
         )
     settings = costs if isinstance(costs, CampaignCosts) else CampaignCosts.from_dict(costs)
-    frame = campaign_frame(source.load(), table, start=start, end=end, pre_days=pre_days)
+    frame = campaign_frame(source.log_input(), table, start=start, end=end, pre_days=pre_days)
     frame = add_costs(frame, settings)
     return CampaignData(frame, True, name, log, frame.attrs["start"], frame.attrs["end"], settings)

@@ -9,6 +9,7 @@ from typing import Literal
 
 import duckdb
 import pandas as pd
+import pyarrow.parquet as pq
 
 from workbench.errors import ArgumentError
 from workbench.kpis.sql import orders_query, rows_sql
@@ -26,8 +27,9 @@ def month_bounds(month) -> tuple[pd.Timestamp, pd.Timestamp]:
 class TransactionLog:
     """The transaction log up to the end of ``month``, held where the overview's aggregations run.
 
-    ``transactions`` is a canonical frame or the path of a canonical ``.parquet`` file (loaded and validated
-    by ``workbench.data.load_transactions``); with ``engine="spark"`` also a Spark DataFrame, a Spark table
+    ``transactions`` is a canonical frame or the path of a canonical ``.parquet`` file (the run's validated
+    copy, ``workbench.data.is_validated_parquet``, is read by DuckDB where it lies; any other file is loaded and
+    validated by ``workbench.data.load_transactions``); with ``engine="spark"`` also a Spark DataFrame, a Spark table
     name or a Parquet path that Spark reads where it lives. Two relations are built once and shared by
     ``monthly_kpis`` and ``workbench.segments.member_features`` (their names are ``self.rows`` and
     ``self.orders``):
@@ -113,7 +115,16 @@ class TransactionLog:
             path = str(transactions)
             if not path.endswith(".parquet"):
                 raise ValueError(f"TransactionLog: a path must name a .parquet file, got {path!r}")
-            from workbench.data import load_transactions
+            from workbench.data import is_validated_parquet, load_transactions, parquet_source_sql
+
+            if is_validated_parquet(path):  # the run's validated copy: DuckDB reads it where it lies
+                columns = pq.read_schema(path).names
+                keep = [c for c in (*REQUIRED, "order_id", "channel", "discount", "store") if c in columns]
+                if all(c in columns for c in REQUIRED):
+                    self.con.execute(
+                        f"CREATE VIEW source_ AS SELECT {', '.join(keep)} FROM {parquet_source_sql(path)}"
+                    )
+                return "source_", columns
 
             # a file is checked like every other source: nothing runs on data that failed validation
             transactions = load_transactions(path)

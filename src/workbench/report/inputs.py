@@ -12,12 +12,25 @@ never see a database URL or its credentials.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
+
 from workbench import files
-from workbench.data import DataParams, load_env_file, mask_url, read_members
+from workbench.data import (
+    VALIDATED_METADATA,
+    DataParams,
+    ValidatedBatches,
+    can_stream,
+    load_env_file,
+    mask_url,
+    read_members,
+    validate_parquet_batches,
+)
 from workbench.errors import WorkbenchError
 from workbench.report.fingerprint import fingerprint_inputs
 from workbench.report.params import ParamsError, RunPlan
@@ -53,9 +66,13 @@ def _read(what: str, source: str, read):
         ) from None
 
 
+STREAM_ROWS = 12_000_000
+"""A typed Parquet source of more rows is validated in batches (``workbench.data.validate_parquet_batches``)."""
+
+
 def load_source(data: DataParams):
-    """The validated canonical transactions of a ``data:`` block (``DataParams.load``), any failure as one
-    ``WorkbenchError`` naming the source (password masked).
+    """The validated canonical transactions of a ``data:`` block, any failure as one ``WorkbenchError`` naming
+    the source (password masked).
 
     Parameters
     ----------
@@ -64,9 +81,24 @@ def load_source(data: DataParams):
 
     Returns
     -------
-    DataFrame
-        ``workbench.data.load_transactions`` of the source.
+    DataFrame or ValidatedBatches
+        ``workbench.data.load_transactions`` of the source (``DataParams.load``); for a typed Parquet file of
+        more than ``STREAM_ROWS`` rows, the batches ``workbench.data.validate_parquet_batches`` validated
+        into a scratch folder (memory grows with a batch, not the log; ``close()`` removes them).
     """
+    if can_stream(data.transactions, data.columns, data.date_format) and (
+        pq.ParquetFile(data.transactions).metadata.num_rows > STREAM_ROWS
+    ):
+        scratch = Path(tempfile.mkdtemp(prefix="workbench-validate-"))
+        try:
+            return _read(
+                "data.transactions",
+                data.transactions,
+                lambda: validate_parquet_batches(data.transactions, scratch, **data.load_options()),
+            )
+        except BaseException:
+            shutil.rmtree(scratch, ignore_errors=True)
+            raise
     return _read("data.transactions", data.transactions, data.load)
 
 
@@ -85,7 +117,7 @@ def month_rows(frame, month: str) -> int:
 
     Parameters
     ----------
-    frame : DataFrame
+    frame : DataFrame or ValidatedBatches
         Canonical transactions.
     month : str
         ``YYYY-MM``.
@@ -96,6 +128,8 @@ def month_rows(frame, month: str) -> int:
     """
     import pandas as pd
 
+    if isinstance(frame, ValidatedBatches):
+        return int(frame.month_rows.get(month, 0))
     period = pd.Period(month, freq="M")
     when = frame["ordered_at"]
     return int(((when >= period.start_time) & (when <= period.end_time)).sum())
@@ -142,10 +176,12 @@ def validate_inputs(plan: RunPlan):
     if month_rows(frame, month) == 0:
         span = ""
         if len(frame):
-            span = (
-                f" (the data covers {frame['ordered_at'].min():%Y-%m-%d} to "
-                f"{frame['ordered_at'].max():%Y-%m-%d})"
+            lo, hi = (
+                (frame.first, frame.last)
+                if isinstance(frame, ValidatedBatches)
+                else (frame["ordered_at"].min(), frame["ordered_at"].max())
             )
+            span = f" (the data covers {lo:%Y-%m-%d} to {hi:%Y-%m-%d})"
         raise ParamsError(
             f"month {month}: data.transactions {mask_url(data.transactions)} has no transactions in that "
             f"month{span}; choose another --month or month in common.yaml"
@@ -164,7 +200,7 @@ def write_cache(frame, out: Path, month: str) -> Path:
 
     Parameters
     ----------
-    frame : DataFrame
+    frame : DataFrame or ValidatedBatches
         The validated transactions.
     out : Path
         The output folder.
@@ -174,9 +210,16 @@ def write_cache(frame, out: Path, month: str) -> Path:
     Returns
     -------
     Path
-        ``OUT/.cache/<month>/transactions.parquet``.
+        ``OUT/.cache/<month>/transactions.parquet``, marked as validated (``workbench.data.VALIDATED_METADATA``):
+        the notebooks aggregate it in DuckDB without loading it into pandas.
     """
-    return files.write_parquet(cache_path(out, month), frame)
+    target = cache_path(out, month)
+    if isinstance(frame, ValidatedBatches):  # appended batch by batch, then the batches removed
+        with files.atomic_path(target) as tmp:
+            frame.write(tmp, VALIDATED_METADATA)
+        frame.close()
+        return target
+    return files.write_parquet(target, frame, metadata=VALIDATED_METADATA)
 
 
 def result_files_month(data: DataParams) -> str:
@@ -205,7 +248,7 @@ def latest_complete_month(transactions) -> str:
 
     Parameters
     ----------
-    transactions : DataFrame
+    transactions : DataFrame or ValidatedBatches
         The validated canonical frame (``ordered_at``).
 
     Returns
@@ -215,9 +258,11 @@ def latest_complete_month(transactions) -> str:
     """
     import pandas as pd
 
-    if transactions.empty:
+    if len(transactions) == 0:
         raise ParamsError("data.transactions has no rows: cannot choose a default month")
-    latest = pd.Timestamp(transactions["ordered_at"].max())
+    latest = pd.Timestamp(
+        transactions.last if isinstance(transactions, ValidatedBatches) else transactions["ordered_at"].max()
+    )
     period = pd.Period(latest, freq="M")
     if latest.normalize() < period.end_time.normalize():
         period -= 1

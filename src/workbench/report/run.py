@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench import files
-from workbench.data import mask_url
+from workbench.data import ValidatedBatches, mask_url
 from workbench.errors import WorkbenchError
 from workbench.notebook import HEADLINES_MIME
 from workbench.report import index
@@ -204,20 +204,26 @@ def run_report(
             f"workbench report: data.transactions {mask_url(plan.common.data.transactions)}: "
             f"{inputs.rows:,} rows validated; month {inputs.month}"
         )
-    with output_lock(out, wait=wait, log=log):
-        removed = remove_stale(out)
-        if removed:
-            log(f"workbench report: removed what earlier runs left in {out}: {', '.join(removed)}")
-        cache = write_cache(frame, out, inputs.month) if frame is not None else None
-        del frame  # the notebooks read the copy; the log does not stay in this process's memory
-        try:
-            report = _run_month(plan.prepared(inputs.month, cache), out, inputs, log, started, t_run)
-        finally:
-            if cache is not None:
-                shutil.rmtree(cache.parent, ignore_errors=True)
-                with contextlib.suppress(OSError):
-                    cache.parent.parent.rmdir()  # OUT/.cache, when no other month's copy is in it
-        index.write_months(out, plan.language)
+    # batches validated into a scratch folder (a large Parquet log): removed whatever happens
+    close = frame.close if isinstance(frame, ValidatedBatches) else None
+    try:
+        with output_lock(out, wait=wait, log=log):
+            removed = remove_stale(out)
+            if removed:
+                log(f"workbench report: removed what earlier runs left in {out}: {', '.join(removed)}")
+            cache = write_cache(frame, out, inputs.month) if frame is not None else None
+            del frame  # the notebooks read the copy; the log does not stay in this process's memory
+            try:
+                report = _run_month(plan.prepared(inputs.month, cache), out, inputs, log, started, t_run)
+            finally:
+                if cache is not None:
+                    shutil.rmtree(cache.parent, ignore_errors=True)
+                    with contextlib.suppress(OSError):
+                        cache.parent.parent.rmdir()  # OUT/.cache, when no other month's copy is in it
+            index.write_months(out, plan.language)
+    finally:
+        if close is not None:
+            close()
     failed = [r.name for r in report.results if not r.ok]
     n = len(report.results)
     log(

@@ -172,7 +172,7 @@ def overview_inputs(
     if source.spark:
         log = TransactionLog(source.table or source.transactions, month, engine="spark", spark=_spark(source))
     else:
-        log = TransactionLog(source.load(), month)
+        log = TransactionLog(source.log_input(), month)
     with log:
         rows = log.row_count()
         kpis = monthly_kpis(log, members)
@@ -194,11 +194,12 @@ def clv_summary(source: DataParams, observation_end, freq: str) -> tuple[pd.Data
     Returns
     -------
     tuple
-        ``(summary, transactions or None)``.
+        ``(summary, transactions or None)``: the transactions as ``DataParams.log_input`` gives them (the
+        path of the run's validated Parquet copy, or a frame), for ``calibration_and_holdout`` and ``tracking``.
     """
     if source.summary:
         return read_summary(source.summary, observation_end=observation_end, freq=freq), None
-    tx = source.load()
+    tx = source.log_input()  # the run's validated Parquet copy stays on disk (aggregated in DuckDB)
     if source.spark:
         spark_source = source.table or source.transactions
         return member_summary(spark_source, observation_end, freq, engine="spark", spark=_spark(source)), tx

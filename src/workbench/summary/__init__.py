@@ -6,6 +6,7 @@
 * ``calibration_and_holdout``: the calibration/holdout split of lifetimes' ``calibration_and_holdout_data``;
 * ``summary_sql``, ``period_sql``, ``timestamp_sql``: the same summary as portable SQL, for where the data
   lives; ``render`` writes a portable statement in one of ``DIALECTS`` (``workbench.summary.dialects``);
+* ``log_relation``: where a DuckDB query reads the log from (a frame, or the run's validated Parquet copy);
 * ``spark_session``, ``SparkSettings``, ``DuckDBRunner``, ``SparkRunner``: the engines the SQL runs on.
 """
 
@@ -17,6 +18,7 @@ from workbench.summary.member import (
     ENGINES,
     MODEL_COLUMNS,
     lifetimes_reference,
+    log_relation,
     member_summary,
 )
 from workbench.summary.sql import (
@@ -43,6 +45,7 @@ __all__ = [
     "calibration_and_holdout",
     "lifetimes_reference",
     "local_time_sql",
+    "log_relation",
     "member_summary",
     "period_index",
     "period_sql",

@@ -98,7 +98,8 @@ def monthly_activity(
     Parameters
     ----------
     transactions : canonical transaction frame (``member_id``, ``ordered_at``, ``amount``[, ``order_id``]);
-        with ``engine="duckdb"`` also an Arrow table or the path of a Parquet file in the canonical contract.
+        with ``engine="duckdb"`` also an Arrow table; or the path of a Parquet file in the canonical contract
+        (the run's validated copy), always aggregated in DuckDB.
     as_of : the last day (or instant) that counts.
     start : an earlier first month for the columns (default: the month of the first order).
     matrices : which of ``purchases, returns, orders, max_order`` to build (the others are None).
@@ -112,6 +113,8 @@ def monthly_activity(
     if unknown:
         raise ArgumentError(f"monthly_activity: matrices must be among {ACTIVITY_MATRICES}, got {unknown}")
     end, _ = as_of_bounds(as_of)
+    if engine == "numpy" and isinstance(transactions, str | Path):
+        engine = "duckdb"  # a Parquet path is aggregated where it lies (the log never enters pandas)
     if engine == "numpy":
         if not isinstance(transactions, pd.DataFrame):
             raise ArgumentError(
