@@ -294,3 +294,30 @@ def test_expand_env_and_the_env_file(tmp_path, monkeypatch):
     (tmp_path / ".env").write_text("WB_ENV_A=1\nnot a line\n", encoding="utf-8")
     with pytest.raises(ArgumentError, match=r"\.env: line 2 is not NAME=value"):
         load_env_file(tmp_path)
+
+
+@pytest.mark.postgres
+def test_postgres_is_read_arrow_native(postgres_url, demo, tmp_path, monkeypatch):
+    """A postgresql:// source is read through ADBC (binary COPY into Arrow): the driver answers (no fallback)
+    and the canonical frame is SQLAlchemy + pandas.read_sql's; a timestamptz keeps its instant."""
+    from workbench.data import sources
+
+    tx = demo.transactions.head(3000)
+    csv_path = tmp_path / "tx.csv"
+    tx.drop(columns="is_return").to_csv(csv_path, index=False)
+    _execute(
+        postgres_url,
+        "CREATE TABLE arrow_sales (member_id text, ordered_at timestamp, amount numeric(12, 2), "
+        "order_id text, channel text, discount numeric(12, 2), store text)",
+        csv_path.read_text(encoding="utf-8"),
+    )
+    raw = sources.read_postgres_arrow(postgres_url, "public.arrow_sales", None)
+    assert raw is not None and len(raw) == len(tx) and raw["amount"].dtype == "float64"
+    arrow = load_transactions(postgres_url, table="arrow_sales").sort_values("order_id", ignore_index=True)
+    monkeypatch.setattr(sources, "read_postgres_arrow", lambda *a: None)  # the SQLAlchemy path
+    read_sql = load_transactions(postgres_url, table="arrow_sales").sort_values("order_id", ignore_index=True)
+    pd.testing.assert_frame_equal(arrow, read_sql)
+    pd.testing.assert_frame_equal(
+        arrow, load_transactions(csv_path).sort_values("order_id", ignore_index=True)
+    )
+    assert sources.read_postgres_arrow(postgres_url, "no_such_table", None) is None

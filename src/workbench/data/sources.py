@@ -268,9 +268,62 @@ def _no_table(name: str, what: str, tables: list[str]) -> DataValidationError:
     return _fail(name, "no_table", f"{what}; tables there: {listed} (set data.table / table=)")
 
 
+def _quote_table(table: str) -> str:
+    """``schema.table`` as quoted SQL identifiers."""
+    return ".".join('"' + part.replace('"', '""') + '"' for part in table.split("."))
+
+
+def _arrow_frame(table: pa.Table) -> pd.DataFrame:
+    """An ADBC result as pandas: NUMERIC columns (the driver's opaque extension over their text) as float64,
+    the value ``float(Decimal(text))`` that ``pandas.read_sql`` gives the loader; other extensions as text."""
+    columns = []
+    for field, column in zip(table.schema, table.itercolumns(), strict=True):
+        if isinstance(column.type, pa.BaseExtensionType):
+            column = pa.chunked_array([c.storage for c in column.chunks], column.type.storage_type)
+            if (field.metadata or {}).get(b"POSTGRESQL:type") == b"numeric":
+                column = column.cast(pa.float64())
+        columns.append(column)
+    return pa.table(columns, names=table.column_names).to_pandas()
+
+
+def read_postgres_arrow(url: str, table: str | None, query: str | None) -> pd.DataFrame | None:
+    """A PostgreSQL table or query read through ADBC's Arrow-native driver (binary COPY, no Python rows).
+
+    Parameters
+    ----------
+    url : str
+        ``postgresql://`` or ``postgres://`` URL (password from the URL or ``PGPASSWORD``).
+    table : str, optional
+        ``schema.table`` (or ``table``).
+    query : str, optional
+        A SELECT (used when ``table`` is None).
+
+    Returns
+    -------
+    DataFrame or None
+        The rows as pandas; None when the driver is not installed or the read fails (the caller then reads
+        through SQLAlchemy, whose errors name the host, the table and the tables there).
+    """
+    try:
+        import adbc_driver_postgresql.dbapi as adbc
+    except ImportError:
+        return None
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    sql = f"SELECT * FROM {_quote_table(table)}" if table is not None else query
+    try:
+        with adbc.connect(url) as conn, conn.cursor() as cur:
+            cur.execute(sql)
+            result = cur.fetch_arrow_table()
+    except Exception:  # any driver error: the SQLAlchemy path reports it as the loader always has
+        return None
+    return _arrow_frame(result)
+
+
 def _read_sql(url: str, table: str | None, query: str | None) -> tuple[pd.DataFrame, str]:
     import sqlalchemy as sa
 
+    given = url
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
             url = "postgresql+psycopg://" + url[len(prefix) :]
@@ -281,11 +334,15 @@ def _read_sql(url: str, table: str | None, query: str | None) -> tuple[pd.DataFr
             "no_table",
             "a database source needs table= or query= (exactly one): set data.table (or data.query) in the params",
         )
+    name = f"{safe} {'table ' + table if table else 'query'}"
+    if given.startswith(("postgresql://", "postgres://")):  # Arrow-native first (ADBC: binary COPY)
+        frame = read_postgres_arrow(given, table, query)
+        if frame is not None:
+            return frame, name
     try:
         engine = sa.create_engine(url)
     except (sa.exc.ArgumentError, ImportError, ValueError) as exc:
         raise _fail(safe, "database", f"not a usable database URL: {mask_url(str(exc), url)}") from None
-    name = f"{safe} {'table ' + table if table else 'query'}"
     try:
         with engine.connect() as conn:
             if table is not None:
