@@ -99,7 +99,8 @@ def write_parquet(target: str | Path, frame, *, index: bool = False, metadata: d
     index : bool
         Whether the index is written too.
     metadata : dict of str, optional
-        Extra key-value pairs for the file's schema metadata (beside pandas' own).
+        Extra key-value pairs for the file's schema metadata (beside pandas' own and ``frame.attrs``, kept
+        as ``DataFrame.to_parquet`` keeps them).
 
     Returns
     -------
@@ -112,7 +113,10 @@ def write_parquet(target: str | Path, frame, *, index: bool = False, metadata: d
     import pyarrow.parquet as pq
 
     table = pa.Table.from_pandas(frame, preserve_index=index)
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
+    extra = (
+        {"PANDAS_ATTRS": json.dumps(frame.attrs)} if frame.attrs else {}
+    )  # as DataFrame.to_parquet keeps them
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **extra, **metadata})
     return _write(target, lambda p: pq.write_table(table, p))
 
 

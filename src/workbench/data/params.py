@@ -48,6 +48,7 @@ from workbench.data.loader import (
     DEFAULT_MAX_AMOUNT,
     DEFAULT_TIMEZONE,
     LOAD_OPTIONS,
+    guest_totals,
     load_transactions,
     observation_end_problem,
 )
@@ -255,6 +256,27 @@ class DataParams:
         if is_validated_parquet(self.transactions):
             return self.transactions
         return self.load()
+
+    def guest_totals(self) -> dict[str, float | int] | None:
+        """The guest sales of ``transactions`` (``workbench.data.guest_totals``); None for a run from result files.
+
+        A canonical Parquet file written by the monthly run holds the count in its metadata (nothing is
+        loaded); any other source is loaded with these params.
+
+        Returns
+        -------
+        dict or None
+            ``rows``, ``revenue`` and ``member_revenue``.
+        """
+        if not self.transactions:
+            return None
+        path = Path(self.transactions)
+        if path.suffix == ".parquet" and path.is_file():
+            import pyarrow.parquet as pq
+
+            if b"guests" in (pq.read_schema(path).metadata or {}).get(b"PANDAS_ATTRS", b""):
+                return guest_totals(path)
+        return guest_totals(self.load())
 
     def load(self) -> pd.DataFrame:
         """``load_transactions`` of ``transactions`` with these params (``${NAME}`` in a database URL taken

@@ -18,6 +18,7 @@ comma), so a batch is judged as the whole log would be. Anything else is loaded 
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from workbench.data.loader import _canonical, check_options
+from workbench.data.loader import _canonical, check_options, guest_totals
 from workbench.data.sources import _POSITIONAL, Source
 from workbench.errors import ArgumentError
 
@@ -80,7 +81,7 @@ class ValidatedBatches:
     name: str
     files: list[Path] = field(default_factory=list)
     rows: int = 0
-    guests: dict = field(default_factory=lambda: {"rows": 0, "revenue": 0.0})
+    guests: dict = field(default_factory=lambda: {"rows": 0, "revenue": 0.0, "member_revenue": 0.0})
     first: pd.Timestamp | None = None
     last: pd.Timestamp | None = None
     month_rows: Counter = field(default_factory=Counter)
@@ -109,6 +110,7 @@ class ValidatedBatches:
         found = frame.attrs.get("guests") or {}
         self.guests["rows"] += int(found.get("rows", 0))
         self.guests["revenue"] += float(found.get("revenue", 0.0))
+        self.guests["member_revenue"] += float(found.get("member_revenue", 0.0))
         when = frame["ordered_at"]
         if len(when):
             lo, hi = when.min(), when.max()
@@ -137,7 +139,10 @@ class ValidatedBatches:
             for path in self.files:
                 table = pq.read_table(path)
                 if writer is None:
-                    schema = table.schema.with_metadata({**(table.schema.metadata or {}), **(metadata or {})})
+                    attrs = {"PANDAS_ATTRS": json.dumps(self.attrs)}  # the guests, as to_parquet keeps attrs
+                    schema = table.schema.with_metadata(
+                        {**(table.schema.metadata or {}), **attrs, **(metadata or {})}
+                    )
                     writer = pq.ParquetWriter(target, schema)
                 writer.write_table(table.cast(writer.schema))
         finally:
@@ -204,6 +209,8 @@ def validate_parquet_batches(
     finally:
         con.close()
     out = ValidatedBatches(str(path), folder=folder)
+    # guests an earlier run set apart (a copy written from a loaded frame keeps them in its metadata)
+    out.guests.update({k: v for k, v in guest_totals(path).items() if k != "member_revenue"})
     for i, part in enumerate(sorted(raw.glob("wb_batch=*/*.parquet"))):
         table = pq.read_table(part)
         table = table.drop([c for c in ("wb_batch",) if c in table.column_names])
