@@ -89,3 +89,21 @@ def test_run_sql_reads_several_named_tables(rng):
     joined = tx[tx["member_id"].isin(set(members["member_id"]))]
     assert got[0]["n"] == len(joined)
     assert got[0]["s"] == pytest.approx(joined["amount"].sum(), rel=1e-12)
+
+
+def test_duckdb_connections_have_bounded_memory(monkeypatch):
+    """The workbench's DuckDB connections cap their memory (DuckDB's own default is 80% of the machine)."""
+    from workbench.schema import DUCKDB_MEMORY_ENV, duckdb_connect, run_sql
+
+    def limit(con) -> str:
+        return con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+
+    monkeypatch.delenv(DUCKDB_MEMORY_ENV, raising=False)
+    con = duckdb_connect()
+    assert limit(con).replace(" ", "") in {"2.7GiB", "2.8GiB", "3.0GB"}, limit(con)  # 3GB as DuckDB prints it
+    con.close()
+    monkeypatch.setenv(DUCKDB_MEMORY_ENV, "512MB")
+    con = duckdb_connect({"preserve_insertion_order": False})
+    assert limit(con).replace(" ", "") in {"488.2MiB", "512.0MB"}, limit(con)
+    con.close()
+    assert run_sql("SELECT 41 + 1 AS x").column("x")[0].as_py() == 42

@@ -30,6 +30,8 @@ __all__ = [
     "REQUIRED_COLUMNS",
     "TRANSACTION_COLUMNS",
     "ColumnsError",
+    "DUCKDB_MEMORY_ENV",
+    "duckdb_connect",
     "finalize_transactions",
     "orders_per_member",
     "require_columns",
@@ -129,6 +131,37 @@ def orders_per_member(rows: pd.DataFrame) -> pd.Series:
     return with_id.add(without, fill_value=0).astype("int64")
 
 
+DUCKDB_MEMORY_ENV = "WORKBENCH_DUCKDB_MEMORY"
+DEFAULT_DUCKDB_MEMORY = "3GB"
+
+
+def duckdb_connect(config: dict | None = None):
+    """An in-process DuckDB connection with bounded memory: at most ``$WORKBENCH_DUCKDB_MEMORY`` (default
+    ``DEFAULT_DUCKDB_MEMORY``) for its operators, which spill to a temporary folder beyond it (DuckDB's own
+    default is 80% of the machine's memory, and a notebook holds one connection at a time).
+
+    Parameters
+    ----------
+    config : dict, optional
+        More DuckDB settings (e.g. ``preserve_insertion_order``).
+
+    Returns
+    -------
+    duckdb.DuckDBPyConnection
+    """
+    import os
+    import tempfile
+
+    import duckdb
+
+    settings = {
+        "memory_limit": os.environ.get(DUCKDB_MEMORY_ENV) or DEFAULT_DUCKDB_MEMORY,
+        "temp_directory": os.path.join(tempfile.gettempdir(), f"workbench-duckdb-{os.getpid()}"),
+        **(config or {}),
+    }
+    return duckdb.connect(config=settings)
+
+
 def run_sql(sql: str, **tables) -> pa.Table:
     """Run one query in a throwaway DuckDB connection over the named tables (Arrow tables or frames).
 
@@ -144,9 +177,7 @@ def run_sql(sql: str, **tables) -> pa.Table:
     pyarrow.Table
         The result.
     """
-    import duckdb
-
-    con = duckdb.connect()
+    con = duckdb_connect()
     try:
         for name, table in tables.items():
             con.register(name, table)

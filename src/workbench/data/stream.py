@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 from workbench.data.loader import _canonical, check_options, guest_totals
 from workbench.data.sources import _POSITIONAL, Source
 from workbench.errors import ArgumentError
+from workbench.schema import duckdb_connect
 
 DEFAULT_BATCH_ROWS = 4_000_000
 
@@ -184,8 +185,6 @@ def validate_parquet_batches(
     DataValidationError
         The first batch's problems, its rows numbered as in the file.
     """
-    import duckdb
-
     if isinstance(batch_rows, bool) or not isinstance(batch_rows, int) or batch_rows < 1:
         raise ArgumentError(
             f"validate_parquet_batches: batch_rows must be a whole number >= 1; got {batch_rows!r}"
@@ -198,9 +197,8 @@ def validate_parquet_batches(
     names = pq.read_schema(path).names
     raw = folder / "raw"
     quoted = str(path).replace("'", "''")
-    con = duckdb.connect(config={"preserve_insertion_order": False})
+    con = duckdb_connect({"preserve_insertion_order": False, "temp_directory": str(folder / "spill")})
     try:
-        con.execute(f"SET temp_directory = '{str(folder / 'spill').replace(chr(39), chr(39) * 2)}'")
         con.execute(
             f"""COPY (SELECT *, CAST({_key_sql(names)} % {k} AS INTEGER) AS wb_batch
                       FROM read_parquet('{quoted}', file_row_number = true))

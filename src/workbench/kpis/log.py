@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
-import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 
 from workbench.errors import ArgumentError
 from workbench.kpis.sql import orders_query, rows_sql
+from workbench.schema import duckdb_connect
 from workbench.summary import DuckDBRunner, SparkRunner
 
 REQUIRED = ("member_id", "ordered_at", "amount")
@@ -72,7 +72,7 @@ class TransactionLog:
         self.engine = engine
         self.con = None
         if engine == "duckdb":
-            self.con = duckdb.connect(config={"preserve_insertion_order": False})
+            self.con = duckdb_connect({"preserve_insertion_order": False})
             self.runner = DuckDBRunner(self.con)
         elif engine == "spark":
             self.runner = SparkRunner(spark)
