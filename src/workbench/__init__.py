@@ -16,6 +16,8 @@ __version__ = "0.1.0"
 
 # public name -> the room that is its home (tests/test_imports.py checks this against the rooms' __all__)
 _EXPORTS: dict[str, str] = {
+    "IN_MEMORY_ROWS": "summary",
+    "in_memory_log": "summary",
     "DUCKDB_MEMORY_ENV": "schema",
     "duckdb_connect": "schema",
     "VALIDATED_METADATA": "data",

@@ -210,12 +210,18 @@ def test_a_table_with_outcomes_is_used_as_it_is(demo, tmp_path):
         load_campaign(DataParams.from_dict({"transactions": "demo"}), start="2026-09-01", end="2026-09-30")
 
 
-def test_campaign_frame_of_the_validated_copy_equals_the_recorded_outcomes(demo, tmp_path):
-    """The run's validated Parquet copy as a path (measured in DuckDB): the demo's recorded outcomes, and the
-    frame path's every column, with a purchase row without an order id an order of its own."""
+@pytest.mark.parametrize("in_memory", [True, False], ids=["read", "duckdb"])
+def test_campaign_frame_of_the_validated_copy_equals_the_recorded_outcomes(
+    demo, tmp_path, monkeypatch, in_memory
+):
+    """The run's validated Parquet copy as a path (read when small, else measured in DuckDB): the demo's
+    recorded outcomes, and the frame path's every column, with a purchase row without an order id an order
+    of its own."""
+    import workbench.summary.member as sm
     from workbench import files
     from workbench.data import VALIDATED_METADATA
 
+    monkeypatch.setattr(sm, "IN_MEMORY_ROWS", sm.IN_MEMORY_ROWS if in_memory else 0)
     truth = demo.truth["campaign"]
     path = str(files.write_parquet(tmp_path / "tx.parquet", demo.transactions, metadata=VALIDATED_METADATA))
     ours = campaign_frame(path, demo.assignments, start=truth["start"], end=truth["end"])

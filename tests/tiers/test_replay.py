@@ -321,12 +321,15 @@ def test_replay_on_the_demo_matches_the_reference_and_the_sql_engine(demo, confi
     assert len(set(expected.values())) == len(prog.tiers)  # the sample reaches every tier
 
 
-def test_replay_of_the_validated_copy_is_the_frames(demo, tmp_path):
-    """The run's validated Parquet copy as a path is aggregated in DuckDB (the log never loaded): the same
-    tiers, events and qualifying values as the frame, and the per-member reference for a sample."""
+@pytest.mark.parametrize("in_memory", [True, False], ids=["read", "duckdb"])
+def test_replay_of_the_validated_copy_is_the_frames(demo, tmp_path, monkeypatch, in_memory):
+    """The run's validated Parquet copy as a path: read when small, else aggregated in DuckDB (the log never
+    loaded): the same tiers, events and qualifying values as the frame, and the per-member reference."""
+    import workbench.summary.member as sm
     from workbench import files
     from workbench.data import VALIDATED_METADATA
 
+    monkeypatch.setattr(sm, "IN_MEMORY_ROWS", sm.IN_MEMORY_ROWS if in_memory else 0)
     path = str(files.write_parquet(tmp_path / "tx.parquet", demo.transactions, metadata=VALIDATED_METADATA))
     prog = program()
     ours, frame = replay(path, prog, "2026-10-31"), replay(demo.transactions, prog, "2026-10-31")

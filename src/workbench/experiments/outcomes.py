@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from workbench.errors import ArgumentError
 from workbench.schema import NO_ORDER_ID_SQL, orders_per_member, require_columns, run_sql
-from workbench.summary import log_relation
+from workbench.summary import in_memory_log, log_relation
 
 __all__ = ["OUTCOME_COLUMNS", "CampaignData", "campaign_frame", "campaign_outcomes", "load_campaign"]
 
@@ -106,7 +106,8 @@ def campaign_frame(
     ----------
     transactions : DataFrame, str or Path
         The canonical log (``workbench.data.load_transactions``), or the path of the run's validated Parquet
-        copy (``workbench.data.is_validated_parquet``: measured in DuckDB, the log never loaded; same numbers).
+        copy (``workbench.data.is_validated_parquet``: read up to ``workbench.summary.IN_MEMORY_ROWS`` rows,
+        else measured in DuckDB, the log never loaded; same numbers).
     assignments : DataFrame
         The assignment list (``workbench.data.read_assignments``): ``member_id`` (each once) and any other
         columns (``arm``, ``stratum``, ...), kept as they are.
@@ -136,7 +137,11 @@ def campaign_frame(
             f"{owner}: member_id repeats in the assignment list (rows {rows}: {ids[dup].iloc[:3].tolist()})"
         )
     lo, hi = _window(start, end, owner)
-    if isinstance(transactions, str | Path):  # the run's validated Parquet copy: measured in DuckDB
+    # the run's validated Parquet copy: read when small (pandas), else measured in DuckDB where it lies
+    transactions = in_memory_log(
+        transactions, ["member_id", "ordered_at", "amount", "order_id", "discount", "is_return"]
+    )
+    if isinstance(transactions, str | Path):
         return _sql_frame(transactions, assignments, ids, lo, hi, int(pre_days))
     out = campaign_outcomes(transactions, assignments, start, end)
     outcome_cols = ("discount", "pre_spend", "pre_orders")

@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from workbench.errors import ArgumentError
 from workbench.schema import NO_ORDER_ID_SQL, run_sql
+from workbench.summary import in_memory_log
 from workbench.summary.keys import dense_codes, encode
 from workbench.tiers.program import TierProgram, Window
 
@@ -99,7 +100,8 @@ def monthly_activity(
     ----------
     transactions : canonical transaction frame (``member_id``, ``ordered_at``, ``amount``[, ``order_id``]);
         with ``engine="duckdb"`` also an Arrow table; or the path of a Parquet file in the canonical contract
-        (the run's validated copy), always aggregated in DuckDB.
+        (the run's validated copy: read for numpy up to ``workbench.summary.IN_MEMORY_ROWS`` rows, else
+        aggregated in DuckDB).
     as_of : the last day (or instant) that counts.
     start : an earlier first month for the columns (default: the month of the first order).
     matrices : which of ``purchases, returns, orders, max_order`` to build (the others are None).
@@ -114,7 +116,10 @@ def monthly_activity(
         raise ArgumentError(f"monthly_activity: matrices must be among {ACTIVITY_MATRICES}, got {unknown}")
     end, _ = as_of_bounds(as_of)
     if engine == "numpy" and isinstance(transactions, str | Path):
-        engine = "duckdb"  # a Parquet path is aggregated where it lies (the log never enters pandas)
+        # the run's validated copy: read when small (numpy, the fastest), else aggregated where it lies
+        transactions = in_memory_log(transactions, [*_REQUIRED, "order_id"])
+        if isinstance(transactions, str | Path):
+            engine = "duckdb"
     if engine == "numpy":
         if not isinstance(transactions, pd.DataFrame):
             raise ArgumentError(
