@@ -1,5 +1,4 @@
-"""What report notebooks call for setup, for every text they show, and for the parts of the page the
-report runner reads.
+"""What report notebooks call for setup, for every text they show, and for the parts of the page the report runner reads.
 
 Text is always text: ``heading``, ``paragraph``, ``findings``, ``table``, ``kpi_cards`` and ``show_html``
 are the ONE way a notebook displays words and tables. Each escapes what it shows (``workbench.text.escape``:
@@ -119,9 +118,12 @@ def figure_alt(fig) -> str:
 
 
 def _png_with_alt(fig):
-    """IPython ``image/png`` formatter: the figure at twice its dpi (sharp on phones and in print), shown
-    at its nominal width, reduced to a 256-colour palette (about 4x smaller, no visible change for plots),
-    with the figure's title as ``alt`` (the report template writes it to ``<img>``)."""
+    """IPython ``image/png`` formatter.
+
+    The figure at twice its dpi (sharp on phones and in print), shown at its nominal width, reduced to a
+    256-colour palette (about 4x smaller, no visible change for plots), with the figure's title as ``alt``
+    (the report template writes it to ``<img>``).
+    """
     import base64
     import io
 
@@ -198,8 +200,10 @@ QUIET_MODULES = ("lifetimes", "statsmodels", "seaborn", "autograd", "papermill",
 
 
 def _display_and_warnings() -> None:
-    """pandas display options for analysts in JupyterLab, and local warnings filters for library noise.
-    (The report runner additionally drops every stderr output from the exported HTML.)"""
+    """Pandas display options for analysts in JupyterLab, and local warnings filters for library noise.
+
+    (The report runner additionally drops every stderr output from the exported HTML.)
+    """
     import warnings
 
     import pandas as pd

@@ -96,8 +96,7 @@ OTHER = "other"
 
 @dataclass(frozen=True)
 class SegmentSettings:
-    """Cut-offs of the member overview segments (see the module docstring); build from params with
-    ``SegmentSettings.from_dict``."""
+    """Cut-offs of the member overview segments (see the module docstring); build from params with ``SegmentSettings.from_dict``."""
 
     rfm_bins: int = field(default=5, metadata=bounded(2, 10))
     window_days: int = field(default=365, metadata=bounded(1))
@@ -400,8 +399,11 @@ def concentration(revenue: pd.Series, shares=(0.02, 0.05, 0.2)) -> pd.DataFrame:
 
 
 def lorenz_curve(revenue: pd.Series) -> pd.DataFrame:
-    """Pareto curve: cumulative share of revenue (``revenue_share``) held by the top ``member_share`` of
-    members, members sorted by revenue descending; starts at (0, 0)."""
+    """Pareto curve.
+
+    Cumulative share of revenue (``revenue_share``) held by the top ``member_share`` of members, members
+    sorted by revenue descending; starts at (0, 0).
+    """
     values = np.sort(np.asarray(revenue, dtype="float64"))[::-1]
     n, total = len(values), values.sum()
     if n == 0 or total <= 0:

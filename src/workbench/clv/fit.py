@@ -122,9 +122,11 @@ class FitDiagnostics:
 def _fit_numerical_hessian(
     self, minimizing_function_args, initial_params, params_size, disp, tol=1e-7, bounds=None, **kwargs
 ):
-    """lifetimes' ``BaseFitter._fit`` (same optimizer call, so the same estimates), with the Hessian at the
-    optimum by forward differences of the autograd gradient: 4 gradient passes instead of autograd's
-    nested ``hessian``, which took about 40% of a fit on a million members. No ``print`` on failure."""
+    """Lifetimes' ``BaseFitter._fit`` (same optimizer call, so the same estimates), with the Hessian at the optimum by forward differences of the autograd gradient.
+
+    4 gradient passes instead of autograd's nested ``hessian``, which took about 40% of a fit on a million
+    members. No ``print`` on failure.
+    """
     from autograd import grad, value_and_grad
     from scipy.optimize import minimize
 
@@ -157,8 +159,11 @@ _FITTERS: dict = {}
 
 
 def _fitter_class(model: str):
-    """The lifetimes fitter for ``model``: BG/NBD, MBG/NBD and Gamma-Gamma with :func:`_fit_numerical_hessian`,
-    Pareto/NBD with the sign-aware A_0 in its likelihood (same optimizer, same API)."""
+    """The lifetimes fitter for ``model``.
+
+    BG/NBD, MBG/NBD and Gamma-Gamma with :func:`_fit_numerical_hessian`, Pareto/NBD with the sign-aware A_0 in
+    its likelihood (same optimizer, same API).
+    """
     if model not in _FITTERS:
         lt = _lifetimes()
         if model == "pareto_nbd":
@@ -238,8 +243,7 @@ def _warm_start(model: str, data: dict, penalizer: float, extra: dict) -> dict:
 
 
 def _fit_with_retries(model: str, data: dict, tolerances, penalizer: float, penalizers, extra: dict):
-    """Fit ``model`` with lifetimes (warm-started on large data); on failure retry looser tolerances, then the
-    penalizer grid, from lifetimes' own start values."""
+    """Fit ``model`` with lifetimes (warm-started on large data); on failure retry looser tolerances, then the penalizer grid, from lifetimes' own start values."""
     cls = _fitter_class(model)
     convergence_error = _lifetimes().utils.ConvergenceError
     warm = _warm_start(model, data, penalizer, extra)

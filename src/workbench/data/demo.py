@@ -81,8 +81,11 @@ class DemoData:
 
     @property
     def assignments(self) -> pd.DataFrame:
-        """The campaign's assignment list, as a brand has it after the campaign: ``member_id, arm, stratum,
-        assigned_at`` and ``gift_recipient`` (1 = handed the VIP gift); no outcomes (those are in the log)."""
+        """The campaign's assignment list, as a brand has it after the campaign.
+
+        ``member_id, arm, stratum, assigned_at`` and ``gift_recipient`` (1 = handed the VIP gift); no outcomes
+        (those are in the log).
+        """
         out = self.campaign[list(ASSIGNMENT_LIST_COLUMNS)].copy()
         out["gift_recipient"] = out["gift_recipient"].astype("int64")
         return out

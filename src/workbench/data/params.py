@@ -1,5 +1,6 @@
-"""The ``data:`` block of a params file: one ``DataParams`` for ``workbench validate``, the report run and
-the notebooks.
+"""The ``data:`` block of a params file.
+
+One ``DataParams`` for ``workbench validate``, the report run and the notebooks.
 
 ```yaml
 data:
@@ -221,8 +222,7 @@ class DataParams:
         return bool(value) and value not in NON_FILE_SOURCES and not is_url(value)
 
     def as_mapping(self) -> dict[str, Any]:
-        """The fields as plain YAML/JSON values (lists for tuples, dicts for mappings), as a notebook receives
-        them and ``from_dict`` reads them back.
+        """The fields as plain YAML/JSON values (lists for tuples, dicts for mappings), as a notebook receives them and ``from_dict`` reads them back.
 
         Returns
         -------
@@ -265,7 +265,9 @@ class DataParams:
         return guest_totals(self.load())
 
     def load(self) -> pd.DataFrame:
-        """``load_transactions`` of ``transactions`` with these params (``${NAME}`` in a database URL taken
-        from the environment: ``workbench.data.expand_env``)."""
+        """``load_transactions`` of ``transactions`` with these params (``${NAME}`` in a database URL taken from the environment.
+
+        ``workbench.data.expand_env``).
+        """
         source = expand_env(self.transactions) if is_url(self.transactions) else self.transactions
         return load_transactions(source, dict(self.columns) or None, self.date_format, **self.load_options())

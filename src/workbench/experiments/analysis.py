@@ -1,6 +1,8 @@
-"""Each arm of a campaign against the control: ``analyze`` (z-test, Welch, relative lift, CUPED/OLS, or the
-always-valid confidence sequence of a running campaign), one tidy row per arm and metric, and the helpers
-that turn a campaign table into per-arm sufficient statistics.
+"""Each arm of a campaign against the control.
+
+``analyze`` (z-test, Welch, relative lift, CUPED/OLS, or the always-valid confidence sequence of a running
+campaign), one tidy row per arm and metric, and the helpers that turn a campaign table into per-arm sufficient
+statistics.
 
 A data problem in one metric comes back in that metric's ``error`` column while the others are analysed;
 bad arguments raise ``ArgumentError``.
@@ -245,8 +247,7 @@ def analyze(
 
 
 def numeric_column(frame: pd.DataFrame, name: str | None, owner: str) -> np.ndarray:
-    """Column ``name`` of ``frame`` as finite floats (zeros when ``name`` is None); ``ArgumentError`` naming
-    ``owner``, the column and the first bad rows otherwise."""
+    """Column ``name`` of ``frame`` as finite floats (zeros when ``name`` is None); ``ArgumentError`` naming ``owner``, the column and the first bad rows otherwise."""
     if name is None:
         return np.zeros(len(frame))
     if name not in frame.columns:

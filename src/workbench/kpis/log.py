@@ -158,8 +158,10 @@ class TransactionLog:
 
 @contextlib.contextmanager
 def use_log(transactions, month, owner: str) -> Iterator[TransactionLog]:
-    """The ``TransactionLog`` to aggregate over: ``transactions`` itself when it is one (``month``, when given,
-    must be its month), else a log opened for ``month`` and closed afterwards.
+    """The ``TransactionLog`` to aggregate over.
+
+    ``transactions`` itself when it is one (``month``, when given, must be its month), else a log opened for
+    ``month`` and closed afterwards.
 
     Parameters
     ----------

@@ -1,5 +1,7 @@
-"""The monthly report run: the data validated once, papermill executes each notebook, nbconvert exports
-code-free HTML, and the month is published in one step.
+"""The monthly report run.
+
+The data validated once, papermill executes each notebook, nbconvert exports code-free HTML, and the month is
+published in one step.
 
     workbench report --month 2026-10 --params params --out reports [--only member_overview] [--wait 300]
 
@@ -319,8 +321,10 @@ def _run_one(
 
 
 def report_cli(args) -> int:
-    """``workbench report``: exit 0 when every notebook succeeded, 1 when one failed, 2 on bad params or
-    data (nothing run), 3 when another run holds the output folder (nothing run).
+    """``workbench report``.
+
+    Exit 0 when every notebook succeeded, 1 when one failed, 2 on bad params or data (nothing run), 3 when
+    another run holds the output folder (nothing run).
 
     Parameters
     ----------

@@ -186,7 +186,7 @@ class DuckDBRunner:
 
 @contextlib.contextmanager
 def _quiet():
-    """pyspark warns that it does not yet fully support pandas 3 (every conversion used here is tested)."""
+    """Pyspark warns that it does not yet fully support pandas 3 (every conversion used here is tested)."""
     with warnings.catch_warnings():
         warnings.filterwarnings(
             "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning

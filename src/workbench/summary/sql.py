@@ -110,8 +110,7 @@ def timestamp_sql(value) -> str:
 def summary_ctes(
     table: str, observation_end, *, freq: str, returns: str, has_order_id: bool
 ) -> list[tuple[str, str]]:
-    """The named subqueries of ``summary_sql`` (``sm_src, sm_periods, sm_model, sm_descr``), for statements
-    that join the summary to more per-member columns; ``sm_model`` and ``sm_descr`` are keyed by member_id."""
+    """The named subqueries of ``summary_sql`` (``sm_src, sm_periods, sm_model, sm_descr``), for statements that join the summary to more per-member columns; ``sm_model`` and ``sm_descr`` are keyed by member_id."""
     check_options(freq, returns)
     period = period_sql("ordered_at", freq)
     obs = period_index(observation_end, freq)

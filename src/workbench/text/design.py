@@ -147,8 +147,10 @@ def intro_html(planned, lang: str, currency: str = "TWD") -> str:
 
 
 def design_findings(planned, lists, lang: str, currency: str = "TWD") -> list[str]:
-    """Three to five sentences for management, the most important first: a send-list warning (when a list is
-    under the minimum), eligible members and the split, the budget, the detectable effect, the files.
+    """Three to five sentences for management, the most important first.
+
+    A send-list warning (when a list is under the minimum), eligible members and the split, the budget, the
+    detectable effect, the files.
 
     Parameters
     ----------

@@ -1,5 +1,7 @@
-"""A tier programme as data: validated frozen dataclasses built from the params YAML shape, the benefit
-cost model, and the review rules on arrays (``supported_tier``, ``review_outcome``, ``next_year_tier``).
+"""A tier programme as data.
+
+Validated frozen dataclasses built from the params YAML shape, the benefit cost model, and the review rules on
+arrays (``supported_tier``, ``review_outcome``, ``next_year_tier``).
 
 See ``workbench.tiers.replay`` for the rules over the log; the public names are in ``workbench.tiers``.
 """
