@@ -32,6 +32,7 @@ HEADLINES_MIME = "application/vnd.workbench.headlines+json"
 
 
 def headlines(mapping: dict[str, str]) -> None:
+    """Display the report's headline figures (label -> shown value) for ``run.json`` and the index."""
     from IPython.display import display
 
     values = {str(k): str(v) for k, v in mapping.items()}

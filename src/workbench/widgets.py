@@ -89,6 +89,7 @@ class TierPanel:
 
     @property
     def sliders(self) -> list[w.FloatSlider]:
+        """Every slider of the panel: thresholds, discounts, vouchers."""
         return [*self.thresholds.values(), *self.discounts.values(), *self.vouchers.values()]
 
     def current_program(self) -> TierProgram:

@@ -43,7 +43,7 @@ from scipy.stats import norm
 from workbench.clv import likelihoods
 from workbench.clv.formulas import PURCHASE_MODELS, PurchaseModel, stable_log_a0
 from workbench.clv.patterns import SUMMARY_COLUMNS, check_choice, check_summary, patterns
-from workbench.errors import WorkbenchError
+from workbench.errors import ArgumentError, WorkbenchError
 
 TOLERANCES: tuple[float, ...] = (1e-7, 1e-6, 1e-5)
 PENALIZERS: tuple[float, ...] = (1e-4, 1e-3, 1e-2)
@@ -104,6 +104,7 @@ class FitDiagnostics:
         return (last["tol"], last["penalizer"]) != (first["tol"], first["penalizer"])
 
     def as_dict(self) -> dict:
+        """The fit's settings and outcome as plain JSON values (for ``run.json`` and the report)."""
         return {
             "model": self.model,
             "tol": self.tol,
@@ -376,7 +377,7 @@ def fit_purchase_model(
     check_choice("fit_clv", "purchase_model", model, PURCHASE_MODELS)
     check_summary(summary, SUMMARY_COLUMNS)
     if len(summary) == 0:
-        raise ValueError("fit_clv: summary has no rows")
+        raise ArgumentError("fit_clv: summary has no rows")
     unique, _ = patterns(summary)
     data = {
         "frequency": unique["frequency"].to_numpy(),
@@ -426,7 +427,7 @@ def fit_spend_model(
     """Gamma-Gamma on repeat buyers with positive mean spend; returns (fitter, table, diagnostics, exclusions)."""
     sample, exclusions = spend_sample(summary)
     if exclusions["used"] < 10:
-        raise ValueError(
+        raise ArgumentError(
             f"fit_clv: Gamma-Gamma needs repeat buyers with positive monetary_value; found {exclusions['used']}"
         )
     unique, _ = patterns(sample, ("frequency", "monetary_value"))

@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 
 from workbench import files
 from workbench.data.demo_contacts import demo_contacts
+from workbench.errors import ArgumentError
 from workbench.schema import DATETIME_DTYPE, finalize_transactions
 
 DEMO_START = pd.Timestamp("2023-11-01")
@@ -74,6 +75,8 @@ ASSIGNMENT_LIST_COLUMNS = ("member_id", "arm", "stratum", "assigned_at", "gift_r
 
 @dataclass
 class DemoData:
+    """The demo brand: members, transactions, the campaign table and the truths it was generated from."""
+
     members: pd.DataFrame
     transactions: pd.DataFrame
     campaign: pd.DataFrame
@@ -141,7 +144,7 @@ def generate_demo(members: int = 5000, seed: int = 42, *, design: CampaignDesign
     Deterministic for a given ``(members, seed)``.
     """
     if members < 100:
-        raise ValueError(f"generate_demo: members must be at least 100, got {members}")
+        raise ArgumentError(f"generate_demo: members must be at least 100, got {members}")
     design = design or CampaignDesign()
     rng = np.random.default_rng(seed)
     n = int(members)

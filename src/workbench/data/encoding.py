@@ -89,6 +89,7 @@ def _check(data: bytes, final: bool = True) -> str:
 
 
 def neither(number: int, pos: int, byte: int) -> EncodingProblem:
+    """The problem of a line that is neither UTF-8 nor Big5/CP950 (its number, offset and byte)."""
     return EncodingProblem(
         f"line {number} is neither UTF-8 nor Big5/CP950 text (byte 0x{byte:02X} at offset {pos:,}): "
         f"{ENCODING_HINT}, or another Python codec name such as big5hkscs, gb18030, shift_jis"

@@ -96,12 +96,14 @@ class Collector:
         return int(self.row_numbers[position])
 
     def label(self, column: str | None) -> str:
+        """How messages name ``column``: the canonical name and, when mapped, the source header."""
         if column is None:
             return "all columns"
         src = self.names.get(column)
         return f"column '{column}'" + (f" (source '{src}')" if src and src != column else "")
 
     def add(self, kind: str, column: str | None, message: str) -> None:
+        """Record one problem of ``kind`` for ``column`` (None: the whole source)."""
         self.problems.append(Problem(kind, column, message))
 
     def rows(self, kind: str, column: str | None, mask: np.ndarray, raw, what: str, hint: str = "") -> None:

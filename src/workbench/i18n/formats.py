@@ -34,6 +34,7 @@ def _no_negative_zero(text: str) -> str:
 
 
 def number(value: float, decimals: int = 0) -> str:
+    """A number with thousands separators and ``decimals`` places; ``–`` for a missing value."""
     if value is None or pd.isna(value):
         return "–"
     return _no_negative_zero(f"{value:,.{decimals}f}")

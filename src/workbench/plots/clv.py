@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from workbench.errors import ArgumentError
 from workbench.i18n import check_language, money, t
 from workbench.plots.base import axes, money_formatter, titles
 
@@ -32,7 +33,7 @@ def frequency_recency_matrix(
     """
     check_language(lang)
     if what not in ("prob_alive", "expected_purchases"):
-        raise ValueError(
+        raise ArgumentError(
             f"frequency_recency_matrix: what must be 'prob_alive' or 'expected_purchases', got {what!r}"
         )
     ax = axes(ax, (7.5, 4.5))

@@ -116,6 +116,7 @@ class ReportCleanupPreprocessor(Preprocessor):
     """Applies :func:`clean_for_report` and drops code cells left without outputs (an empty block)."""
 
     def preprocess(self, nb, resources):
+        """Clean the notebook for the report and drop code cells without outputs."""
         clean_for_report(nb)
         nb.cells = [c for c in nb.cells if c.cell_type != "code" or c.outputs]
         return nb, resources
@@ -198,6 +199,7 @@ class ScriptGuardPreprocessor(Preprocessor):
     """
 
     def preprocess(self, nb, resources):
+        """Neutralise Markdown cells with active content (links, HTML, maths) into inert text."""
         count = 0
         for cell in nb.cells:
             if cell.cell_type == "markdown" and has_active_content(cell.source):
@@ -233,6 +235,7 @@ class AltTextPreprocessor(Preprocessor):
     language = Unicode("zh-TW").tag(config=True)
 
     def preprocess(self, nb, resources):
+        """Give every figure an alt text (the figure's own, else its section heading) and collect them."""
         fallback = t("common.chart", self.language)
         heading = None
         wb = resources.setdefault("workbench", {})

@@ -55,6 +55,7 @@ footer { color: var(--muted); font-size: .85rem; margin-top: 2rem; }
 
 
 def esc(value: Any) -> str:
+    """``value`` as HTML text (quotes escaped too)."""
     return html.escape(str(value), quote=True)
 
 
@@ -244,6 +245,7 @@ def _report_row(lang: str, entry: dict) -> str:
 
 
 def month_page(run: dict) -> str:
+    """The month's index page (HTML): each report's status, headlines and link, in the run's language."""
     lang = run["language"]
     heading = t("report.index.month_title", lang, month=month_label(run["month"], lang))
     head = "".join(

@@ -154,6 +154,7 @@ class RunPlan:
 
     @property
     def language(self) -> str:
+        """The report language of the run (``common.yaml``'s ``language``)."""
         return self.common.language
 
     def input_files(self) -> dict[str, Path]:
@@ -177,7 +178,7 @@ class RunPlan:
         return dict(sorted(files.items()))
 
     def prepared(self, month: str, transactions: Path | None) -> RunPlan:
-        """This plan for ``month``, its notebooks reading the validated canonical copy ``transactions``.
+        """The plan for ``month``, its notebooks reading the validated canonical copy ``transactions``.
 
         Parameters
         ----------

@@ -76,17 +76,21 @@ class NotebookResult:
 
     @property
     def ok(self) -> bool:
+        """Whether the notebook ran and was exported."""
         return self.status == "ok"
 
 
 @dataclass
 class ReportResult:
+    """The outcome of a monthly run: the month, its folder and each notebook's result."""
+
     month: str
     month_dir: Path
     results: list[NotebookResult]
 
     @property
     def ok(self) -> bool:
+        """Whether every notebook of the run succeeded."""
         return all(r.ok for r in self.results)
 
 

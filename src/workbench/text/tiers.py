@@ -55,6 +55,7 @@ def summary_table(summary: pd.DataFrame, lang: str, currency: str = "TWD") -> tu
 def targets_display(
     program: TierProgram, shares: dict[str, float], lang: str, currency: str = "TWD"
 ) -> pd.DataFrame:
+    """The target share of each tier beside the threshold it would need, as display strings."""
     rows = []
     for tier in program.tiers[1:]:
         if tier.name not in shares:
@@ -326,6 +327,7 @@ def headlines(
     audience: pd.DataFrame,
     lang: str,
 ) -> dict[str, str]:
+    """The tier page's headline figures (label -> shown value) in ``lang``."""
     top = empirical.program.names[-1]
     down, _, _ = migration_counts(projected.migration)
     return {

@@ -176,6 +176,7 @@ class TierProgram:
         return build(cls, mapping)
 
     def to_dict(self) -> dict:
+        """The programme as plain values (``TierProgram.from_dict`` reads it back)."""
         out = dataclasses.asdict(self)
         out["tiers"] = list(out["tiers"])
         return out
@@ -200,17 +201,21 @@ class TierProgram:
     # --- vectors used by the replay and the simulator -----------------------------------------------
     @property
     def names(self) -> list[str]:
+        """The tier names, entry tier first."""
         return [t.name for t in self.tiers]
 
     @property
     def upgrades(self) -> np.ndarray:
+        """The upgrade thresholds, one per tier."""
         return np.array([t.upgrade for t in self.tiers], dtype=float)
 
     @property
     def renewals(self) -> np.ndarray:
+        """The renewal thresholds, one per tier."""
         return np.array([t.renewal for t in self.tiers], dtype=float)
 
     def cost_terms(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per tier: (fixed cost per member, cost per unit of spend), as two arrays."""
         terms = [t.cost_terms(self.costs) for t in self.tiers]
         return np.array([f for f, _ in terms]), np.array([r for _, r in terms])
 
