@@ -134,16 +134,14 @@ def _fit_numerical_hessian(
     options = {"disp": disp, **kwargs}
     x0 = 0.1 * np.ones(params_size) if initial_params is None else initial_params
     objective = self._negative_log_likelihood
-    output = minimize(
-        value_and_grad(objective),
-        jac=True,
-        method=None,
-        tol=tol,
-        x0=x0,
-        args=minimizing_function_args,
-        options=options,
-        bounds=bounds,
-    )
+    solver = {
+        "jac": True,
+        "method": None,
+        "tol": tol,
+        "bounds": bounds,
+        "options": options,
+    }  # lifetimes' call
+    output = minimize(value_and_grad(objective), x0=x0, args=minimizing_function_args, **solver)
     if not output.success:
         raise _lifetimes().utils.ConvergenceError(f"The model did not converge: {output.message}")
     gradient = grad(objective)

@@ -143,7 +143,7 @@ def minimum_detectable_effect(design: PowerDesign, n_total: int) -> pd.DataFrame
     Parameters
     ----------
     design : PowerDesign
-        Metric, baseline, split, alpha, power and correction.
+        The test: its metric and baseline, the arms' split, alpha (corrected for several arms) and power.
     n_total : int
         Members in the experiment (all arms).
 

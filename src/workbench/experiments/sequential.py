@@ -330,10 +330,8 @@ def cuped_sequential_test(
         The two arms compared (fields may be arrays: one comparison per element).
     kind : {"binary", "continuous"}
         How the outcome's moments are taken (see ``pooled_theta``).
-    sequential_tuning : float
-        ``N*``, the planned total of the two arms.
-    alpha : float
-        1 - the simultaneous coverage over all looks.
+    sequential_tuning, alpha : float
+        As for ``sequential_test``: ``N*`` and 1 - the simultaneous coverage over all looks.
 
     Returns
     -------

@@ -18,13 +18,7 @@ TIER_COLORS = ("#8C8C8C", "#4C72B0", "#DD8452", "#55A868", "#C44E52")
 
 
 def spend_distribution(
-    spend,
-    program: TierProgram,
-    *,
-    lang: str = "zh-TW",
-    currency: str = "TWD",
-    bins: int = 60,
-    ax=None,
+    spend, program: TierProgram, *, lang: str = "zh-TW", currency: str = "TWD", bins: int = 60, ax=None
 ):
     """Histogram of members' positive annual spend (log-spaced bins) with the upgrade thresholds as solid lines and the renewal thresholds as dashed lines, one colour per tier."""
     check_language(lang)

@@ -21,20 +21,18 @@ Freq = Literal["h", "D", "W", "M"]
 Returns = Literal["exclude", "include"]
 FREQS: tuple[str, ...] = ("h", "D", "W", "M")
 
-#: columns of ``summary_sql``'s result, in order
-SUMMARY_COLUMNS: tuple[str, ...] = (
-    "member_id",
-    "frequency",
-    "recency",
-    "T",
-    "monetary_value",
+#: lifetimes' columns of the summary, and the descriptive ones beside them
+MODEL_COLUMNS = ["frequency", "recency", "T", "monetary_value"]
+DESCRIPTIVE_COLUMNS = [
     "orders",
     "total_spend",
     "returns_amount",
     "net_spend",
     "first_purchase",
     "last_purchase",
-)
+]
+#: columns of ``summary_sql``'s result, in order
+SUMMARY_COLUMNS: tuple[str, ...] = ("member_id", *MODEL_COLUMNS, *DESCRIPTIVE_COLUMNS)
 
 
 def _day_sql(column: str) -> str:

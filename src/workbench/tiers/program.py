@@ -167,6 +167,7 @@ class TierProgram:
         Returns
         -------
         TierProgram
+            Checked: every tier's thresholds and benefits, the windows and review rules.
 
         Raises
         ------
