@@ -136,9 +136,7 @@ DEFAULT_DUCKDB_MEMORY = "3GB"
 
 
 def duckdb_connect(config: dict | None = None):
-    """An in-process DuckDB connection with bounded memory: at most ``$WORKBENCH_DUCKDB_MEMORY`` (default
-    ``DEFAULT_DUCKDB_MEMORY``) for its operators, which spill to a temporary folder beyond it (DuckDB's own
-    default is 80% of the machine's memory, and a notebook holds one connection at a time).
+    """An in-process DuckDB connection with bounded memory: at most ``$WORKBENCH_DUCKDB_MEMORY`` (default ``DEFAULT_DUCKDB_MEMORY``) for its operators, which spill to a temporary folder beyond it (DuckDB's own default is 80% of the machine's memory, and a notebook holds one connection at a time).
 
     Parameters
     ----------

@@ -240,7 +240,7 @@ def _too_large(values: np.ndarray, raw, name: str, what: str, limit: float, curr
 
 
 def _line_amounts(cols: dict, currency, decimal: str, col: Collector) -> np.ndarray:
-    """amount = quantity x unit_price for a line-level export (the discount is subtracted by the caller)."""
+    """Amount = quantity x unit_price for a line-level export (the discount is subtracted by the caller)."""
     qty, q_missing = _amounts(cols["quantity"], "quantity", "quantities", None, decimal, col)
     price, p_missing = _amounts(cols["unit_price"], "unit_price", "unit prices", currency, decimal, col)
     col.rows("missing_quantity", "quantity", q_missing, cols["quantity"], "without a quantity")

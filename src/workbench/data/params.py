@@ -1,5 +1,6 @@
-"""The ``data:`` block of a params file: one ``DataParams`` for ``workbench validate``, the report run and
-the notebooks.
+"""The ``data:`` block of a params file.
+
+One ``DataParams`` for ``workbench validate``, the report run and the notebooks.
 
 ```yaml
 data:
@@ -222,8 +223,7 @@ class DataParams:
         return bool(value) and value not in NON_FILE_SOURCES and not is_url(value)
 
     def as_mapping(self) -> dict[str, Any]:
-        """The fields as plain YAML/JSON values (lists for tuples, dicts for mappings), as a notebook receives
-        them and ``from_dict`` reads them back.
+        """The fields as plain YAML/JSON values (lists for tuples, dicts for mappings), as a notebook receives them and ``from_dict`` reads them back.
 
         Returns
         -------
@@ -245,9 +245,7 @@ class DataParams:
         return {k: getattr(self, k) for k in LOAD_OPTIONS if getattr(self, k) is not None}
 
     def log_input(self):
-        """The log as the report path's computations take it: the path of the run's validated Parquet copy
-        (``workbench.data.is_validated_parquet``; aggregated in DuckDB, never loaded into pandas), else the
-        validated frame of ``load()``.
+        """The log as the report path's computations take it: the path of the run's validated Parquet copy (``workbench.data.is_validated_parquet``; aggregated in DuckDB, never loaded into pandas), else the validated frame of ``load()``.
 
         Returns
         -------
@@ -279,7 +277,9 @@ class DataParams:
         return guest_totals(self.load())
 
     def load(self) -> pd.DataFrame:
-        """``load_transactions`` of ``transactions`` with these params (``${NAME}`` in a database URL taken
-        from the environment: ``workbench.data.expand_env``)."""
+        """``load_transactions`` of ``transactions`` with these params (``${NAME}`` in a database URL taken from the environment.
+
+        ``workbench.data.expand_env``).
+        """
         source = expand_env(self.transactions) if is_url(self.transactions) else self.transactions
         return load_transactions(source, dict(self.columns) or None, self.date_format, **self.load_options())

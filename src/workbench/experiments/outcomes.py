@@ -173,8 +173,7 @@ def campaign_frame(
 
 
 def _sql_frame(path, assignments: pd.DataFrame, ids: pd.Series, lo, hi, pre_days: int) -> pd.DataFrame:
-    """``campaign_frame`` of the run's validated Parquet copy: one DuckDB statement over the assigned
-    members' rows of the pre-period and the window (the definitions of the module docstring)."""
+    """``campaign_frame`` of the run's validated Parquet copy: one DuckDB statement over the assigned members' rows of the pre-period and the window (the definitions of the module docstring)."""
     source, _, present = log_relation(path, [], "campaign_frame")
     has_discount = "discount" in present
     pre_lo = lo - pd.Timedelta(days=pre_days)
@@ -256,7 +255,6 @@ def load_campaign(source, *, start, end, costs=None, pre_days: int = 365) -> Cam
     -------
     CampaignData
     """
-
     from workbench.data import read_assignments
     from workbench.experiments.costs import CampaignCosts, add_costs
 

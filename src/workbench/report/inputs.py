@@ -71,8 +71,7 @@ STREAM_ROWS = 12_000_000
 
 
 def load_source(data: DataParams):
-    """The validated canonical transactions of a ``data:`` block, any failure as one ``WorkbenchError`` naming
-    the source (password masked).
+    """The validated canonical transactions of a ``data:`` block, any failure as one ``WorkbenchError`` naming the source (password masked).
 
     Parameters
     ----------

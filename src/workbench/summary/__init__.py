@@ -14,16 +14,16 @@ from workbench.summary.dialects import DIALECTS, TIMESTAMPS, local_time_sql, ren
 from workbench.summary.engines import DuckDBRunner, EngineError, SparkRunner, SparkSettings, spark_session
 from workbench.summary.holdout import calibration_and_holdout
 from workbench.summary.member import (
-    DESCRIPTIVE_COLUMNS,
     ENGINES,
     IN_MEMORY_ROWS,
-    MODEL_COLUMNS,
     in_memory_log,
     lifetimes_reference,
     log_relation,
     member_summary,
 )
 from workbench.summary.sql import (
+    DESCRIPTIVE_COLUMNS,
+    MODEL_COLUMNS,
     SUMMARY_COLUMNS,
     period_index,
     period_sql,

@@ -6,8 +6,16 @@ import pandas as pd
 
 from workbench.errors import ArgumentError
 from workbench.schema import run_sql
-from workbench.summary.member import MODEL_COLUMNS, _to_frame, in_memory_log, log_relation, member_summary
-from workbench.summary.sql import Freq, Returns, check_options, period_sql, summary_sql, timestamp_sql
+from workbench.summary.member import _to_frame, in_memory_log, log_relation, member_summary
+from workbench.summary.sql import (
+    MODEL_COLUMNS,
+    Freq,
+    Returns,
+    check_options,
+    period_sql,
+    summary_sql,
+    timestamp_sql,
+)
 
 
 def calibration_and_holdout(

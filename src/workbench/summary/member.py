@@ -35,20 +35,17 @@ from workbench.data import is_validated_parquet, parquet_source_sql
 from workbench.errors import ArgumentError
 from workbench.schema import REQUIRED_COLUMNS, ColumnsError, require_columns, run_sql
 from workbench.summary.fast import numpy_summary
-from workbench.summary.sql import SUMMARY_COLUMNS, Freq, Returns, check_options, summary_sql
+from workbench.summary.sql import (
+    MODEL_COLUMNS,
+    SUMMARY_COLUMNS,
+    Freq,
+    Returns,
+    check_options,
+    summary_sql,
+)
 
 Engine = Literal["numpy", "duckdb", "spark"]
 ENGINES: tuple[str, ...] = ("numpy", "duckdb", "spark")
-
-MODEL_COLUMNS = ["frequency", "recency", "T", "monetary_value"]
-DESCRIPTIVE_COLUMNS = [
-    "orders",
-    "total_spend",
-    "returns_amount",
-    "net_spend",
-    "first_purchase",
-    "last_purchase",
-]
 
 
 def arrow_table(transactions: pd.DataFrame, columns: list[str], owner: str = "member_summary") -> pa.Table:
@@ -63,8 +60,7 @@ IN_MEMORY_ROWS = 12_000_000
 
 
 def in_memory_log(transactions, columns, *, max_rows: int | None = None):
-    """``transactions`` as a frame of ``columns`` when it is a validated Parquet path of at most ``max_rows``
-    rows; otherwise ``transactions`` itself (a frame, or a large path for DuckDB).
+    """``transactions`` as a frame of ``columns`` when it is a validated Parquet path of at most ``max_rows`` rows; otherwise ``transactions`` itself (a frame, or a large path for DuckDB).
 
     Parameters
     ----------
@@ -89,8 +85,7 @@ def in_memory_log(transactions, columns, *, max_rows: int | None = None):
 
 
 def log_relation(transactions, columns, owner: str) -> tuple[str, dict, list[str]]:
-    """Where a DuckDB query over the log reads from: a frame (its ``columns`` as Arrow, registered as ``tx``)
-    or the path of the run's validated canonical Parquet copy (read where it lies, nothing loaded).
+    """Where a DuckDB query over the log reads from: a frame (its ``columns`` as Arrow, registered as ``tx``) or the path of the run's validated canonical Parquet copy (read where it lies, nothing loaded).
 
     Parameters
     ----------

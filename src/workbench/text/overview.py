@@ -95,6 +95,7 @@ def guest_note(guests: dict | None, *, lang: str = "zh-TW", currency: str = "TWD
 
 
 def format_value(value: float, kind: str, currency: str = "TWD") -> str:
+    """``value`` shown as ``kind`` says: money, a share or a count."""
     if kind == "money":
         return money(value, currency)
     if kind == "share":
@@ -116,7 +117,7 @@ def format_change(change: float, kind: str, lang: str = "zh-TW") -> str:
 def kpi_table(
     kpis: pd.DataFrame, month, *, lang: str = "zh-TW", currency: str = "TWD", columns=None
 ) -> pd.DataFrame:
-    """This month's KPIs next to last month's and the change, formatted, with translated headers.
+    """The month's KPIs next to last month's and the change, formatted, with translated headers.
 
     Parameters
     ----------
