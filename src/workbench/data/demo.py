@@ -161,12 +161,11 @@ def generate_demo(
     design : CampaignDesign, optional
         The campaign (default ``CampaignDesign()``).
     first_member : int
-        The number of the first member id (``workbench.data.write_demo`` generates a large brand in batches
-        of members numbered on from the batch before).
+        The number of the first member id (``write_demo``'s batches number on from the batch before).
     id_width : int, optional
         Digits of the member ids (default: at least 7, enough for the last member).
     order_prefix : str
-        The order ids' prefix (one per batch keeps them unique across batches).
+        The order ids' prefix (one per batch keeps them unique).
 
     Returns
     -------
