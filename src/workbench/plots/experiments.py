@@ -1,4 +1,5 @@
-"""Campaign experiment plots: lift with CIs, lift by segment, cost vs incremental margin, policy curve.
+"""Campaign experiment plots: lift with CIs, lift by segment, cost vs incremental margin, policy curve, the trend
+of a running campaign across its month-end looks.
 
 Each takes result frames from ``workbench.experiments`` / ``experiment_roi`` and ``ax=None``, draws with
 matplotlib, labels through ``workbench.i18n.t`` and returns the Axes.
@@ -10,8 +11,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from workbench.i18n import CURRENCY_SYMBOLS, t
-from workbench.plots.base import axes, titles
+from workbench.i18n import CURRENCY_SYMBOLS, date_label, t
+from workbench.plots.base import axes, money_formatter, titles
 from workbench.text.experiments import arm_label, column_label
 
 _PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
@@ -147,5 +148,42 @@ def plot_policy_curve(
         ylabel=t("experiments.plot.policy_y", lang, currency=symbol),
         xlim=(0, 1.02),
     )
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def plot_trend(trend: pd.DataFrame, *, lang: str = "zh-TW", currency: str = "TWD", ax=None):
+    """Targeted minus blanket at each month-end look: the estimate, its always-valid interval (wide bar) and
+    its fixed-horizon interval (narrow bar), a zero line.
+
+    Parameters
+    ----------
+    trend : DataFrame
+        ``CampaignMonitor.trend`` (``as_of, estimate, ci_low, ci_high, fixed_ci_low, fixed_ci_high``).
+    lang, currency : str
+        Report language; currency of the amounts.
+    ax : Axes, optional
+        Where to draw (a new figure when None).
+
+    Returns
+    -------
+    Axes
+    """
+    ax = axes(ax, (7, 4))
+    x = np.arange(len(trend))
+    est = trend["estimate"].to_numpy(dtype=float)
+    for low, high, width, color, key in (
+        ("ci_low", "ci_high", 10, "#9ecae1", "experiments.plot.trend_always_valid"),
+        ("fixed_ci_low", "fixed_ci_high", 3, "#3182bd", "experiments.plot.trend_fixed"),
+    ):
+        lo, hi = trend[low].to_numpy(dtype=float), trend[high].to_numpy(dtype=float)
+        ax.vlines(x, lo, hi, colors=color, lw=width, label=t(key, lang))
+    ax.plot(x, est, "o-", color="#08306b", label=t("experiments.plot.trend_estimate", lang))
+    ax.axhline(0, color="grey", lw=1, ls="--")
+    ax.set_xticks(x)
+    ax.set_xticklabels([date_label(d, lang) for d in trend["as_of"]])
+    ax.set_xlim(-0.5, len(trend) - 0.5)
+    ax.yaxis.set_major_formatter(money_formatter(currency, lang))
+    titles(ax, lang, "experiments.plot.trend_title", "experiments.plot.trend_x")
     ax.legend(loc="best", fontsize="small")
     return ax
