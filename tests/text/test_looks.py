@@ -10,13 +10,16 @@ import pytest
 
 from workbench.experiments import campaign_look
 from workbench.i18n import LANGUAGES, catalog
-from workbench.text.experiments import campaign_findings, campaign_headlines
+from workbench.text.experiments import (
+    campaign_findings,
+    campaign_headlines,
+    decision_sentence,
+    look_label,
+)
 from workbench.text.looks import (
     campaign_status,
     decision_html,
-    decision_sentence,
     look_banner_html,
-    look_label,
     look_sentence,
     trend_display,
     trend_note_html,

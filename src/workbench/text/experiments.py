@@ -10,7 +10,13 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from workbench.experiments import DEFAULT_METRICS, CampaignAnalysis, CampaignEconomics, CampaignMonitor
+from workbench.experiments import (
+    DEFAULT_METRICS,
+    CampaignAnalysis,
+    CampaignEconomics,
+    CampaignLook,
+    CampaignMonitor,
+)
 from workbench.i18n import catalog, date_label, join_list, money, money_compact, number, pct, t
 from workbench.text.html import paragraph_html
 
@@ -72,15 +78,13 @@ def campaign_findings(
         Of the amounts.
     monitor : CampaignMonitor, optional
         ``monitor_campaign`` of the report month; while the campaign runs, the decision comes from its
-        always-valid interval (``workbench.text.looks.decision_sentence``), the lifts are its always-valid
+        always-valid interval (``decision_sentence``), the lifts are its always-valid
         effects, and the money side, policy and segments (verdicts from a noisy month) are left out.
 
     Returns
     -------
     list of str
     """
-    from workbench.text.looks import decision_sentence
-
     s = result.settings
     running = monitor is not None and monitor.look.running
     srm = t(
@@ -178,6 +182,59 @@ def campaign_findings(
                 )
             )
     return out
+
+
+def look_label(look: CampaignLook, lang: str) -> str:
+    """``look 1 of 2`` / ``第 1 次檢視（共 2 次）``.
+
+    Parameters
+    ----------
+    look : CampaignLook
+        From ``workbench.experiments.campaign_look``.
+    lang : str
+        ``zh-TW`` or ``en``.
+
+    Returns
+    -------
+    str
+    """
+    return t("experiments.look.label", lang, k=look.look, n=look.looks)
+
+
+def decision_sentence(monitor: CampaignMonitor, lang: str, currency: str = "TWD") -> str:
+    """The targeted-vs-blanket decision of a running campaign, read from the always-valid interval only.
+
+    "Targeted beats blanket" only when the interval of the difference in net profit per member lies above
+    zero ("blanket beats targeted" below); otherwise "not yet decided" with the current estimate.
+
+    Parameters
+    ----------
+    monitor : CampaignMonitor
+        With a ``decision`` (both arms in the campaign).
+    lang : str
+        ``zh-TW`` or ``en``.
+    currency : str
+        Of the amounts.
+
+    Returns
+    -------
+    str
+    """
+    d = monitor.decision
+    fmt = lambda v: money(v, currency)  # noqa: E731
+    flip = d.outcome == "blanket_better"
+    lo, hi = (-d.ci_high, -d.ci_low) if flip else (d.ci_low, d.ci_high)
+    return t(
+        f"experiments.decision.{d.outcome}",
+        lang,
+        targeted=arm_label(d.targeted, lang),
+        blanket=arm_label(d.blanket, lang),
+        diff=fmt(abs(d.estimate)),
+        signed=fmt(d.estimate),
+        ci=f"{fmt(lo)} – {fmt(hi)}",
+        p=p_relation(d.p_value),
+        look=look_label(monitor.look, lang),
+    )
 
 
 def verdict_sentence(eco: CampaignEconomics, lang: str, currency: str = "TWD") -> str:

@@ -11,25 +11,8 @@ import pandas as pd
 
 from workbench.experiments import CampaignLook, CampaignMonitor, Verdict
 from workbench.i18n import date_label, money, number, t
-from workbench.text.experiments import arm_label, p_relation
+from workbench.text.experiments import arm_label, decision_sentence, look_label
 from workbench.text.html import paragraph_html
-
-
-def look_label(look: CampaignLook, lang: str) -> str:
-    """``look 1 of 2`` / ``第 1 次檢視（共 2 次）``.
-
-    Parameters
-    ----------
-    look : CampaignLook
-        From ``workbench.experiments.campaign_look``.
-    lang : str
-        ``zh-TW`` or ``en``.
-
-    Returns
-    -------
-    str
-    """
-    return t("experiments.look.label", lang, k=look.look, n=look.looks)
 
 
 def look_sentence(look: CampaignLook, lang: str, sequential_tuning: float | None = None) -> str:
@@ -126,42 +109,6 @@ def campaign_status(
     if outcome in ("targeted_better", "blanket_better"):
         return t(f"experiments.status.ended_{outcome}", lang)
     return t("experiments.status.ended_unclear", lang)
-
-
-def decision_sentence(monitor: CampaignMonitor, lang: str, currency: str = "TWD") -> str:
-    """The targeted-vs-blanket decision of a running campaign, read from the always-valid interval only.
-
-    "Targeted beats blanket" only when the interval of the difference in net profit per member lies above
-    zero ("blanket beats targeted" below); otherwise "not yet decided" with the current estimate.
-
-    Parameters
-    ----------
-    monitor : CampaignMonitor
-        With a ``decision`` (both arms in the campaign).
-    lang : str
-        ``zh-TW`` or ``en``.
-    currency : str
-        Of the amounts.
-
-    Returns
-    -------
-    str
-    """
-    d = monitor.decision
-    fmt = lambda v: money(v, currency)  # noqa: E731
-    flip = d.outcome == "blanket_better"
-    lo, hi = (-d.ci_high, -d.ci_low) if flip else (d.ci_low, d.ci_high)
-    return t(
-        f"experiments.decision.{d.outcome}",
-        lang,
-        targeted=arm_label(d.targeted, lang),
-        blanket=arm_label(d.blanket, lang),
-        diff=fmt(abs(d.estimate)),
-        signed=fmt(d.estimate),
-        ci=f"{fmt(lo)} – {fmt(hi)}",
-        p=p_relation(d.p_value),
-        look=look_label(monitor.look, lang),
-    )
 
 
 def decision_html(monitor: CampaignMonitor, lang: str, currency: str = "TWD") -> str:
