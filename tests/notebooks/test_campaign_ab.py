@@ -80,3 +80,32 @@ def test_notebook_runs_on_small_demo(tmp_path, language, campaign, month):
         assert "assignment list (assignments.csv)" in text
     elif campaign == "campaign.parquet":
         assert "成效與成本取自活動資料表（campaign.parquet）" in text
+
+
+@pytest.mark.slow  # one kernel run
+def test_notebook_before_the_window_says_so(tmp_path):
+    """A report month that ends before the campaign starts: the page says when it starts, and shows nothing
+    measured (no plot, no headline figure)."""
+    import papermill
+
+    from workbench.data import generate_demo
+    from workbench.notebook import HEADLINES_MIME
+
+    generate_demo(1000, seed=3).write(tmp_path / "data")
+    data = {name: str(tmp_path / "data" / f"{name}.parquet") for name in ("transactions", "members")}
+    data["campaign"] = str(tmp_path / "data" / "assignments.csv")
+    out = tmp_path / "out.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOK),
+        str(out),
+        parameters={"data": data, "language": "en", "month": "2026-08"},
+        kernel_name="python3",
+        cwd=str(NOTEBOOK.parent),
+        progress_bar=False,
+    )
+    outputs = [o for c in json.loads(out.read_text(encoding="utf-8"))["cells"] for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o["output_type"] in ("error", "stream")]
+    assert not [o for o in outputs if "image/png" in o.get("data", {}) or HEADLINES_MIME in o.get("data", {})]
+    text = json.dumps([o.get("data", {}) for o in outputs], ensure_ascii=False)
+    assert "The campaign starts on 1 Sep 2026 (window 1 Sep 2026 to 31 Oct 2026)" in text
+    assert "wb-look-not_started" in text
