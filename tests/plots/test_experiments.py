@@ -28,7 +28,7 @@ def test_trend_plot(campaign_monitors):
     """One point per month-end look; the wide bar is the always-valid interval, the narrow the fixed one."""
     from matplotlib.collections import LineCollection
 
-    from workbench.plots.experiments import plot_trend
+    from workbench.plots.experiments import plot_lift, plot_trend
 
     trend = campaign_monitors["2026-10"].trend
     ax = plot_trend(trend, lang="en", currency="HKD")
@@ -47,6 +47,8 @@ def test_trend_plot(campaign_monitors):
     assert "HK$" in ax.yaxis.get_major_formatter()(100.0, 0)
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["Always-valid 95% interval", "Fixed-horizon 95% interval", "Estimate"]
+    ax = plot_lift(campaign_monitors["2026-09"].effects, lang="en")  # a running campaign's effects
+    assert ax.get_title() == "Relative lift vs control so far (always-valid 95% intervals)"
     ax = plot_trend(campaign_monitors["2026-09"].trend, lang="zh-TW")
     assert [t.get_text() for t in ax.get_xticklabels()] == [
         "2026年9月30日"

@@ -26,7 +26,8 @@ def _metric_label(metric: str, lang: str) -> str:
 
 
 def plot_lift(effects: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
-    """Relative lift per arm and metric with its 95% CI (horizontal error bars), zero line."""
+    """Relative lift per arm and metric with its 95% CI (horizontal error bars), zero line; the title says
+    "always-valid" when the effects' ``method`` is the confidence sequence (a running campaign)."""
     ax = axes(ax, (9, 0.5 * len(effects) + 1.5))
     ok = effects[effects["rel_lift"].notna()].reset_index(drop=True)
     arms = list(dict.fromkeys(ok["arm"]))
@@ -53,7 +54,11 @@ def plot_lift(effects: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
         ]
     )
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:+.0%}"))
-    ax.set(title=t("experiments.plot.lift_title", lang), xlabel=t("experiments.plot.rel_lift", lang))
+    always_valid = (
+        effects["method"].astype(str).str.startswith("always-valid").any() if "method" in effects else False
+    )
+    title = "experiments.plot.lift_title_always_valid" if always_valid else "experiments.plot.lift_title"
+    ax.set(title=t(title, lang), xlabel=t("experiments.plot.rel_lift", lang))
     return ax
 
 

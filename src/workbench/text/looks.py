@@ -15,7 +15,7 @@ from workbench.text.experiments import arm_label, decision_sentence, look_label
 from workbench.text.html import paragraph_html
 
 
-def look_sentence(look: CampaignLook, lang: str, sequential_tuning: float | None = None) -> str:
+def look_sentence(look: CampaignLook, lang: str) -> str:
     """What kind of analysis the page is, in plain words: a look of a running campaign, or the final one.
 
     Parameters
@@ -24,8 +24,6 @@ def look_sentence(look: CampaignLook, lang: str, sequential_tuning: float | None
         The report month's look.
     lang : str
         ``zh-TW`` or ``en``.
-    sequential_tuning : float, optional
-        ``N*`` of the always-valid intervals (named for a running campaign).
 
     Returns
     -------
@@ -44,17 +42,16 @@ def look_sentence(look: CampaignLook, lang: str, sequential_tuning: float | None
         lang,
         look=look_label(look, lang),
         as_of=date_label(look.as_of, lang),
-        n_star=number(sequential_tuning) if sequential_tuning is not None else "–",
         **dates,
     )
 
 
-def look_banner_html(look: CampaignLook, lang: str, sequential_tuning: float | None = None) -> str:
+def look_banner_html(look: CampaignLook, lang: str) -> str:
     """``look_sentence`` as an escaped banner (``wb-look``; amber while running, grey when ended).
 
     Parameters
     ----------
-    look, lang, sequential_tuning
+    look, lang
         As for ``look_sentence``.
 
     Returns
@@ -67,7 +64,7 @@ def look_banner_html(look: CampaignLook, lang: str, sequential_tuning: float | N
     color, border = {"running": ("#fff8e1", "#f9a825"), "ended": ("#eceff1", "#546e7a")}.get(
         look.status, ("#eceff1", "#90a4ae")
     )
-    text = html.escape(look_sentence(look, lang, sequential_tuning))
+    text = html.escape(look_sentence(look, lang))
     return (
         f'<div class="wb-look wb-look-{look.status}" style="background:{color};border-left:6px solid {border};'
         f'padding:0.8em 1em;font-size:1.05em">{text}</div>'
