@@ -6,6 +6,8 @@ STAMP  := $(VENV)/.installed
 SPARK  := $(VENV)/.spark-installed
 MONTH  ?=
 DEMO   := data/demo
+# The demo's last file: regenerated when it is missing or the generator changed (an older demo lacks files).
+DEMO_DONE := $(DEMO)/assignments.csv
 # Demo brand used by `make report`.
 DEMO_MEMBERS ?= 20000
 
@@ -35,22 +37,23 @@ $(SPARK): requirements-spark.lock | $(STAMP)
 system:
 	@bash scripts/system-deps.sh
 
-$(DEMO)/transactions.parquet: | $(STAMP)
+$(DEMO_DONE): $(wildcard src/workbench/data/demo*.py) | $(STAMP)
 	$(BIN)/workbench demo --members $(DEMO_MEMBERS) --out $(DEMO)
+	@touch $(DEMO_DONE)
 
-demo: $(DEMO)/transactions.parquet
+demo: $(DEMO_DONE)
 
-test: $(STAMP) $(SPARK) system $(DEMO)/transactions.parquet
+test: $(STAMP) $(SPARK) system $(DEMO_DONE)
 	$(BIN)/python -m pytest
 
-report: $(STAMP) system $(DEMO)/transactions.parquet
+report: $(STAMP) system $(DEMO_DONE)
 	$(BIN)/workbench report $(if $(MONTH),--month $(MONTH),) --params params --out reports
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
 # The notebooks' default parameters read data/demo; MPLBACKEND (e.g. Agg) would hide every plot.
-lab: $(STAMP) $(DEMO)/transactions.parquet
+lab: $(STAMP) $(DEMO_DONE)
 	env -u MPLBACKEND $(BIN)/jupyter lab --allow-root --notebook-dir=notebooks
 
 lint: $(STAMP)

@@ -1,5 +1,4 @@
-"""Campaign experiment plots: lift with CIs, lift by segment, cost vs incremental margin, policy curve, the trend
-of a running campaign across its month-end looks.
+"""Campaign experiment plots: lift, lift by segment, cost vs margin, policy curve, the trend across looks.
 
 Each takes result frames from ``workbench.experiments`` / ``experiment_roi`` and ``ax=None``, draws with
 matplotlib, labels through ``workbench.i18n.t`` and returns the Axes.
@@ -26,8 +25,10 @@ def _metric_label(metric: str, lang: str) -> str:
 
 
 def plot_lift(effects: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
-    """Relative lift per arm and metric with its 95% CI (horizontal error bars), zero line; the title says
-    "always-valid" when the effects' ``method`` is the confidence sequence (a running campaign)."""
+    """Relative lift per arm and metric with its 95% CI (horizontal error bars), zero line.
+
+    The title says "always-valid" when the effects' ``method`` is the confidence sequence (a running campaign).
+    """
     ax = axes(ax, (9, 0.5 * len(effects) + 1.5))
     ok = effects[effects["rel_lift"].notna()].reset_index(drop=True)
     arms = list(dict.fromkeys(ok["arm"]))
@@ -98,8 +99,11 @@ def plot_segment_lift(
 
 
 def plot_cost_margin(economics: pd.DataFrame, *, lang: str = "zh-TW", currency: str = "TWD", ax=None):
-    """Per arm: campaign cost (x) vs incremental gross margin (y) per member, both with CIs; above the
-    diagonal the arm pays for itself."""
+    """Per arm.
+
+    Campaign cost (x) vs incremental gross margin (y) per member, both with CIs; above the diagonal the arm
+    pays for itself.
+    """
     ax = axes(ax, (6, 5))
     e = economics.set_index(["arm", "quantity"])
     arms = list(dict.fromkeys(economics["arm"]))
@@ -158,8 +162,10 @@ def plot_policy_curve(
 
 
 def plot_trend(trend: pd.DataFrame, *, lang: str = "zh-TW", currency: str = "TWD", ax=None):
-    """Targeted minus blanket at each month-end look: the estimate, its always-valid interval (wide bar) and
-    its fixed-horizon interval (narrow bar), a zero line.
+    """Targeted minus blanket at each month-end look, with its always-valid and fixed-horizon intervals.
+
+    The estimate (points and line), its always-valid interval (wide bar), its fixed-horizon interval (narrow
+    bar) and a zero line.
 
     Parameters
     ----------

@@ -55,6 +55,7 @@ footer { color: var(--muted); font-size: .85rem; margin-top: 2rem; }
 
 
 def esc(value: Any) -> str:
+    """``value`` as HTML text (quotes escaped too)."""
     return html.escape(str(value), quote=True)
 
 
@@ -92,8 +93,10 @@ def _entry(result, month_dir: Path, language: str) -> dict[str, Any]:
 
 
 def _recorded_common(plan: RunPlan) -> dict[str, Any]:
-    """``common.yaml`` as recorded in ``run.json``: data file paths relative to the params folder, as
-    written; a database URL with its password masked."""
+    """``common.yaml`` as recorded in ``run.json``.
+
+    Data file paths relative to the params folder, as written; a database URL with its password masked.
+    """
     common = asdict(plan.common)
     for key in plan.common.data.PATHS:
         value = common["data"][key]
@@ -105,8 +108,10 @@ def _recorded_common(plan: RunPlan) -> dict[str, Any]:
 
 
 def build_run(plan: RunPlan, month_dir: Path, results, inputs, *, started: str, seconds: float) -> dict:
-    """``run.json``: this run's notebooks plus, from the previous run.json, notebooks not run this time
-    (``--only``) and the last good result of a notebook that failed now (its published copy is kept).
+    """``run.json``.
+
+    This run's notebooks plus, from the previous run.json, notebooks not run this time (``--only``) and the
+    last good result of a notebook that failed now (its published copy is kept).
 
     Parameters
     ----------
@@ -240,6 +245,7 @@ def _report_row(lang: str, entry: dict) -> str:
 
 
 def month_page(run: dict) -> str:
+    """The month's index page (HTML): each report's status, headlines and link, in the run's language."""
     lang = run["language"]
     heading = t("report.index.month_title", lang, month=month_label(run["month"], lang))
     head = "".join(

@@ -23,34 +23,31 @@ from workbench.text.html import paragraph_html
 
 def arm_label(arm: str, lang: str) -> str:
     """Display name of an arm (``experiments.arm.<name>`` when the catalog has it, else the name)."""
-
     key = f"experiments.arm.{arm}"
     return t(key, lang) if key in catalog() else str(arm)
 
 
 def column_label(column: str | None, lang: str) -> str:
     """Display name of a data column (``experiments.column.<name>`` when the catalog has it)."""
-
     key = f"experiments.column.{column}"
     return t(key, lang) if key in catalog() else str(column)
 
 
 def points(value: float, lang: str) -> str:
     """A difference of two rates in percentage points: ``0.031`` -> ``+3.1 pp``."""
-
     return t("experiments.pp", lang, value=f"{value * 100:+.1f}")
 
 
 def p_label(p: float) -> str:
     """A p-value for a table cell: ``0.012``, or ``< 0.001``."""
-
     return "< 0.001" if p < 0.001 else number(p, 3)
 
 
 def p_relation(p: float) -> str:
     """A p-value for a sentence, with its relation sign: ``= 0.012`` or ``< 0.001``.
 
-    Messages write ``p {p}``, so the text reads "p = 0.012" or "p < 0.001" (never "p = < 0.001")."""
+    Messages write ``p {p}``, so the text reads "p = 0.012" or "p < 0.001" (never "p = < 0.001").
+    """
     label = p_label(p)
     return label if label.startswith("<") else f"= {label}"
 
@@ -239,7 +236,6 @@ def decision_sentence(monitor: CampaignMonitor, lang: str, currency: str = "TWD"
 
 def verdict_sentence(eco: CampaignEconomics, lang: str, currency: str = "TWD") -> str:
     """The targeted-vs-blanket verdict in plain language ("inconclusive" when the CI includes zero)."""
-
     v = eco.verdict
     lo, hi = (v.ci_low, v.ci_high) if v.outcome != "blanket_better" else (-v.ci_high, -v.ci_low)
     return t(
@@ -297,7 +293,6 @@ def campaign_headlines(
     dict
         Label -> value, at most 4 (the month's index shows them).
     """
-
     p = p_relation(result.srm_p)
     out = {} if status is None else {t("experiments.status.heading", lang): status}
     out[t("experiments.headline.srm", lang)] = t(
@@ -333,7 +328,6 @@ def _formatter(metric: str, kind: str, s_revenue: str, lang: str, currency: str)
 
 def effects_display(effects: pd.DataFrame, lang: str, currency: str = "TWD", revenue: str = "revenue"):
     """The effects table as display strings (per-metric units) and ``table()`` options."""
-
     rows = []
     for r in effects.itertuples(index=False):
         if isinstance(r.error, str) and r.error:
@@ -359,7 +353,6 @@ def effects_display(effects: pd.DataFrame, lang: str, currency: str = "TWD", rev
 
 def economics_display(economics: pd.DataFrame, lang: str, currency: str = "TWD"):
     """Cost/ROI table as display strings and ``table()`` options."""
-
     one = money(1, currency)  # "Cost per NT$1 of incremental revenue" in the brand's currency
     rows = []
     for r in economics.itertuples(index=False):
@@ -386,7 +379,6 @@ def truth_display(
     effects: pd.DataFrame, true_effects: Mapping, lang: str, currency: str = "TWD", revenue: str = "revenue"
 ):
     """Estimated vs recorded true effects (demo data) with whether each truth lies inside the CI."""
-
     rows = []
     for r in effects.itertuples(index=False):
         true = true_effects.get(r.arm, {}).get(r.metric)
@@ -438,7 +430,6 @@ def design_sentence(result: CampaignAnalysis, lang: str, currency: str = "TWD") 
 
 def balance_display(balance: pd.DataFrame, lang: str):
     """Covariate balance (standardised mean differences) as display strings and ``table()`` options."""
-
     frame = pd.DataFrame(
         {
             "arm": [arm_label(a, lang) for a in balance["arm"]],

@@ -74,8 +74,7 @@ def look_banner_html(look: CampaignLook, lang: str) -> str:
 def campaign_status(
     look: CampaignLook, monitor: CampaignMonitor | None, verdict: Verdict | None, lang: str
 ) -> str:
-    """The campaign's status in a few words, for the month's index: running, look k / decided / no clear
-    difference.
+    """The campaign's status in a few words, for the month's index: running, look k / decided / unclear.
 
     A running campaign is *decided* only when the always-valid interval of targeted - blanket excludes zero
     (``monitor.decision``); an ended one by the final, fixed-horizon verdict (``verdict``).
