@@ -144,6 +144,42 @@ def analysis(big_demo):
     return analyze_campaign(big_demo.campaign, CampaignSettings(resamples=2000, policy_resamples=500, seed=3))
 
 
+@pytest.fixture(scope="session")
+def campaign_monitors(demo):
+    """``monitor_campaign`` of the demo campaign (1 Sep - 31 Oct 2026, the window and costs of
+    params/campaign_ab.yaml) in the report months 2026-09 (running, look 1 of 2) and 2026-10 (ended)."""
+    import yaml
+
+    from workbench.experiments import (
+        CampaignCosts,
+        CampaignData,
+        CampaignSettings,
+        add_costs,
+        campaign_frame,
+        campaign_look,
+        monitor_campaign,
+    )
+
+    params = yaml.safe_load((Path(__file__).resolve().parents[1] / "params" / "campaign_ab.yaml").read_text())
+    costs = CampaignCosts.from_dict(params["costs"])
+    settings = CampaignSettings.from_dict({**params["analysis"], "resamples": 200, "policy_resamples": 100})
+    out = {}
+    for month in ("2026-09", "2026-10"):
+        look = campaign_look(params["window_start"], params["window_end"], month)
+        frame = campaign_frame(demo.transactions, demo.assignments, start=look.window_start, end=look.as_of)
+        data = CampaignData(
+            add_costs(frame, costs),
+            True,
+            "assignments.csv",
+            "transactions",
+            look.window_start,
+            look.as_of,
+            costs,
+        )
+        out[month] = monitor_campaign(data, demo.transactions, look, settings)
+    return out
+
+
 # --------------------------------------------------------------------------------------------- PostgreSQL
 # The fixture ``postgres_url``: a throwaway PostgreSQL server (pg_kit.postgres_server: initdb + pg_ctl in a
 # temporary folder on a free localhost port, as the ``postgres`` user when root; `make` installs Debian's

@@ -204,9 +204,11 @@ class BackgroundRuns:
     sequential ``workbench report`` process; two cores run two of them at once) and awaited on first use.
 
     kinds: ``zh-TW`` (NT$) and ``en`` (amounts as HK$, the Hong Kong case) on the clean demo (DEMO_MEMBERS),
-    ``poisoned`` (zh-TW, markup in names)."""
+    ``poisoned`` (zh-TW, markup in names); ``running-zh-TW`` / ``running-en``: the campaign report alone for
+    RUNNING_MONTH, inside the demo campaign's window (look 1 of 2), on the same clean demo."""
 
-    CURRENCY = {"zh-TW": "TWD", "en": "HKD", "poisoned": "TWD"}
+    CURRENCY = {"zh-TW": "TWD", "en": "HKD", "poisoned": "TWD", "running-zh-TW": "TWD", "running-en": "HKD"}
+    RUNNING_MONTH = "2026-09"
 
     DEMO_MEMBERS = 4000
     POISONED_MEMBERS = 3000
@@ -228,7 +230,7 @@ class BackgroundRuns:
             data_dir = self.root / "data"
             if self._clean is None:
                 self._clean = write_demo(data_dir, self.DEMO_MEMBERS)
-            demo, language = self._clean, kind
+            demo, language = self._clean, kind.removeprefix("running-")
         params = write_params(self.root / f"params-{kind}", data_dir, language, currency=self.CURRENCY[kind])
         if kind == "poisoned":
             poison_params(params)
@@ -239,9 +241,10 @@ class BackgroundRuns:
         out = self.root / f"reports-{kind}"
         log = (self.root / f"{kind}.log").open("w", encoding="utf-8")
         env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
-        proc = subprocess.Popen(
-            report_command(params, out), stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO, text=True
-        )
+        command = report_command(params, out)
+        if kind.startswith("running-"):
+            command += ["--month", self.RUNNING_MONTH, "--only", "campaign_ab"]
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO, text=True)
         self.started[kind] = (proc, log, out, data_dir, demo, language)
 
     def result(self, kind: str, timeout: float = 1200) -> DemoRun:
@@ -280,7 +283,7 @@ _RUNS: BackgroundRuns | None = None
 
 def background_runs(request, tmp_path_factory) -> BackgroundRuns:
     """The session's runs; on first call, starts every run some collected test needs (fixtures
-    ``demo_run`` -> zh-TW and en, ``poisoned_run`` -> poisoned)."""
+    ``demo_run`` -> zh-TW and en, ``poisoned_run`` -> poisoned, ``running_run`` -> running-zh-TW and -en)."""
     global _RUNS
     if _RUNS is None:
         _RUNS = BackgroundRuns(tmp_path_factory.mktemp("report-runs"))
@@ -297,6 +300,14 @@ def background_runs(request, tmp_path_factory) -> BackgroundRuns:
                 )
             if "poisoned_run" in names:
                 kinds.append("poisoned")
+            if "running_run" in names:
+                callspec = getattr(item, "callspec", None)
+                languages = (
+                    [callspec.params["running_run"]]
+                    if callspec and "running_run" in callspec.params
+                    else ["zh-TW", "en"]
+                )
+                kinds += [f"running-{lang}" for lang in languages]
         for kind in dict.fromkeys(kinds):
             _RUNS.start(kind)
     return _RUNS

@@ -63,7 +63,9 @@ def test_campaign_outcomes_match_log(demo):
     """The outcome columns equal an independent recomputation from the transaction log."""
     tx = demo.transactions
     camp = demo.campaign.set_index("member_id")
-    window = tx[(tx["ordered_at"] >= "2026-09-01") & (tx["ordered_at"] < "2026-10-01") & (tx["amount"] >= 0)]
+    truth = demo.truth["campaign"]
+    end = pd.Timestamp(truth["end"]) + pd.Timedelta(days=1)
+    window = tx[(tx["ordered_at"] >= truth["start"]) & (tx["ordered_at"] < end) & (tx["amount"] >= 0)]
     window = window[window["member_id"].isin(camp.index)]
     revenue = window.groupby("member_id")["amount"].sum().reindex(camp.index, fill_value=0.0)
     orders = window.groupby("member_id")["order_id"].nunique().reindex(camp.index, fill_value=0)

@@ -78,7 +78,7 @@ def test_campaign_frame_on_the_demo_equals_its_recorded_outcomes(demo):
         frame.loc[blanket, "discount"].to_numpy()
         >= demo.campaign.loc[blanket, "discount_cost"].to_numpy() - 1e-9
     ).all()
-    assert frame.attrs["start"] == "2026-09-01" and frame.attrs["end"] == "2026-09-30"
+    assert frame.attrs["start"] == "2026-09-01" and frame.attrs["end"] == "2026-10-31"
 
 
 def _plain_pandas(tx: pd.DataFrame, ids: pd.Series, start: str, end: str, pre_days: int) -> pd.DataFrame:
@@ -171,7 +171,7 @@ def test_report_input_measured_from_the_log_recovers_the_true_effects(big_demo, 
     )
     data = load_campaign(source, start=truth["start"], end=truth["end"], costs=COSTS)
     assert data.measured and data.source == "assignments.csv" and data.transactions == "transactions.parquet"
-    assert (data.start, data.end) == ("2026-09-01", "2026-09-30")
+    assert (data.start, data.end) == ("2026-09-01", "2026-10-31")
     frame = data.frame
     assert frame["member_id"].iloc[0] == big_demo.campaign["member_id"].iloc[0]  # ids kept as text (zeros)
     np.testing.assert_allclose(frame["gift_cost"], big_demo.campaign["gift_cost"])

@@ -153,4 +153,5 @@ def test_campaign_notebook_small_and_without_a_campaign(brands, tmp_path, shape)
         assert _images(outputs) == 0 and not heads
     else:
         assert len(demo.campaign) < 300 and number(len(demo.campaign)) in text
-        assert _images(outputs) == 4 and len(heads) == 1 and 2 <= len(heads[0]) <= 4
+        # lift, trend, segments, cost vs margin, policy (the window 1 Sep - 31 Oct has ended by 2026-10)
+        assert _images(outputs) == 5 and len(heads) == 1 and 2 <= len(heads[0]) <= 4

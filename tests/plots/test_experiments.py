@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 
@@ -21,3 +22,34 @@ def test_plots(analysis):
     ax = plot_policy_curve(analysis.economics.policy, lang="en")
     assert len(ax.lines) == 3  # two arms + zero line
     assert ax.get_ylabel() == "Net profit per 1,000 members (NT$)"
+
+
+def test_trend_plot(campaign_monitors):
+    """One point per month-end look; the wide bar is the always-valid interval, the narrow the fixed one."""
+    from matplotlib.collections import LineCollection
+
+    from workbench.plots.experiments import plot_lift, plot_trend
+
+    trend = campaign_monitors["2026-10"].trend
+    ax = plot_trend(trend, lang="en", currency="HKD")
+    assert ax.get_title() == "Targeted minus blanket: net profit per member by month-end"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["30 Sep 2026", "31 Oct 2026"]
+    bars = [c for c in ax.collections if isinstance(c, LineCollection)]
+    assert len(bars) == 2
+    for bar, (low, high) in zip(
+        bars, (("ci_low", "ci_high"), ("fixed_ci_low", "fixed_ci_high")), strict=True
+    ):
+        ends = np.array([(seg[0][1], seg[1][1]) for seg in bar.get_segments()])
+        np.testing.assert_allclose(ends, trend[[low, high]].to_numpy(dtype=float), rtol=1e-12)
+    assert bars[0].get_linewidth()[0] > bars[1].get_linewidth()[0]
+    x, y = ax.lines[0].get_data()
+    assert list(y) == pytest.approx(trend["estimate"].tolist())
+    assert "HK$" in ax.yaxis.get_major_formatter()(100.0, 0)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["Always-valid 95% interval", "Fixed-horizon 95% interval", "Estimate"]
+    ax = plot_lift(campaign_monitors["2026-09"].effects, lang="en")  # a running campaign's effects
+    assert ax.get_title() == "Relative lift vs control so far (always-valid 95% intervals)"
+    ax = plot_trend(campaign_monitors["2026-09"].trend, lang="zh-TW")
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        "2026年9月30日"
+    ] and "精準減全面" in ax.get_title()

@@ -50,6 +50,14 @@ def demo_run(request, tmp_path_factory) -> DemoRun:
     return done
 
 
+@pytest.fixture(scope="session", params=["zh-TW", "en"])
+def running_run(request, tmp_path_factory) -> DemoRun:
+    """The campaign report alone for a month inside the demo campaign's window (2026-09: look 1 of 2)."""
+    done = background_runs(request, tmp_path_factory).result(f"running-{request.param}")
+    assert done.month_dir is not None, f"workbench report wrote no month folder:\n{done.log}"
+    return done
+
+
 @pytest.fixture(scope="session")
 def browser():
     with open_browser() as b:
@@ -288,3 +296,66 @@ def test_chinese_text_is_drawn_with_a_cjk_font(demo_run, browser):
             if o.output_type == "stream" and o.get("name") == "stderr"
         )
         assert "missing from font" not in stderr and "Glyph" not in stderr, stderr[:500]
+
+
+# the campaign page inside and after the window (issue 12): words per language
+CAMPAIGN_WORDS = {
+    "running": {
+        "en": (
+            "running, look 1 of 2",
+            "this report is look 1 of 2",
+            "always-valid",
+            "Trend: targeted minus blanket",
+        ),
+        "zh-TW": (
+            "進行中，第 1 次檢視（共 2 次）",
+            "本報告是第 1 次檢視（共 2 次）",
+            "隨時有效",
+            "趨勢：每月底精準減全面",
+        ),
+    },
+    "ended": {
+        "en": ("ended: ", "this is the final analysis", "fixed-horizon", "Trend: targeted minus blanket"),
+        "zh-TW": ("已結束：", "本報告是整個活動期間的最終分析", "固定樣本", "趨勢：每月底精準減全面"),
+    },
+}
+VERDICT_HEADING = {"en": "Verdict: targeted vs blanket", "zh-TW": "結論：精準 vs 全面"}
+
+
+def _campaign_page(run: DemoRun, browser, phase: str) -> None:
+    status, banner, interval, trend = CAMPAIGN_WORDS[phase][run.language]
+    entry = next(r for r in run.run["reports"] if r["name"] == "campaign_ab")
+    assert entry["status"] == "ok", run.log
+    _, context, page = PageCheck.open(browser, run.month_dir / "index.html")
+    index_text = page.inner_text("body")
+    context.close()
+    assert status in index_text  # the month's index shows the campaign's status in the report language
+    check, context, page = PageCheck.open(browser, run.report_html("campaign_ab"))
+    try:
+        text = page.inner_text("body")
+        images = page.evaluate(IMAGES_JS)
+        page.screenshot(path=_artifact(run.language, f"campaign_ab_{phase}.png"), full_page=True)
+    finally:
+        context.close()
+    assert not check.problems, check.problems
+    assert banner in text and interval in text and trend in text
+    assert all(i["complete"] and i["w"] > 0 for i in images)
+    alts = " ".join(i["alt"] for i in images)
+    assert len(images) == (2 if phase == "running" else 5), alts  # lift + trend (+ segments, money, policy)
+    if phase == "running":
+        assert VERDICT_HEADING[run.language] not in text  # no verdict from a noisy month
+    else:
+        assert VERDICT_HEADING[run.language] in text
+    ids = run.demo.campaign["member_id"]
+    assert not any(m in text for m in (ids.iloc[0], ids.iloc[len(ids) // 2], ids.iloc[-1]))
+
+
+def test_campaign_page_inside_the_window_is_a_look_with_always_valid_intervals(running_run, browser):
+    assert running_run.returncode == 0, running_run.log
+    assert running_run.run["month"] == "2026-09"
+    _campaign_page(running_run, browser, "running")
+
+
+def test_campaign_page_after_the_window_is_the_final_analysis(demo_run, browser):
+    assert demo_run.run["month"] == "2026-10"  # the latest complete month, after the window (1 Sep - 31 Oct)
+    _campaign_page(demo_run, browser, "ended")

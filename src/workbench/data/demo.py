@@ -58,7 +58,7 @@ class CampaignDesign:
     """The demo campaign: who is in it, what each arm gets, and how members respond."""
 
     start: str = "2026-09-01"
-    end: str = "2026-09-30"  # inclusive outcome window
+    end: str = "2026-10-31"  # inclusive outcome window; two months: September is a look of a running campaign
     lookback_days: int = 365  # population: bought in the lookback before start
     arms: tuple[str, ...] = ("control", "blanket_discount", "vip_gift")
     shares: tuple[float, ...] = (1 / 3, 1 / 3, 1 / 3)

@@ -6,6 +6,8 @@
 * ``sequential_test``, ``cuped_sequential_test``, ``confidence_sequence``: the asymptotic confidence sequence
   on sufficient statistics; ``look_effects`` (every look, fixed and always-valid) and
   ``sequential_decision`` (targeted vs blanket from the always-valid interval): monitoring a running campaign;
+  ``campaign_look`` (which look a report month is) and ``monitor_campaign`` (this look's always-valid effects,
+  the decision on net profit per member, the trend since the start recomputed from the log);
 * ``srm_check``, ``adjust_pvalues``, ``segment_effects``;
 * ``sample_size``, ``minimum_detectable_effect``, ``assign_arms``, ``balance_table``: design;
 * ``campaign_outcomes``, ``campaign_frame``, ``load_campaign``: outcomes and covariates of assigned members
@@ -40,6 +42,16 @@ from workbench.experiments.design import (
     minimum_detectable_effect,
     sample_size,
 )
+from workbench.experiments.looks import (
+    PROFIT_COLUMN,
+    TREND_COLUMNS,
+    CampaignLook,
+    CampaignMonitor,
+    campaign_look,
+    monitor_campaign,
+    sequential_tuning_for,
+    with_profit,
+)
 from workbench.experiments.monitoring import (
     LOOK_INTERVALS,
     SequentialDecision,
@@ -54,7 +66,13 @@ from workbench.experiments.outcomes import (
     load_campaign,
 )
 from workbench.experiments.plan import CampaignPlan, PlannedArm, PlannedCampaign, plan_campaign
-from workbench.experiments.roi import CampaignEconomics, Verdict, campaign_economics, policy_bins
+from workbench.experiments.roi import (
+    CampaignEconomics,
+    Verdict,
+    campaign_economics,
+    member_profit,
+    policy_bins,
+)
 from workbench.experiments.segments import segment_effects
 from workbench.experiments.sendlists import (
     CHANNELS,
@@ -84,6 +102,15 @@ from workbench.experiments.stats import (
 )
 
 __all__ = [
+    "PROFIT_COLUMN",
+    "TREND_COLUMNS",
+    "CampaignLook",
+    "CampaignMonitor",
+    "campaign_look",
+    "monitor_campaign",
+    "sequential_tuning_for",
+    "with_profit",
+    "member_profit",
     "CHANNELS",
     "COUNTRIES",
     "DEFAULT_METRICS",

@@ -74,6 +74,27 @@ class CampaignEconomics:
     cap: float | None
 
 
+def member_profit(revenue, discount_cost, gift_cost, margin: float) -> np.ndarray:
+    """Each member's contribution: ``margin x (revenue + discount) - discount - gift``.
+
+    The difference of its means between an arm and the control is the arm's net incremental profit per
+    member (see the module docstring); for the control (no campaign cost) it is ``margin x revenue``.
+
+    Parameters
+    ----------
+    revenue, discount_cost, gift_cost : array-like
+        Per member: revenue after discounts, discounts redeemed, gifts handed out (currency units).
+    margin : float
+        Gross margin on list-price revenue.
+
+    Returns
+    -------
+    ndarray
+    """
+    r, d, g = (np.asarray(v, dtype=float) for v in (revenue, discount_cost, gift_cost))
+    return margin * (r + d) - d - g
+
+
 def policy_bins(values: np.ndarray, steps: int) -> np.ndarray:
     """Bin 0 = the top 1/steps by ``values``, bin 1 the next, ...; ties broken by row order."""
     ranks = pd.Series(-np.asarray(values, float)).rank(method="first").to_numpy() - 1
@@ -127,7 +148,7 @@ def campaign_economics(
         else np.zeros(len(frame), np.int64)
     )
 
-    profit = margin * (r + d) - d - g  # per-member contribution; for the control: margin x revenue
+    profit = member_profit(r, d, g, margin)
     boot: dict[str, BootstrapSums] = {}
     point: dict[str, BootstrapSums] = {}
     pboot: dict[str, BootstrapSums] = {}

@@ -1,4 +1,4 @@
-"""Campaign experiment plots: lift with CIs, lift by segment, cost vs incremental margin, policy curve.
+"""Campaign experiment plots: lift, lift by segment, cost vs margin, policy curve, the trend across looks.
 
 Each takes result frames from ``workbench.experiments`` / ``experiment_roi`` and ``ax=None``, draws with
 matplotlib, labels through ``workbench.i18n.t`` and returns the Axes.
@@ -10,8 +10,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from workbench.i18n import CURRENCY_SYMBOLS, t
-from workbench.plots.base import axes, titles
+from workbench.i18n import CURRENCY_SYMBOLS, date_label, t
+from workbench.plots.base import axes, money_formatter, titles
 from workbench.text.experiments import arm_label, column_label
 
 _PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
@@ -25,7 +25,10 @@ def _metric_label(metric: str, lang: str) -> str:
 
 
 def plot_lift(effects: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
-    """Relative lift per arm and metric with its 95% CI (horizontal error bars), zero line."""
+    """Relative lift per arm and metric with its 95% CI (horizontal error bars), zero line.
+
+    The title says "always-valid" when the effects' ``method`` is the confidence sequence (a running campaign).
+    """
     ax = axes(ax, (9, 0.5 * len(effects) + 1.5))
     ok = effects[effects["rel_lift"].notna()].reset_index(drop=True)
     arms = list(dict.fromkeys(ok["arm"]))
@@ -52,7 +55,11 @@ def plot_lift(effects: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
         ]
     )
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:+.0%}"))
-    ax.set(title=t("experiments.plot.lift_title", lang), xlabel=t("experiments.plot.rel_lift", lang))
+    always_valid = (
+        effects["method"].astype(str).str.startswith("always-valid").any() if "method" in effects else False
+    )
+    title = "experiments.plot.lift_title_always_valid" if always_valid else "experiments.plot.lift_title"
+    ax.set(title=t(title, lang), xlabel=t("experiments.plot.rel_lift", lang))
     return ax
 
 
@@ -150,5 +157,44 @@ def plot_policy_curve(
         ylabel=t("experiments.plot.policy_y", lang, currency=symbol),
         xlim=(0, 1.02),
     )
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def plot_trend(trend: pd.DataFrame, *, lang: str = "zh-TW", currency: str = "TWD", ax=None):
+    """Targeted minus blanket at each month-end look, with its always-valid and fixed-horizon intervals.
+
+    The estimate (points and line), its always-valid interval (wide bar), its fixed-horizon interval (narrow
+    bar) and a zero line.
+
+    Parameters
+    ----------
+    trend : DataFrame
+        ``CampaignMonitor.trend`` (``as_of, estimate, ci_low, ci_high, fixed_ci_low, fixed_ci_high``).
+    lang, currency : str
+        Report language; currency of the amounts.
+    ax : Axes, optional
+        Where to draw (a new figure when None).
+
+    Returns
+    -------
+    Axes
+    """
+    ax = axes(ax, (7, 4))
+    x = np.arange(len(trend))
+    est = trend["estimate"].to_numpy(dtype=float)
+    for low, high, width, color, key in (
+        ("ci_low", "ci_high", 10, "#9ecae1", "experiments.plot.trend_always_valid"),
+        ("fixed_ci_low", "fixed_ci_high", 3, "#3182bd", "experiments.plot.trend_fixed"),
+    ):
+        lo, hi = trend[low].to_numpy(dtype=float), trend[high].to_numpy(dtype=float)
+        ax.vlines(x, lo, hi, colors=color, lw=width, label=t(key, lang))
+    ax.plot(x, est, "o-", color="#08306b", label=t("experiments.plot.trend_estimate", lang))
+    ax.axhline(0, color="grey", lw=1, ls="--")
+    ax.set_xticks(x)
+    ax.set_xticklabels([date_label(d, lang) for d in trend["as_of"]])
+    ax.set_xlim(-0.5, len(trend) - 0.5)
+    ax.yaxis.set_major_formatter(money_formatter(currency, lang))
+    titles(ax, lang, "experiments.plot.trend_title", "experiments.plot.trend_x")
     ax.legend(loc="best", fontsize="small")
     return ax

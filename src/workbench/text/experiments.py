@@ -10,7 +10,13 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from workbench.experiments import DEFAULT_METRICS, CampaignAnalysis, CampaignEconomics
+from workbench.experiments import (
+    DEFAULT_METRICS,
+    CampaignAnalysis,
+    CampaignEconomics,
+    CampaignLook,
+    CampaignMonitor,
+)
 from workbench.i18n import catalog, date_label, join_list, money, money_compact, number, pct, t
 from workbench.text.html import paragraph_html
 
@@ -50,21 +56,43 @@ def _ci(lo: float, hi: float, fmt) -> str:
     return f"{fmt(lo)} – {fmt(hi)}"
 
 
-def campaign_findings(result: CampaignAnalysis, lang: str, currency: str = "TWD") -> list[str]:
+def campaign_findings(
+    result: CampaignAnalysis, lang: str, currency: str = "TWD", monitor: CampaignMonitor | None = None
+) -> list[str]:
     """Findings as sentences in ``lang``, the decision first (the report shows the first few as its summary).
 
     Order: a FAILED sample-ratio check (everything below is suspect), the targeted-vs-blanket verdict, cost,
     profit and ROI per arm, the revenue then conversion lifts, a passed sample-ratio check, the best targeting
     rule, the variance reduction of the covariate adjustment, and the segment interactions.
+
+    Parameters
+    ----------
+    result : CampaignAnalysis
+        The campaign's analysis (``analyze_campaign``).
+    lang : str
+        ``zh-TW`` or ``en``.
+    currency : str
+        Of the amounts.
+    monitor : CampaignMonitor, optional
+        ``monitor_campaign`` of the report month; while the campaign runs, the decision comes from its
+        always-valid interval (``decision_sentence``), the lifts are its always-valid
+        effects, and the money side, policy and segments (verdicts from a noisy month) are left out.
+
+    Returns
+    -------
+    list of str
     """
     s = result.settings
+    running = monitor is not None and monitor.look.running
     srm = t(
         "experiments.finding.srm_ok" if result.srm_ok else "experiments.finding.srm_bad",
         lang,
         p=p_relation(result.srm_p),
     )
     out = [] if result.srm_ok else [srm]
-    eco = result.economics
+    eco = None if running else result.economics
+    if running and monitor.decision is not None:
+        out.append(decision_sentence(monitor, lang, currency))
     if eco is not None and eco.verdict is not None:
         out.append(verdict_sentence(eco, lang, currency))
     if eco is not None:
@@ -83,6 +111,7 @@ def campaign_findings(result: CampaignAnalysis, lang: str, currency: str = "TWD"
                 )
             )
     table = result.adjusted if result.adjusted is not None else result.effects
+    table = monitor.effects if running else table
     rows = [
         row
         for row in table.itertuples(index=False)
@@ -121,8 +150,8 @@ def campaign_findings(result: CampaignAnalysis, lang: str, currency: str = "TWD"
                 ci=_ci(best["ci_low"], best["ci_high"], lambda v: money(v, currency)),
             )
         )
-    if result.adjusted is not None and "variance_reduction" in result.adjusted:
-        vr = result.adjusted.loc[result.adjusted["metric"] == s.revenue, "variance_reduction"].dropna()
+    if s.covariate and "variance_reduction" in table:
+        vr = table.loc[table["metric"] == s.revenue, "variance_reduction"].dropna()
         if len(vr):
             out.append(
                 t(
@@ -132,7 +161,7 @@ def campaign_findings(result: CampaignAnalysis, lang: str, currency: str = "TWD"
                     vr=pct(float(vr.mean()), 0),
                 )
             )
-    if result.segments is not None and "interaction_p" in result.segments:
+    if not running and result.segments is not None and "interaction_p" in result.segments:
         seg = result.segments[result.segments["metric"] == s.revenue].drop_duplicates("arm")
         for row in seg.itertuples(index=False):
             key = (
@@ -150,6 +179,59 @@ def campaign_findings(result: CampaignAnalysis, lang: str, currency: str = "TWD"
                 )
             )
     return out
+
+
+def look_label(look: CampaignLook, lang: str) -> str:
+    """``look 1 of 2`` / ``第 1 次檢視（共 2 次）``.
+
+    Parameters
+    ----------
+    look : CampaignLook
+        From ``workbench.experiments.campaign_look``.
+    lang : str
+        ``zh-TW`` or ``en``.
+
+    Returns
+    -------
+    str
+    """
+    return t("experiments.look.label", lang, k=look.look, n=look.looks)
+
+
+def decision_sentence(monitor: CampaignMonitor, lang: str, currency: str = "TWD") -> str:
+    """The targeted-vs-blanket decision of a running campaign, read from the always-valid interval only.
+
+    "Targeted beats blanket" only when the interval of the difference in net profit per member lies above
+    zero ("blanket beats targeted" below); otherwise "not yet decided" with the current estimate.
+
+    Parameters
+    ----------
+    monitor : CampaignMonitor
+        With a ``decision`` (both arms in the campaign).
+    lang : str
+        ``zh-TW`` or ``en``.
+    currency : str
+        Of the amounts.
+
+    Returns
+    -------
+    str
+    """
+    d = monitor.decision
+    fmt = lambda v: money(v, currency)  # noqa: E731
+    flip = d.outcome == "blanket_better"
+    lo, hi = (-d.ci_high, -d.ci_low) if flip else (d.ci_low, d.ci_high)
+    return t(
+        f"experiments.decision.{d.outcome}",
+        lang,
+        targeted=arm_label(d.targeted, lang),
+        blanket=arm_label(d.blanket, lang),
+        diff=fmt(abs(d.estimate)),
+        signed=fmt(d.estimate),
+        ci=f"{fmt(lo)} – {fmt(hi)}",
+        p=p_relation(d.p_value),
+        look=look_label(monitor.look, lang),
+    )
 
 
 def verdict_sentence(eco: CampaignEconomics, lang: str, currency: str = "TWD") -> str:
@@ -183,16 +265,41 @@ def srm_banner_html(result: CampaignAnalysis, lang: str) -> str:
     )
 
 
-def campaign_headlines(result: CampaignAnalysis, lang: str, currency: str = "TWD") -> dict[str, str]:
-    """2-4 headline figures: SRM, the verdict, and net profit per member of the targeted arm."""
+def campaign_headlines(
+    result: CampaignAnalysis,
+    lang: str,
+    currency: str = "TWD",
+    *,
+    status: str | None = None,
+    running: bool = False,
+) -> dict[str, str]:
+    """2-4 headline figures: the campaign status, SRM, the verdict, and net profit per member of the arms.
+
+    Parameters
+    ----------
+    result : CampaignAnalysis
+        The campaign's analysis.
+    lang : str
+        ``zh-TW`` or ``en``.
+    currency : str
+        Of the amounts.
+    status : str, optional
+        ``workbench.text.looks.campaign_status`` of the report month, shown first.
+    running : bool
+        The campaign is still running: no verdict or profit (they would be read from a noisy month).
+
+    Returns
+    -------
+    dict
+        Label -> value, at most 4 (the month's index shows them).
+    """
     p = p_relation(result.srm_p)
-    out = {
-        t("experiments.headline.srm", lang): t(
-            f"experiments.headline.srm_{'ok' if result.srm_ok else 'bad'}", lang, p=p
-        )
-    }
+    out = {} if status is None else {t("experiments.status.heading", lang): status}
+    out[t("experiments.headline.srm", lang)] = t(
+        f"experiments.headline.srm_{'ok' if result.srm_ok else 'bad'}", lang, p=p
+    )
     eco = result.economics
-    if eco is None:
+    if eco is None or running:
         return out
     if eco.verdict is not None:
         v = eco.verdict
@@ -207,7 +314,7 @@ def campaign_headlines(result: CampaignAnalysis, lang: str, currency: str = "TWD
         out[t("experiments.headline.profit", lang, arm=arm_label(arm, lang))] = money(
             row["estimate"].iloc[0], currency
         )
-    return out
+    return dict(list(out.items())[:4])
 
 
 def _formatter(metric: str, kind: str, s_revenue: str, lang: str, currency: str):
