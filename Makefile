@@ -22,6 +22,7 @@ $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@bash scripts/git-filters.sh $(BIN)/python
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -49,8 +50,10 @@ report: $(STAMP) system $(DEMO)/transactions.parquet
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
-# The notebooks' default parameters read data/demo; MPLBACKEND (e.g. Agg) would hide every plot.
-lab: $(STAMP) $(DEMO)/transactions.parquet
+# The notebooks' default parameters read data/demo; MPLBACKEND (e.g. Agg) would hide every plot. `system`:
+# the CJK fonts that setup() needs. Outputs Lab saves never reach git (scripts/git-filters.sh, from install).
+lab: $(STAMP) system $(DEMO)/transactions.parquet
+	@bash scripts/git-filters.sh $(BIN)/python
 	env -u MPLBACKEND $(BIN)/jupyter lab --allow-root --notebook-dir=notebooks
 
 lint: $(STAMP)
