@@ -143,6 +143,7 @@ _EXPORTS: dict[str, str] = {
     "campaign_outcomes": "experiments",
     "catalog": "i18n",
     "channel_of": "data",
+    "buyers_spend": "segments",
     "check_claim": "segments",
     "check_language": "i18n",
     "clean_for_report": "report",

@@ -37,6 +37,15 @@ def test_plots_draw_thresholds_heatmaps_migration_and_pareto(rng):
     x, y = ax.lines[2].get_data()  # the Silver point
     assert x[0] == pytest.approx((spend >= 10000).mean())
     assert y[0] == pytest.approx(spend[spend >= 10000].sum() / spend.sum())
+    # with the simulation's summary the marks are the table's figures (renewals keep some members in Gold)
+    kept = simulate(spend, prog, current=pd.Series("Gold", index=spend.index))
+    gold = kept.summary.loc["Gold"]
+    assert gold["share"] != pytest.approx((spend >= 30000).mean())  # the two definitions differ here
+    ax = plots.pareto_curve(spend, prog, summary=kept.summary, lang="en")
+    x, y = ax.lines[3].get_data()  # the Gold point
+    assert (x[0], y[0]) == pytest.approx((gold["share"], gold["revenue_share"]))
+    assert f"{gold['share'] * 100:.1f}%" in ax.texts[1].get_text()
+    assert f"{gold['revenue_share'] * 100:.1f}%" in ax.texts[1].get_text()
     table = pd.DataFrame(
         {"Member": [5, 4, 3], "Silver": [1, 2, 3], "Gold": [0, 1, 1]}, index=["2026-08", "2026-09", "2026-10"]
     )

@@ -288,3 +288,42 @@ def test_chinese_text_is_drawn_with_a_cjk_font(demo_run, browser):
             if o.output_type == "stream" and o.get("name") == "stderr"
         )
         assert "missing from font" not in stderr and "Glyph" not in stderr, stderr[:500]
+
+
+def _top_share_direct(tx: pd.DataFrame, month: str, days: int = 365, top: float = 0.05) -> float:
+    """Revenue share of the top ``top`` of the members who bought in the ``days`` days up to the end of
+    ``month``, straight from the log with pandas (purchases only, as the member features count them)."""
+    import math
+
+    as_of = pd.Period(month, freq="M").end_time.normalize() + pd.Timedelta(days=1)
+    window = tx[
+        (tx["amount"] >= 0)
+        & (tx["ordered_at"] >= as_of - pd.Timedelta(days=days))
+        & (tx["ordered_at"] < as_of)
+    ]
+    spend = window.groupby("member_id")["amount"].sum().sort_values(ascending=False)
+    return spend.iloc[: math.ceil(top * len(spend))].sum() / spend.sum()
+
+
+def test_the_overview_and_the_tier_page_agree_on_every_figure_they_both_report(demo_run, browser):
+    """Issue 14: a figure that two reports both state is one figure. Every headline label the member overview
+    and the tier page share carries the same value in both, each page states it, the label names its
+    window, and the value equals a direct pandas computation of the top 5% of the window's buyers."""
+    from workbench.i18n import pct, t
+
+    reports = {r["name"]: r for r in demo_run.run["reports"]}
+    if not {"member_overview", "tier_simulation"} <= set(reports):
+        pytest.skip("the overview or the tier page is not in this run")
+    overview, tiers = reports["member_overview"]["headlines"], reports["tier_simulation"]["headlines"]
+    shared = sorted(set(overview) & set(tiers))
+    label = t("overview.headline.top_share", demo_run.language, top="5%", window="365")
+    assert label in shared, f"the pages share no concentration figure: {sorted(overview)} / {sorted(tiers)}"
+    assert {k: tiers[k] for k in shared} == {k: overview[k] for k in shared}
+    tx = pd.read_parquet(demo_run.data_dir / "transactions.parquet")
+    assert overview[label] == pct(_top_share_direct(tx, demo_run.run["month"]))
+    for name in ("member_overview", "tier_simulation"):
+        _, context, page = PageCheck.open(browser, demo_run.report_html(name))
+        text = page.inner_text("body")
+        context.close()
+        for key in shared:
+            assert figure_in_text(overview[key], text), f"{name} does not state {key} = {overview[key]}"

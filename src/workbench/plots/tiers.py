@@ -117,9 +117,27 @@ def migration_matrix(migration: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
     return ax
 
 
-def pareto_curve(spend, program: TierProgram, *, lang: str = "zh-TW", ax=None):
-    """Cumulative revenue share by cumulative member share (top spenders first), with each tier's upgrade
-    threshold marked where it cuts the curve (members at or above the threshold: that tier and higher)."""
+def pareto_curve(spend, program: TierProgram, *, summary: pd.DataFrame | None = None, lang: str = "zh-TW", ax=None):
+    """Cumulative revenue share by cumulative member share (top spenders first), with each tier marked.
+
+    Parameters
+    ----------
+    spend : array-like
+        Last year's qualifying spend per member (the curve).
+    program : TierProgram
+        The programme (its tiers above the entry tier are marked).
+    summary : DataFrame, optional
+        ``simulate(spend, program).summary``: each mark is then that tier and the tiers above it as the page's
+        table states them (members who qualify by renewal or fast upgrade included), so plot and table agree.
+        Without it, the members at or above each upgrade threshold.
+    lang : str
+        ``zh-TW`` or ``en``.
+    ax : Axes, optional
+
+    Returns
+    -------
+    Axes
+    """
     check_language(lang)
     s = np.asarray(spend, dtype=float)
     curve = pareto(s)
@@ -129,9 +147,14 @@ def pareto_curve(spend, program: TierProgram, *, lang: str = "zh-TW", ax=None):
     ax.plot([0, 1], [0, 1], color="#BBBBBB", linestyle=":")
     ordered = np.sort(np.maximum(s, 0))[::-1]
     for k, tier in enumerate(program.tiers[1:], start=1):
-        n_at = int((s >= tier.upgrade).sum())
-        share_m = n_at / len(s) if len(s) else 0.0
-        share_r = ordered[:n_at].sum() / ordered.sum() if ordered.sum() > 0 else 0.0
+        if summary is not None:
+            above = [t.name for t in program.tiers[k:]]
+            share_m = float(summary.loc[above, "share"].sum())
+            share_r = float(summary.loc[above, "revenue_share"].sum())
+        else:
+            n_at = int((s >= tier.upgrade).sum())
+            share_m = n_at / len(s) if len(s) else 0.0
+            share_r = ordered[:n_at].sum() / ordered.sum() if ordered.sum() > 0 else 0.0
         color = TIER_COLORS[k % len(TIER_COLORS)]
         ax.plot([share_m], [share_r], marker="o", markersize=8, color=color, linestyle="none")
         ax.annotate(
@@ -140,7 +163,7 @@ def pareto_curve(spend, program: TierProgram, *, lang: str = "zh-TW", ax=None):
                 lang,
                 tier=tier.name,
                 members=pct(share_m, 1),
-                revenue=pct(share_r, 0),
+                revenue=pct(share_r, 1),
             ),
             (share_m, share_r),
             xytext=(8, -14),
