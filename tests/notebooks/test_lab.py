@@ -53,7 +53,9 @@ def test_tier_notebook_runs_in_jupyterlab_with_amounts_as_plain_text(tmp_path):
         try:
             open_and_run_all(page, base, token, f"notebooks/{NOTEBOOK}.ipynb")
             outputs = wait_until_run(page)
-            page.wait_for_selector(".jp-OutputArea .widget-slider, .jp-OutputArea .jupyter-widgets", timeout=60_000)
+            page.wait_for_selector(
+                ".jp-OutputArea .widget-slider, .jp-OutputArea .jupyter-widgets", timeout=60_000
+            )
             outputs = page.evaluate(OUTPUTS_JS)
             page.screenshot(path=str(shots / f"{NOTEBOOK}_top.png"))
             page.locator(".jp-OutputArea .widget-slider").first.scroll_into_view_if_needed()

@@ -41,9 +41,12 @@ def test_report_text_generated_from_numbers(rng, tmp_path, lang):
 
     top = spend.sort_values(ascending=False).iloc[: int(np.ceil(0.05 * len(spend)))]
     assert pct(top.sum() / spend.sum()) in sentences[-2]  # the concentration passed in, as the overview's
-    assert pct(check_claim(spend[spend > 0], 0.05, 0.2).actual_revenue_share) in tr.headlines(
-        emp, proj, audience, lang, concentration=check_claim(spend[spend > 0], 0.05, 0.2)
-    ).values()
+    assert (
+        pct(check_claim(spend[spend > 0], 0.05, 0.2).actual_revenue_share)
+        in tr.headlines(
+            emp, proj, audience, lang, concentration=check_claim(spend[spend > 0], 0.05, 0.2)
+        ).values()
+    )
     gold_share = pct((spend >= 30000).mean())
     assert gold_share in sentences[0]
     assert pct(emp.summary.loc["Total", "cost_pct"]) in sentences[1]

@@ -117,7 +117,9 @@ def migration_matrix(migration: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
     return ax
 
 
-def pareto_curve(spend, program: TierProgram, *, summary: pd.DataFrame | None = None, lang: str = "zh-TW", ax=None):
+def pareto_curve(
+    spend, program: TierProgram, *, summary: pd.DataFrame | None = None, lang: str = "zh-TW", ax=None
+):
     """Cumulative revenue share by cumulative member share (top spenders first), with each tier marked.
 
     Parameters

@@ -365,7 +365,10 @@ def headlines(
     }
     if concentration is not None:
         label = t(
-            "overview.headline.top_share", lang, top=pct(concentration.top_share, 0), window=number(window_days)
+            "overview.headline.top_share",
+            lang,
+            top=pct(concentration.top_share, 0),
+            window=number(window_days),
         )
         out[label] = pct(concentration.actual_revenue_share)
     return out
