@@ -14,7 +14,7 @@ DEMO_MEMBERS ?= 20000
 help:
 	@echo "make report   monthly reports on the demo data (reports/<month>/index.html)"
 	@echo "make test     the test suite (sets everything up first)"
-	@echo "make bench    benchmarks against reference implementations (README table)"
+	@echo "make bench    benchmarks against reference implementations (benchmarks/README.md)"
 	@echo "make lab      JupyterLab with the project's environment"
 	@echo "make lint     ruff check + format check"
 
