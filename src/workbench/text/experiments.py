@@ -53,12 +53,65 @@ def _ci(lo: float, hi: float, fmt) -> str:
     return f"{fmt(lo)} – {fmt(hi)}"
 
 
-def campaign_findings(result: CampaignAnalysis, lang: str, currency: str = "TWD") -> list[str]:
+def supported_policy(policy: pd.DataFrame, tested_shares: dict[str, float] | None = None) -> pd.Series | None:
+    """The targeting rule a finding may recommend: the most profitable row of the policy curve among those
+    inside the randomised range (an arm's share at most its ``tested_shares`` entry; the curve itself
+    covers only the randomised members) whose interval lies above zero; ``None`` when there is none.
+
+    Parameters
+    ----------
+    policy : DataFrame
+        ``CampaignEconomics.policy`` (arm, share, value_per_1000, ci_low, ci_high).
+    tested_shares : dict of str to float, optional
+        Per arm, the top share its offer actually reached.
+
+    Returns
+    -------
+    Series or None
+        The row recommended.
+    """
+    limits = pd.Series(tested_shares or {}, dtype=float)
+    limit = policy["arm"].map(limits).fillna(1.0).to_numpy(dtype=float)
+    inside = (policy["share"].to_numpy(dtype=float) <= limit + 1e-9) & (
+        policy["ci_low"].to_numpy(dtype=float) > 0
+    )
+    candidates = policy[inside]
+    if not len(candidates):
+        return None
+    return candidates.loc[candidates["value_per_1000"].idxmax()]
+
+
+def campaign_findings(
+    result: CampaignAnalysis,
+    lang: str,
+    currency: str = "TWD",
+    *,
+    tested_shares: dict[str, float] | None = None,
+) -> list[str]:
     """Findings as sentences in ``lang``, the decision first (the report shows the first few as its summary).
 
     Order: a FAILED sample-ratio check (everything below is suspect), the targeted-vs-blanket verdict, cost,
     profit and ROI per arm, the revenue then conversion lifts, a passed sample-ratio check, the best targeting
-    rule, the variance reduction of the covariate adjustment, and the segment interactions."""
+    rule (:func:`supported_policy`: only inside what was randomised and only when its interval is above
+    zero, else a sentence saying no rule is supported), the variance reduction of the covariate adjustment,
+    and the segment interactions.
+
+    Parameters
+    ----------
+    result : CampaignAnalysis
+        ``analyze_campaign``.
+    lang : str
+        ``zh-TW`` or ``en``.
+    currency : str
+        ``TWD``, ``HKD`` or ``USD``.
+    tested_shares : dict of str to float, optional
+        Per arm, the top share of the randomised members (by ``policy_by``) its offer actually reached, e.g.
+        ``{"vip_gift": 0.2}`` for a gift handed only to the top 20%: rules beyond it are not recommended.
+
+    Returns
+    -------
+    list of str
+    """
 
     s = result.settings
     srm = t(
@@ -112,18 +165,21 @@ def campaign_findings(result: CampaignAnalysis, lang: str, currency: str = "TWD"
     if result.srm_ok:
         out.append(srm)
     if eco is not None and s.policy_by and len(eco.policy):
-        best = eco.policy.loc[eco.policy["value_per_1000"].idxmax()]
-        out.append(
-            t(
-                "experiments.finding.policy",
-                lang,
-                arm=arm_label(best["arm"], lang),
-                share=pct(best["share"], 0),
-                by=column_label(s.policy_by, lang),
-                value=money(best["value_per_1000"], currency),
-                ci=_ci(best["ci_low"], best["ci_high"], lambda v: money(v, currency)),
+        best = supported_policy(eco.policy, tested_shares)
+        if best is None:
+            out.append(t("experiments.finding.policy_none", lang, by=column_label(s.policy_by, lang)))
+        else:
+            out.append(
+                t(
+                    "experiments.finding.policy",
+                    lang,
+                    arm=arm_label(best["arm"], lang),
+                    share=pct(best["share"], 0),
+                    by=column_label(s.policy_by, lang),
+                    value=money(best["value_per_1000"], currency),
+                    ci=_ci(best["ci_low"], best["ci_high"], lambda v: money(v, currency)),
+                )
             )
-        )
     if result.adjusted is not None and "variance_reduction" in result.adjusted:
         vr = result.adjusted.loc[result.adjusted["metric"] == s.revenue, "variance_reduction"].dropna()
         if len(vr):
