@@ -76,4 +76,24 @@ def test_sweep_heatmap_of_small_baskets_marks_only_a_programme_inside_the_grid(c
         len(ys) - 2
     )
     labels = [tick.get_text() for tick in ax.get_xticklabels()]
-    assert labels[0] == f"NT${xs[0]:,.0f}"  # round thresholds, in the spend's own scale
+    first = float(labels[0].removeprefix("NT$").replace(",", ""))  # round thresholds, in the spend's own scale
+    assert xs[0] <= first <= xs[-1] and labels[0] == f"NT${first:,.0f}"
+
+
+def test_heatmap_ticks_are_round_amounts_in_one_style():
+    import re
+
+    from workbench.plots.tiers import round_ticks
+
+    values = np.arange(12_300, 45_001, 700.0)  # a sweep grid whose cells are not round
+    pos, labels = round_ticks(values, "TWD", "zh-TW")
+    amounts = [float(re.sub(r"[^\d.]", "", label)) for label in labels]
+    assert len(labels) >= 3 and all(label.startswith("NT$") and "萬" not in label for label in labels)
+    step = np.diff(amounts)
+    assert np.allclose(step, step[0])
+    mantissa = step[0] / 10 ** np.floor(np.log10(step[0]))
+    assert any(np.isclose(mantissa, m) for m in (1, 2, 2.5, 5))
+    assert all(a % step[0] == 0 for a in amounts)
+    np.testing.assert_allclose(pos, (np.array(amounts) - 12_300) / 700)
+    big, big_labels = round_ticks(np.arange(50_000, 400_001, 10_000.0), "TWD", "zh-TW")
+    assert all("萬" in label for label in big_labels)  # compact on every tick of an axis above NT$100,000

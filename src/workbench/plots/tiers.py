@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
-from workbench.i18n import check_language, money_compact, pct, t
+from workbench.i18n import check_language, pct, t
 from workbench.plots.base import axes, money_formatter, titles
 from workbench.tiers import TierProgram, pareto
 
@@ -69,8 +69,7 @@ def sweep_heatmap(
     cbar = ax.figure.colorbar(image, ax=ax, fraction=0.05)
     cbar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: pct(v, 0)))
     for axis, values in (("x", xs), ("y", ys)):
-        pos = np.unique(np.linspace(0, len(values) - 1, min(ticks, len(values))).round().astype(int))
-        labels = [money_compact(values[p], currency, lang, 1) for p in pos]
+        pos, labels = round_ticks(values, currency, lang, ticks)
         if axis == "x":
             ax.set_xticks(pos, labels, rotation=30, ha="right")
         else:
@@ -91,6 +90,36 @@ def sweep_heatmap(
     )
     ax.grid(False)
     return ax
+
+
+def round_ticks(values, currency: str, lang: str, ticks: int = 5) -> tuple[np.ndarray, list[str]]:
+    """Tick positions and labels for an axis of cells ``0..len(values)-1`` holding increasing amounts
+    ``values``: round amounts (multiples of 1, 2, 2.5 or 5 x 10^k) placed where they fall between the
+    cells, labelled in one style (``plots.base.money_formatter``), about ``ticks`` of them.
+
+    Parameters
+    ----------
+    values : array-like
+        The cells' amounts, increasing.
+    currency, lang : str
+        The labels' currency and language.
+    ticks : int
+        About how many ticks.
+
+    Returns
+    -------
+    (ndarray, list of str)
+        Positions in cell units and their labels.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    values = np.asarray(values, dtype=float)
+    if len(values) < 2 or values[0] == values[-1]:
+        return np.arange(len(values), dtype=float), money_formatter(currency, lang).format_ticks(values)
+    nice = MaxNLocator(nbins=ticks, steps=[1, 2, 2.5, 5, 10]).tick_values(values[0], values[-1])
+    nice = nice[(nice >= values[0] - 1e-9) & (nice <= values[-1] + 1e-9)]
+    positions = np.interp(nice, values, np.arange(len(values), dtype=float))
+    return positions, money_formatter(currency, lang).format_ticks(nice)
 
 
 def migration_matrix(migration: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
