@@ -76,7 +76,9 @@ def test_sweep_heatmap_of_small_baskets_marks_only_a_programme_inside_the_grid(c
         len(ys) - 2
     )
     labels = [tick.get_text() for tick in ax.get_xticklabels()]
-    first = float(labels[0].removeprefix("NT$").replace(",", ""))  # round thresholds, in the spend's own scale
+    first = float(
+        labels[0].removeprefix("NT$").replace(",", "")
+    )  # round thresholds, in the spend's own scale
     assert xs[0] <= first <= xs[-1] and labels[0] == f"NT${first:,.0f}"
 
 
