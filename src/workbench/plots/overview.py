@@ -210,7 +210,7 @@ def rfm_grid(rfm: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
                 number(v),
                 ha="center",
                 va="center",
-                fontsize=8,
+                fontsize=10,
                 color="white" if v > top * 0.6 else "black",
             )
     ax.set_xticks(range(len(counts.columns)), [str(c) for c in counts.columns])
