@@ -111,7 +111,9 @@ def test_findings_say_why_the_thresholds_do_not_fit_and_propose_ones_that_do(caf
             "do not fit this brand's spend. For Gold 5% and Silver 15%, they would be Silver NT$" in proposal
         )
     else:
-        assert first.startswith("以近 12 個月消費計算，沒有任何會員達到 Silver（NT$10,000） 和 Gold（NT$30,000）")
+        assert first.startswith(
+            "以近 12 個月消費計算，沒有任何會員達到 Silver（NT$10,000） 和 Gold（NT$30,000）"
+        )
         assert "不符合此品牌的消費規模" in proposal
     # a birthday voucher of NT$200 and a NT$300 gift for a NT$100 a year member: benefits cost more than revenue
     assert target_sim.summary.loc["Gold", "cost_pct"] > 1

@@ -176,18 +176,36 @@ def findings(
     if target_program is not None and target_sim is not None and not proposed:
         out.append(_targets_sentence("tiers.finding.targets", target_sim, target_shares, lang, currency))
     if concentration is not None:
-        out.append(
-            t(
-                "tiers.finding.pareto",
-                lang,
-                members=pct(concentration.top_share, 0),
-                revenue=pct(concentration.actual_revenue_share),
-                window=number(window_days),
-            )
-        )
+        out.append(concentration_sentence(concentration, window_days, lang))
     if len(audience):
         out.append(t("tiers.finding.audience", lang, count=number(len(audience)), within=pct(within, 0)))
     return out
+
+
+def concentration_sentence(concentration: ClaimCheck, window_days: int, lang: str) -> str:
+    """The member overview's concentration figure in a sentence that names its window (the tier page's
+    finding and its Pareto section).
+
+    Parameters
+    ----------
+    concentration : ClaimCheck
+        ``segments.check_claim(segments.buyers_spend(features), top, ...)``.
+    window_days : int
+        Its window.
+    lang : str
+        ``zh-TW`` or ``en``.
+
+    Returns
+    -------
+    str
+    """
+    return t(
+        "tiers.finding.pareto",
+        lang,
+        members=pct(concentration.top_share, 0),
+        revenue=pct(concentration.actual_revenue_share),
+        window=number(window_days),
+    )
 
 
 def _targets_sentence(
