@@ -6,6 +6,8 @@ STAMP  := $(VENV)/.installed
 SPARK  := $(VENV)/.spark-installed
 MONTH  ?=
 DEMO   := data/demo
+# The demo's last file: regenerated when it is missing or the generator changed (an older demo lacks files).
+DEMO_DONE := $(DEMO)/assignments.csv
 # Demo brand used by `make report`.
 DEMO_MEMBERS ?= 20000
 
@@ -36,15 +38,16 @@ $(SPARK): requirements-spark.lock | $(STAMP)
 system:
 	@bash scripts/system-deps.sh
 
-$(DEMO)/transactions.parquet: | $(STAMP)
+$(DEMO_DONE): $(wildcard src/workbench/data/demo*.py) | $(STAMP)
 	$(BIN)/workbench demo --members $(DEMO_MEMBERS) --out $(DEMO)
+	@touch $(DEMO_DONE)
 
-demo: $(DEMO)/transactions.parquet
+demo: $(DEMO_DONE)
 
-test: $(STAMP) $(SPARK) system $(DEMO)/transactions.parquet
+test: $(STAMP) $(SPARK) system $(DEMO_DONE)
 	$(BIN)/python -m pytest
 
-report: $(STAMP) system $(DEMO)/transactions.parquet
+report: $(STAMP) system $(DEMO_DONE)
 	$(BIN)/workbench report $(if $(MONTH),--month $(MONTH),) --params params --out reports
 
 bench: $(STAMP)
@@ -52,7 +55,7 @@ bench: $(STAMP)
 
 # The notebooks' default parameters read data/demo; MPLBACKEND (e.g. Agg) would hide every plot. `system`:
 # the CJK fonts that setup() needs. Outputs Lab saves never reach git (scripts/git-filters.sh, from install).
-lab: $(STAMP) system $(DEMO)/transactions.parquet
+lab: $(STAMP) system $(DEMO_DONE)
 	@bash scripts/git-filters.sh $(BIN)/python
 	env -u MPLBACKEND $(BIN)/jupyter lab --allow-root --notebook-dir=notebooks
 

@@ -146,6 +146,7 @@ def _cmd_sql(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``workbench`` command line: one sub-command per job (demo, validate, report, sql, ...)."""
     parser = argparse.ArgumentParser(prog="workbench", description="Member Campaign Workbench")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -199,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``workbench`` with ``argv`` (default: the process arguments); the exit code."""
     args = build_parser().parse_args(argv)
     return int(args.func(args) or 0)
 

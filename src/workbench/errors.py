@@ -28,5 +28,4 @@ class WorkbenchError(Exception):
 
 
 class ArgumentError(WorkbenchError, ValueError):
-    """A function of the workbench was called with an argument outside what it accepts (the message names
-    the function, the argument, the allowed values and the bad value)."""
+    """A function of the workbench was called with an argument outside what it accepts (the message names the function, the argument, the allowed values and the bad value)."""

@@ -1,5 +1,7 @@
-"""The one way the workbench writes a file it publishes: to a temporary file in the same folder, then
-``os.replace`` onto the target, so a reader (or a killed run) never sees half a file.
+"""The one way the workbench writes a file it publishes.
+
+To a temporary file in the same folder, then ``os.replace`` onto the target, so a reader (or a killed run)
+never sees half a file.
 
 ``write_text``, ``write_bytes``, ``write_json``, ``write_csv`` and ``write_parquet`` create the folder
 when it is missing and remove the temporary file when writing fails.

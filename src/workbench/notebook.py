@@ -1,5 +1,4 @@
-"""What report notebooks call for setup, for every text they show, and for the parts of the page the
-report runner reads.
+"""What report notebooks call for setup, for every text they show, and for the parts of the page the report runner reads.
 
 Text is always text: ``heading``, ``paragraph``, ``findings``, ``table``, ``kpi_cards`` and ``show_html``
 are the ONE way a notebook displays words and tables. Each escapes what it shows (``workbench.text.escape``:
@@ -19,20 +18,13 @@ Contract with ``workbench.report``:
 
 from __future__ import annotations
 
-from workbench.text import (
-    SUMMARY_FINDINGS,
-    findings_html,
-    heading_html,
-    inert_html,
-    kpi_cards_html,
-    paragraph_html,
-    table_html,
-)
+from workbench import text as words
 
 HEADLINES_MIME = "application/vnd.workbench.headlines+json"
 
 
 def headlines(mapping: dict[str, str]) -> None:
+    """Display the report's headline figures (label -> shown value) for ``run.json`` and the index."""
     from IPython.display import display
 
     values = {str(k): str(v) for k, v in mapping.items()}
@@ -41,9 +33,13 @@ def headlines(mapping: dict[str, str]) -> None:
 
 
 def findings(
-    sentences: list[str], lang: str = "zh-TW", *, title: str | None = None, limit: int = SUMMARY_FINDINGS
+    sentences: list[str],
+    lang: str = "zh-TW",
+    *,
+    title: str | None = None,
+    limit: int = words.SUMMARY_FINDINGS,
 ) -> None:
-    """Display :func:`findings_html`: the report's summary for management (call it before the detail).
+    """Display :func:`workbench.text.findings_html`: the report's summary for management (call it before the detail).
 
     Parameters
     ----------
@@ -56,7 +52,7 @@ def findings(
     limit : int
         How many open the summary; the rest are collapsed below.
     """
-    show_html(findings_html(sentences, lang, title=title, limit=limit))
+    show_html(words.findings_html(sentences, lang, title=title, limit=limit))
 
 
 def show_html(markup: str) -> None:
@@ -69,7 +65,7 @@ def show_html(markup: str) -> None:
     """
     from IPython.display import HTML, display
 
-    display(HTML(inert_html(markup)))
+    display(HTML(words.inert_html(markup)))
 
 
 def heading(text: str, level: int = 2) -> None:
@@ -82,7 +78,7 @@ def heading(text: str, level: int = 2) -> None:
     level : int
         1 to 4.
     """
-    show_html(heading_html(text, level))
+    show_html(words.heading_html(text, level))
 
 
 def paragraph(text: str, *, note: bool = False) -> None:
@@ -95,7 +91,7 @@ def paragraph(text: str, *, note: bool = False) -> None:
     note : bool
         In the muted style of a side note.
     """
-    show_html(paragraph_html(text, note=note))
+    show_html(words.paragraph_html(text, note=note))
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -119,9 +115,12 @@ def figure_alt(fig) -> str:
 
 
 def _png_with_alt(fig):
-    """IPython ``image/png`` formatter: the figure at twice its dpi (sharp on phones and in print), shown
-    at its nominal width, reduced to a 256-colour palette (about 4x smaller, no visible change for plots),
-    with the figure's title as ``alt`` (the report template writes it to ``<img>``)."""
+    """IPython ``image/png`` formatter.
+
+    The figure at twice its dpi (sharp on phones and in print), shown at its nominal width, reduced to a
+    256-colour palette (about 4x smaller, no visible change for plots), with the figure's title as ``alt``
+    (the report template writes it to ``<img>``).
+    """
     import base64
     import io
 
@@ -198,8 +197,10 @@ QUIET_MODULES = ("lifetimes", "statsmodels", "seaborn", "autograd", "papermill",
 
 
 def _display_and_warnings() -> None:
-    """pandas display options for analysts in JupyterLab, and local warnings filters for library noise.
-    (The report runner additionally drops every stderr output from the exported HTML.)"""
+    """Pandas display options for analysts in JupyterLab, and local warnings filters for library noise.
+
+    (The report runner additionally drops every stderr output from the exported HTML.)
+    """
     import warnings
 
     import pandas as pd
@@ -214,7 +215,7 @@ def _display_and_warnings() -> None:
 
 
 def table(frame, lang: str = "zh-TW", **kw) -> None:
-    """Display :func:`table_html` (escaped, formatted) in the notebook / report.
+    """Display :func:`words.table_html` (escaped, formatted) in the notebook / report.
 
     Parameters
     ----------
@@ -225,15 +226,15 @@ def table(frame, lang: str = "zh-TW", **kw) -> None:
     **kw
         ``formats``, ``headers``, ``index``, ``caption`` of ``workbench.text.table_html``.
     """
-    show_html(table_html(frame, lang, **kw))
+    show_html(words.table_html(frame, lang, **kw))
 
 
 def kpi_cards(items) -> None:
-    """Display :func:`kpi_cards_html` (``(label, value[, change])`` items, escaped).
+    """Display :func:`words.kpi_cards_html` (``(label, value[, change])`` items, escaped).
 
     Parameters
     ----------
     items : iterable of tuple
         Formatted strings.
     """
-    show_html(kpi_cards_html(items))
+    show_html(words.kpi_cards_html(items))

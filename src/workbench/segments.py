@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import files
+from workbench.errors import ArgumentError
 from workbench.kpis import month_bounds, use_log
 from workbench.settings import bounded, build, settings_error, validate
 from workbench.summary import render, with_ctes
@@ -97,8 +98,7 @@ OTHER = "other"
 
 @dataclass(frozen=True)
 class SegmentSettings:
-    """Cut-offs of the member overview segments (see the module docstring); build from params with
-    ``SegmentSettings.from_dict``."""
+    """Cut-offs of the member overview segments (see the module docstring); build from params with ``SegmentSettings.from_dict``."""
 
     rfm_bins: int = field(default=5, metadata=bounded(2, 10))
     window_days: int = field(default=365, metadata=bounded(1))
@@ -143,7 +143,7 @@ def features_parts(
     """``features_sql`` as (named subqueries, final SELECT), for statements that read it inline."""
     start = pd.Timestamp(as_of) - pd.Timedelta(days=window_days)
     if start != start.normalize():
-        raise ValueError(f"features_sql: as_of must be a midnight, got {pd.Timestamp(as_of)}")
+        raise ArgumentError(f"features_sql: as_of must be a midnight, got {pd.Timestamp(as_of)}")
     promo = "sum(CASE WHEN in_window = 1 THEN promo ELSE 0 END)" if has_discount else "CAST(NULL AS BIGINT)"
     ctes = [
         (
@@ -387,12 +387,12 @@ def concentration(revenue: pd.Series, shares=(0.02, 0.05, 0.2)) -> pd.DataFrame:
     values = np.sort(np.asarray(revenue, dtype="float64"))[::-1]
     n, total = len(values), values.sum()
     if n == 0 or total <= 0:
-        raise ValueError("concentration: needs at least one member with positive revenue")
+        raise ArgumentError("concentration: needs at least one member with positive revenue")
     cum = np.cumsum(values)
     rows = []
     for s in shares:
         if not 0 < s <= 1:
-            raise ValueError(f"concentration: shares must be in (0, 1], got {s!r}")
+            raise ArgumentError(f"concentration: shares must be in (0, 1], got {s!r}")
         k = max(1, math.ceil(s * n - 1e-9))
         rows.append(
             {"top_share": s, "members": k, "revenue": cum[k - 1], "revenue_share": cum[k - 1] / total}
@@ -401,9 +401,10 @@ def concentration(revenue: pd.Series, shares=(0.02, 0.05, 0.2)) -> pd.DataFrame:
 
 
 def buyers_spend(features: pd.DataFrame) -> pd.Series:
-    """The window's spend of the members who bought in it: what every revenue concentration figure is taken
-    over (the member overview's table, curve and claim, the tier page's finding), so two pages that state
-    "the top 5% of members bring X% of revenue" state the same X for the same window.
+    """The window's spend of the members who bought in it: what every revenue concentration figure is over.
+
+    The member overview's table, curve and claim and the tier page's finding all take it, so two pages that
+    state "the top 5% of members bring X% of revenue" state the same X for the same window.
 
     Parameters
     ----------
@@ -420,12 +421,15 @@ def buyers_spend(features: pd.DataFrame) -> pd.Series:
 
 
 def lorenz_curve(revenue: pd.Series) -> pd.DataFrame:
-    """Pareto curve: cumulative share of revenue (``revenue_share``) held by the top ``member_share`` of
-    members, members sorted by revenue descending; starts at (0, 0)."""
+    """Pareto curve.
+
+    Cumulative share of revenue (``revenue_share``) held by the top ``member_share`` of members, members
+    sorted by revenue descending; starts at (0, 0).
+    """
     values = np.sort(np.asarray(revenue, dtype="float64"))[::-1]
     n, total = len(values), values.sum()
     if n == 0 or total <= 0:
-        raise ValueError("lorenz_curve: needs at least one member with positive revenue")
+        raise ArgumentError("lorenz_curve: needs at least one member with positive revenue")
     member_share = np.arange(n + 1) / n
     revenue_share = np.concatenate([[0.0], np.cumsum(values) / total])
     return pd.DataFrame({"member_share": member_share, "revenue_share": revenue_share})
@@ -445,7 +449,7 @@ class ClaimCheck:
 def check_claim(revenue: pd.Series, top_share: float, revenue_share: float) -> ClaimCheck:
     """Test a claim like "5% of members bring 20% of revenue" (``top_share=0.05, revenue_share=0.2``)."""
     if not 0 < revenue_share <= 1:
-        raise ValueError(f"check_claim: revenue_share must be in (0, 1], got {revenue_share!r}")
+        raise ArgumentError(f"check_claim: revenue_share must be in (0, 1], got {revenue_share!r}")
     actual = float(concentration(revenue, [top_share])["revenue_share"].iloc[0])
     values = np.sort(np.asarray(revenue, dtype="float64"))[::-1]
     cum = np.cumsum(values) / values.sum()

@@ -115,6 +115,7 @@ class TierPanel:
 
     @property
     def sliders(self) -> list[w.FloatSlider]:
+        """Every slider of the panel: thresholds, discounts, vouchers."""
         return [*self.thresholds.values(), *self.discounts.values(), *self.vouchers.values()]
 
     def current_program(self) -> TierProgram:
@@ -216,16 +217,13 @@ class TierPanel:
 
 def _slider(value: float, low: float, high: float, step: float, fmt: str, description: str) -> w.FloatSlider:
     """A slider of the panel: updates on release, labelled, the readout in ``fmt``."""
+    look = {
+        "continuous_update": False,
+        "style": {"description_width": "11em"},
+        "layout": w.Layout(width="30em"),
+    }
     return w.FloatSlider(
-        value=value,
-        min=low,
-        max=high,
-        step=step,
-        continuous_update=False,
-        description=description,
-        style={"description_width": "11em"},
-        layout=w.Layout(width="30em"),
-        readout_format=fmt,
+        value=value, min=low, max=high, step=step, description=description, readout_format=fmt, **look
     )
 
 

@@ -88,9 +88,16 @@ def test_guest_rows_are_set_apart_and_counted(tmp_path):
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     members = raw["member_id"].str.strip().isin(["00012", "00345"])
     expected = pd.to_numeric(raw.loc[~members, "amount"]).sum()
-    assert tx.attrs["guests"] == {"rows": 8, "revenue": float(expected)} == guest_totals(tx)
+    kept = pd.to_numeric(raw.loc[members, "amount"]).sum()
+    counted = {"rows": 8, "revenue": float(expected), "member_revenue": float(kept)}
+    assert tx.attrs["guests"] == counted == guest_totals(tx)
     assert guest_totals(tx.iloc[:1]) == tx.attrs["guests"]  # attrs travel with the frame
-    assert guest_totals(pd.DataFrame()) == {"rows": 0, "revenue": 0.0}
+    # a canonical Parquet file written from the frame (the monthly run's cache) keeps the count: read from
+    # its metadata without loading, and carried over when the file is loaded again
+    tx.to_parquet(tmp_path / "cache.parquet")
+    assert guest_totals(tmp_path / "cache.parquet") == counted
+    assert guest_totals(load_transactions(tmp_path / "cache.parquet")) == counted
+    assert guest_totals(pd.DataFrame()) == {"rows": 0, "revenue": 0.0, "member_revenue": 0.0}
     # the brand's own list: 'NA' is then a member id, and an empty id is missing
     with pytest.raises(DataValidationError) as e:
         load_transactions(path, guest_ids=["guest"])

@@ -154,3 +154,41 @@ def _tokens(text: str) -> set[str]:
     import re
 
     return set(re.findall(r"\d{5,}", text))
+
+
+@pytest.mark.slow  # one notebook execution
+def test_guest_sales_are_counted_and_left_out_of_the_member_figures(demo, tmp_path):
+    """A POS export with guest rows (member id 訪客), loaded and cached as the monthly run does: the page says
+    how many guest rows and how much revenue were left out and the members' share of revenue (pandas on the
+    export), and its headlines are those of the member rows alone."""
+    import numpy as np
+    from kit import run_notebook
+
+    from workbench import files
+    from workbench.data import load_transactions
+    from workbench.text.html import escape
+
+    tx = demo.transactions
+    guest = np.random.default_rng(3).random(len(tx)) < 0.05
+    export = tx.assign(member_id=np.where(guest, "訪客", tx["member_id"].to_numpy(dtype=object)))
+    export.to_csv(tmp_path / "pos.csv", index=False)
+    cache = files.write_parquet(
+        tmp_path / "cache" / "transactions.parquet", load_transactions(tmp_path / "pos.csv")
+    )
+    nb = run_notebook(
+        "member_overview", tmp_path, month=MONTH, language="en", data={"transactions": str(cache)}
+    )
+    text = notebook_text(nb)
+    amount = tx["amount"].to_numpy()
+    sentence = t(
+        "overview.guests",
+        "en",
+        rows=number(int(guest.sum())),
+        revenue=money(amount[guest].sum()),
+        share=pct(amount[~guest].sum() / amount.sum()),
+    )
+    assert escape(sentence) in text  # as the page shows it: '$' as an entity (never maths)
+    heads = [o["data"][HEADLINES_MIME] for o in notebook_outputs(nb) if HEADLINES_MIME in o.get("data", {})]
+    direct = _direct_headlines(tx[~guest], MONTH, window_days=365, top_share=0.05)
+    assert heads[0][t("overview.headline.active_members", "en")] == number(direct["active"])
+    assert heads[0][t("overview.headline.net_revenue", "en")] == money(direct["net"])

@@ -136,6 +136,29 @@ def test_the_validated_frame_is_written_once_and_equals_the_source(tmp_path, rng
     assert calls == [str(root / "data" / "tx.csv")]
 
 
+def test_guest_sales_reach_the_notebooks_through_the_cache(tmp_path, rng):
+    """Guest rows of the source are counted up front and the count travels with the run's canonical copy (its
+    metadata), so a notebook reading the copy reports what the source held: pandas on the CSV."""
+    from workbench.data import DataParams
+    from workbench.report import inputs
+
+    root = make_project(tmp_path / "p", rng)
+    csv = root / "data" / "tx.csv"
+    raw = pd.read_csv(csv, dtype={"member_id": str})
+    guest = raw.index % 7 == 3
+    raw.loc[guest, "member_id"] = "訪客"
+    raw.to_csv(csv, index=False)
+    found, frame = validate_inputs(load_plan(root / "params"))
+    expected = {
+        "rows": int(guest.sum()),
+        "revenue": pytest.approx(raw.loc[guest, "amount"].sum(), rel=1e-12),
+        "member_revenue": pytest.approx(raw.loc[~guest, "amount"].sum(), rel=1e-12),
+    }
+    assert found.guests == expected
+    path = inputs.write_cache(frame, root / "reports", found.month)
+    assert DataParams(transactions=str(path)).guest_totals() == expected
+
+
 def _published(root) -> dict:
     month_dir = root / "reports" / MONTH
     run_json = json.loads((month_dir / "run.json").read_text(encoding="utf-8"))

@@ -13,6 +13,8 @@ import os
 import re
 import shutil
 
+import pandas as pd
+import pytest
 from report_kit import PROJECT_MONTH as MONTH
 from report_kit import expected_figures, make_project, write_counts
 from report_kit import run_project as run
@@ -66,7 +68,9 @@ def test_good_run_publishes_code_free_html_and_index(first_run, capsys):
     assert params["data"]["transactions"] == f"../reports/.cache/{MONTH}/transactions.parquet"
     assert params["data"]["columns"] == {} and params["data"]["date_format"] == "auto"
     assert run_json["common"]["data"]["transactions"] == "../data/tx.csv"  # the source, as written
-    assert run_json["rows"] == 300 and run_json["guests"] == {"rows": 0, "revenue": 0.0}  # no guest sales
+    assert run_json["rows"] == 300 and run_json["guests"]["rows"] == 0  # no guest sales
+    source_total = pd.read_csv(root / "data" / "tx.csv")["amount"].sum()
+    assert run_json["guests"]["member_revenue"] == pytest.approx(source_total, rel=1e-12)
     sha = hashlib.sha256((root / "data" / "tx.csv").read_bytes()).hexdigest()
     assert run_json["data_fingerprint"]["inputs"]["transactions"]["sha256"] == sha
     assert run_json["versions"]["pandas"] and run_json["versions"]["papermill"]

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import files
+from workbench.errors import ArgumentError
 
 
 # --------------------------------------------------------------------------------------------------
@@ -17,7 +18,7 @@ def clv_deciles(clv: pd.Series) -> pd.DataFrame:
     """Members in ten equal groups by CLV (decile 1 = the highest), with each decile's share of the total."""
     values = pd.Series(clv, dtype=float).dropna()
     if len(values) < 10:
-        raise ValueError(f"clv_deciles: needs at least 10 members, got {len(values)}")
+        raise ArgumentError(f"clv_deciles: needs at least 10 members, got {len(values)}")
     rank = values.rank(method="first", ascending=False).to_numpy()
     decile = np.minimum(((rank - 1) * 10 // len(values)).astype(int) + 1, 10)
     table = (
@@ -55,7 +56,7 @@ def export_audience(
     if not directory:
         return None
     if "clv" not in predictions.columns:
-        raise ValueError("export_audience: predictions need a 'clv' column (CLVModel.predict output)")
+        raise ArgumentError("export_audience: predictions need a 'clv' column (CLVModel.predict output)")
     decile = assign_deciles(predictions["clv"])
     chosen = predictions.loc[decile.isin(list(deciles))]
     out = pd.DataFrame(

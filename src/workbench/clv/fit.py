@@ -43,7 +43,7 @@ from scipy.stats import norm
 from workbench.clv import likelihoods
 from workbench.clv.formulas import PURCHASE_MODELS, PurchaseModel, stable_log_a0
 from workbench.clv.patterns import SUMMARY_COLUMNS, check_choice, check_summary, patterns
-from workbench.errors import WorkbenchError
+from workbench.errors import ArgumentError, WorkbenchError
 
 TOLERANCES: tuple[float, ...] = (1e-7, 1e-6, 1e-5)
 PENALIZERS: tuple[float, ...] = (1e-4, 1e-3, 1e-2)
@@ -104,6 +104,7 @@ class FitDiagnostics:
         return (last["tol"], last["penalizer"]) != (first["tol"], first["penalizer"])
 
     def as_dict(self) -> dict:
+        """The fit's settings and outcome as plain JSON values (for ``run.json`` and the report)."""
         return {
             "model": self.model,
             "tol": self.tol,
@@ -122,25 +123,25 @@ class FitDiagnostics:
 def _fit_numerical_hessian(
     self, minimizing_function_args, initial_params, params_size, disp, tol=1e-7, bounds=None, **kwargs
 ):
-    """lifetimes' ``BaseFitter._fit`` (same optimizer call, so the same estimates), with the Hessian at the
-    optimum by forward differences of the autograd gradient: 4 gradient passes instead of autograd's
-    nested ``hessian``, which took about 40% of a fit on a million members. No ``print`` on failure."""
+    """Lifetimes' ``BaseFitter._fit`` (same optimizer call, so the same estimates), with the Hessian at the optimum by forward differences of the autograd gradient.
+
+    4 gradient passes instead of autograd's nested ``hessian``, which took about 40% of a fit on a million
+    members. No ``print`` on failure.
+    """
     from autograd import grad, value_and_grad
     from scipy.optimize import minimize
 
     options = {"disp": disp, **kwargs}
     x0 = 0.1 * np.ones(params_size) if initial_params is None else initial_params
     objective = self._negative_log_likelihood
-    output = minimize(
-        value_and_grad(objective),
-        jac=True,
-        method=None,
-        tol=tol,
-        x0=x0,
-        args=minimizing_function_args,
-        options=options,
-        bounds=bounds,
-    )
+    solver = {
+        "jac": True,
+        "method": None,
+        "tol": tol,
+        "bounds": bounds,
+        "options": options,
+    }  # lifetimes' call
+    output = minimize(value_and_grad(objective), x0=x0, args=minimizing_function_args, **solver)
     if not output.success:
         raise _lifetimes().utils.ConvergenceError(f"The model did not converge: {output.message}")
     gradient = grad(objective)
@@ -157,8 +158,11 @@ _FITTERS: dict = {}
 
 
 def _fitter_class(model: str):
-    """The lifetimes fitter for ``model``: BG/NBD, MBG/NBD and Gamma-Gamma with :func:`_fit_numerical_hessian`,
-    Pareto/NBD with the sign-aware A_0 in its likelihood (same optimizer, same API)."""
+    """The lifetimes fitter for ``model``.
+
+    BG/NBD, MBG/NBD and Gamma-Gamma with :func:`_fit_numerical_hessian`, Pareto/NBD with the sign-aware A_0 in
+    its likelihood (same optimizer, same API).
+    """
     if model not in _FITTERS:
         lt = _lifetimes()
         if model == "pareto_nbd":
@@ -238,8 +242,7 @@ def _warm_start(model: str, data: dict, penalizer: float, extra: dict) -> dict:
 
 
 def _fit_with_retries(model: str, data: dict, tolerances, penalizer: float, penalizers, extra: dict):
-    """Fit ``model`` with lifetimes (warm-started on large data); on failure retry looser tolerances, then the
-    penalizer grid, from lifetimes' own start values."""
+    """Fit ``model`` with lifetimes (warm-started on large data); on failure retry looser tolerances, then the penalizer grid, from lifetimes' own start values."""
     cls = _fitter_class(model)
     convergence_error = _lifetimes().utils.ConvergenceError
     warm = _warm_start(model, data, penalizer, extra)
@@ -372,7 +375,7 @@ def fit_purchase_model(
     check_choice("fit_clv", "purchase_model", model, PURCHASE_MODELS)
     check_summary(summary, SUMMARY_COLUMNS)
     if len(summary) == 0:
-        raise ValueError("fit_clv: summary has no rows")
+        raise ArgumentError("fit_clv: summary has no rows")
     unique, _ = patterns(summary)
     data = {
         "frequency": unique["frequency"].to_numpy(),
@@ -422,7 +425,7 @@ def fit_spend_model(
     """Gamma-Gamma on repeat buyers with positive mean spend; returns (fitter, table, diagnostics, exclusions)."""
     sample, exclusions = spend_sample(summary)
     if exclusions["used"] < 10:
-        raise ValueError(
+        raise ArgumentError(
             f"fit_clv: Gamma-Gamma needs repeat buyers with positive monetary_value; found {exclusions['used']}"
         )
     unique, _ = patterns(sample, ("frequency", "monetary_value"))

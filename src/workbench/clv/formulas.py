@@ -25,7 +25,7 @@ SPEND_PARAMS: tuple[str, ...] = ("p", "q", "v")
 
 
 def stable_log_a0(params, freq, recency, age):
-    """log A_0 of the Pareto/NBD likelihood (Fader-Hardie note 009, eq. 19-20), sign-aware.
+    """Log A_0 of the Pareto/NBD likelihood (Fader-Hardie note 009, eq. 19-20), sign-aware.
 
     lifetimes computes log(p1/q1^k - p2/q2^k) with ``logsumexp(b=[1, -1])``, which returns NaN when the two
     terms cancel (recency = T, common for frequent buyers in daily data): A_0 is then 0 (log = -inf).
@@ -49,7 +49,7 @@ def a0_term(params, freq, u):
 
 
 def combine_log_a0(first, second):
-    """log A_0 from its terms at recency (``first``) and at T (``second``); -inf where they cancel."""
+    """Log A_0 from its terms at recency (``first``) and at T (``second``); -inf where they cancel."""
     with np.errstate(all="ignore"):
         gap = second - first
         return np.where(gap < 0, first + np.log1p(-np.exp(np.minimum(gap, 0.0))), -np.inf)

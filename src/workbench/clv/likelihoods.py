@@ -42,8 +42,7 @@ def _pairs(x: np.ndarray, x_codes, u_codes, u_uniques) -> tuple[np.ndarray, np.n
 
 
 def _layout(*arrays) -> dict:
-    """Distinct x, (x, T), (x, recency), T and recency of the patterns (``arrays`` = x, recency, T), each with
-    the patterns' codes; for Gamma-Gamma (``arrays`` = x, m) the distinct x, and log(m) and x * m."""
+    """Distinct x, (x, T), (x, recency), T and recency of the patterns (``arrays`` = x, recency, T), each with the patterns' codes; for Gamma-Gamma (``arrays`` = x, m) the distinct x, and log(m) and x * m."""
     for cached, layout in _CACHE:
         if len(cached) == len(arrays) and all(a is b for a, b in zip(cached, arrays, strict=True)):
             return layout
@@ -111,7 +110,7 @@ def gamma_gamma_negative_log_likelihood(log_params, frequency, avg_monetary_valu
 
 
 def pareto_conditional_log_likelihood(params, freq, rec, T):
-    """lifetimes' Pareto/NBD log-likelihood per pattern, with the sign-aware A_0 of ``stable_log_a0``.
+    """Lifetimes' Pareto/NBD log-likelihood per pattern, with the sign-aware A_0 of ``stable_log_a0``.
 
     A_0's hypergeometric terms are evaluated once per distinct (x, recency) and (x, T) pair, the terms of x
     and T once per (x, T) pair; only their combination runs per pattern (plain numpy: Nelder-Mead).

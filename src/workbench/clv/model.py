@@ -24,6 +24,7 @@ from workbench.clv.formulas import (
     unconditional_purchases,
 )
 from workbench.clv.patterns import SUMMARY_COLUMNS, check_choice, check_summary, patterns
+from workbench.errors import ArgumentError
 
 SpendModel = Literal["gamma_gamma"]
 TimeUnit = Literal["D", "W", "M"]
@@ -58,7 +59,7 @@ def fit_clv(
     check_choice("fit_clv", "time_unit", time_unit, TIME_UNITS)
     check_choice("fit_clv", "spend_model", spend_model, ("gamma_gamma", None))
     if not 0 < ci_level < 1:
-        raise ValueError(f"fit_clv: ci_level must be in (0, 1), got {ci_level!r}")
+        raise ArgumentError(f"fit_clv: ci_level must be in (0, 1), got {ci_level!r}")
     fitter, table, diag = fit_purchase_model(summary, purchase_model, penalizer=penalizer, ci_level=ci_level)
     tables, diags = [table], {"purchase": diag}
     spend_fitter, exclusions = None, {}
@@ -142,7 +143,7 @@ class CLVModel:
     ):
         """Expected repeat purchases of each member in the next ``periods`` model time units (or ``months``)."""
         if (periods is None) == (months is None):
-            raise ValueError("CLVModel.expected_purchases: give exactly one of periods or months")
+            raise ArgumentError("CLVModel.expected_purchases: give exactly one of periods or months")
         t = periods if periods is not None else self.periods(months)
         unique, codes = self._arrays(frame)
         _, grid = self._expected_grid(unique, [float(t)])
@@ -151,7 +152,7 @@ class CLVModel:
     def expected_order_value(self, frame: pd.DataFrame) -> pd.Series:
         """Gamma-Gamma conditional expected spend per purchase (the population mean for x = 0)."""
         if self.spend_model is None:
-            raise ValueError("CLVModel: fitted without a spend model (spend_model=None)")
+            raise ArgumentError("CLVModel: fitted without a spend model (spend_model=None)")
         check_summary(frame, ("frequency", "monetary_value"), owner="CLVModel")
         p, q, v = (self.spend_params[k] for k in SPEND_PARAMS)
         x = frame["frequency"].to_numpy(dtype=float)
@@ -177,13 +178,13 @@ class CLVModel:
         ``periods_per_month`` to match it), computed once per distinct (frequency, recency, T).
         """
         if int(months) != months or months < 1:
-            raise ValueError(f"CLVModel.predict: months must be a positive integer, got {months!r}")
+            raise ArgumentError(f"CLVModel.predict: months must be a positive integer, got {months!r}")
         if discount_rate_monthly < 0:
-            raise ValueError(
+            raise ArgumentError(
                 f"CLVModel.predict: discount_rate_monthly must be >= 0, got {discount_rate_monthly!r}"
             )
         if not 0 <= gross_margin <= 1:
-            raise ValueError(f"CLVModel.predict: gross_margin must be in [0, 1], got {gross_margin!r}")
+            raise ArgumentError(f"CLVModel.predict: gross_margin must be in [0, 1], got {gross_margin!r}")
         unique, codes = self._arrays(frame)
         step = periods_per_month or PERIODS_PER_MONTH[self.time_unit]
         times = step * np.arange(int(months) + 1)

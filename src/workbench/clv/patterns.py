@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from workbench.errors import ArgumentError
+
 SUMMARY_COLUMNS = ("frequency", "recency", "T")
 
 
@@ -19,7 +21,7 @@ def check_summary(summary: pd.DataFrame, columns, owner: str = "fit_clv") -> Non
         raise TypeError(f"{owner}: summary must be a DataFrame, got {type(summary).__name__}")
     missing = [c for c in columns if c not in summary.columns]
     if missing:
-        raise ValueError(
+        raise ArgumentError(
             f"{owner}: required column(s) missing from summary: {', '.join(missing)} "
             f"(expects lifetimes' frequency, recency, T[, monetary_value]; present: {', '.join(map(str, summary.columns))})"
         )
@@ -27,17 +29,17 @@ def check_summary(summary: pd.DataFrame, columns, owner: str = "fit_clv") -> Non
     bad = ~np.isfinite(x).all(axis=1)
     if bad.any():
         rows = np.flatnonzero(bad)[:5].tolist()
-        raise ValueError(f"{owner}: non-finite values in {', '.join(columns)} at row(s) {rows}")
+        raise ArgumentError(f"{owner}: non-finite values in {', '.join(columns)} at row(s) {rows}")
     if "recency" in columns and "T" in columns:
         bad = summary["recency"].to_numpy() > summary["T"].to_numpy()
         if bad.any():
-            raise ValueError(f"{owner}: recency > T at row(s) {np.flatnonzero(bad)[:5].tolist()}")
+            raise ArgumentError(f"{owner}: recency > T at row(s) {np.flatnonzero(bad)[:5].tolist()}")
 
 
 def check_choice(owner: str, name: str, value, allowed) -> None:
     """Raise unless ``value`` is one of ``allowed``; the message names the owner, the option and the choices."""
     if value not in allowed:
-        raise ValueError(f"{owner}: {name} must be one of {tuple(allowed)}, got {value!r}")
+        raise ArgumentError(f"{owner}: {name} must be one of {tuple(allowed)}, got {value!r}")
 
 
 def patterns(frame: pd.DataFrame, columns=SUMMARY_COLUMNS) -> tuple[pd.DataFrame, np.ndarray]:

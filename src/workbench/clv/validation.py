@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from workbench.clv.formulas import PURCHASE_MODELS
 from workbench.clv.model import CLVModel, fit_clv
+from workbench.errors import ArgumentError
 from workbench.schema import run_sql
 from workbench.summary import period_sql, timestamp_sql
 
@@ -33,7 +34,7 @@ def calibration_summary(cal_holdout: pd.DataFrame) -> pd.DataFrame:
     """The calibration columns of a calibration/holdout frame under the summary names ``fit_clv`` reads."""
     missing = [c for c in CAL_COLUMNS if c not in cal_holdout.columns]
     if missing:
-        raise ValueError(f"calibration_summary: required column(s) missing: {', '.join(missing)}")
+        raise ArgumentError(f"calibration_summary: required column(s) missing: {', '.join(missing)}")
     return cal_holdout[list(CAL_COLUMNS)].rename(columns=CAL_COLUMNS)
 
 
@@ -41,11 +42,11 @@ def holdout_comparison(model: CLVModel, cal_holdout: pd.DataFrame) -> pd.DataFra
     """Per member: calibration frequency, actual and predicted holdout repeat purchases, and the error."""
     for col in ("frequency_holdout", "duration_holdout"):
         if col not in cal_holdout.columns:
-            raise ValueError(f"holdout_comparison: required column missing: {col}")
+            raise ArgumentError(f"holdout_comparison: required column missing: {col}")
     cal = calibration_summary(cal_holdout)
     durations = cal_holdout["duration_holdout"].unique()
     if len(durations) != 1:
-        raise ValueError(f"holdout_comparison: duration_holdout must be one value, got {len(durations)}")
+        raise ArgumentError(f"holdout_comparison: duration_holdout must be one value, got {len(durations)}")
     predicted = model.expected_purchases(cal, float(durations[0]))
     out = pd.DataFrame(
         {
@@ -92,7 +93,7 @@ def _daily_counts(transactions: pd.DataFrame, calibration_end, observation_end, 
     """First-purchase days of the cohort and its repeat purchase occasions per day (DuckDB)."""
     missing = [c for c in ("member_id", "ordered_at", "amount") if c not in transactions.columns]
     if missing:
-        raise ValueError(f"tracking: required column(s) missing from transactions: {', '.join(missing)}")
+        raise ArgumentError(f"tracking: required column(s) missing from transactions: {', '.join(missing)}")
     table = pa.Table.from_pandas(transactions[["member_id", "ordered_at", "amount"]], preserve_index=False)
     period = period_sql("ordered_at", freq)
     obs_period = period_sql(timestamp_sql(observation_end), freq)
@@ -135,7 +136,7 @@ def tracking(
     """
     counts = _daily_counts(transactions, calibration_end, observation_end, freq)
     if counts.empty:
-        raise ValueError("tracking: no purchases on or before calibration_end")
+        raise ArgumentError("tracking: no purchases on or before calibration_end")
     start = counts["day"].min()
     end = pd.Timestamp(observation_end).normalize()
     n_days = int((end - start).days) + 1

@@ -1,5 +1,7 @@
-"""Vectorised parsing of amount columns: ``NT$1,200``, ``HK$5.50``, ``(300)``, ``300-``, full-width digits, and
-one rule per column for the thousands separator and the decimal mark.
+"""Vectorised parsing of amount columns.
+
+``NT$1,200``, ``HK$5.50``, ``(300)``, ``300-``, full-width digits, and one rule per column for the thousands
+separator and the decimal mark.
 
 The decimal mark of a column is decided from its values (``decimal="auto"``), never per value:
 

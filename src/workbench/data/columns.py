@@ -1,5 +1,7 @@
-"""Source columns -> canonical columns: the ``columns`` mapping of params, headers of the canonical names,
-duplicated headers, and the categorical columns (channels with their labels read, stores).
+"""Source columns -> canonical columns.
+
+The ``columns`` mapping of params, headers of the canonical names, duplicated headers, and the categorical
+columns (channels with their labels read, stores).
 
 ``SOURCE_COLUMNS`` are the names ``columns`` may map: the canonical transaction columns of
 ``workbench.schema`` and the line columns ``quantity`` and ``unit_price`` (whose product is the amount of a
@@ -32,7 +34,7 @@ def _norm_header(name: object) -> str:
 
 
 def map_columns(frame: pd.DataFrame, columns: dict[str, str] | None, col: Collector) -> dict[str, pd.Series]:
-    """canonical name -> source Series; records unknown/unmapped/missing/duplicated column problems."""
+    """Canonical name -> source Series; records unknown/unmapped/missing/duplicated column problems."""
     names = [_norm_header(c) for c in frame.columns]
     positions: dict[str, list[int]] = {}
     for i, h in enumerate(names):

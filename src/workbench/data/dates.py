@@ -57,9 +57,12 @@ _DATE_RE = (
 
 @dataclass(frozen=True)
 class DateColumn:
-    """A parsed date column: ``values`` (``datetime64[us]``, NaT where not parsed) and masks of the rows
-    that are ``missing`` (empty), ``bad`` (no pattern reads them), ``ambiguous`` (two patterns read them
-    as different dates) and ``two_digit_year`` (auto met a two-digit year it will not guess)."""
+    """A parsed date column.
+
+    ``values`` (``datetime64[us]``, NaT where not parsed) and masks of the rows that are ``missing`` (empty),
+    ``bad`` (no pattern reads them), ``ambiguous`` (two patterns read them as different dates) and
+    ``two_digit_year`` (auto met a two-digit year it will not guess).
+    """
 
     values: np.ndarray
     bad: np.ndarray
@@ -111,8 +114,11 @@ def date_formats(date_format: str | Sequence[str]) -> tuple[str, ...]:
 
 
 def _fast_iso(text: pa.Array) -> np.ndarray | None:
-    """The common case in one strict C++ pass: every non-empty value is ISO 8601 without an offset
-    (``2024-03-05``, ``2024-03-05 14:30[:15[.123456]]``, ``T`` or space). None when any value is not."""
+    """The common case in one strict C++ pass.
+
+    Every non-empty value is ISO 8601 without an offset (``2024-03-05``, ``2024-03-05 14:30[:15[.123456]]``,
+    ``T`` or space). None when any value is not.
+    """
     empty = pc.equal(text, "")
     try:
         ts = pc.cast(pc.if_else(empty, pa.scalar(None, text.type), text), pa.timestamp("us"))
@@ -199,8 +205,7 @@ def _pattern(text: pa.Array, pattern: str, timezone: str | None):
 
 
 def _excel(text: pa.Array):
-    """``(stamps, ok)`` of Excel date cells (``2024-03-05 14:30:00`` as the reader writes them) and of
-    serial day numbers (days since 1899-12-30, the fraction the time of day; to the millisecond)."""
+    """``(stamps, ok)`` of Excel date cells (``2024-03-05 14:30:00`` as the reader writes them) and of serial day numbers (days since 1899-12-30, the fraction the time of day; to the millisecond)."""
     cells = pc.strptime(text, format="%Y-%m-%d %H:%M:%S", unit="us", error_is_null=True)
     stamp = cells.to_numpy(zero_copy_only=False).astype("datetime64[us]")
     ok = ~np.isnat(stamp)

@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 
 from workbench import files
 from workbench.data.demo_contacts import demo_contacts
+from workbench.errors import ArgumentError
 from workbench.schema import DATETIME_DTYPE, finalize_transactions
 
 DEMO_START = pd.Timestamp("2023-11-01")
@@ -74,6 +75,8 @@ ASSIGNMENT_LIST_COLUMNS = ("member_id", "arm", "stratum", "assigned_at", "gift_r
 
 @dataclass
 class DemoData:
+    """The demo brand: members, transactions, the campaign table and the truths it was generated from."""
+
     members: pd.DataFrame
     transactions: pd.DataFrame
     campaign: pd.DataFrame
@@ -81,8 +84,11 @@ class DemoData:
 
     @property
     def assignments(self) -> pd.DataFrame:
-        """The campaign's assignment list, as a brand has it after the campaign: ``member_id, arm, stratum,
-        assigned_at`` and ``gift_recipient`` (1 = handed the VIP gift); no outcomes (those are in the log)."""
+        """The campaign's assignment list, as a brand has it after the campaign.
+
+        ``member_id, arm, stratum, assigned_at`` and ``gift_recipient`` (1 = handed the VIP gift); no outcomes
+        (those are in the log).
+        """
         out = self.campaign[list(ASSIGNMENT_LIST_COLUMNS)].copy()
         out["gift_recipient"] = out["gift_recipient"].astype("int64")
         return out
@@ -138,7 +144,7 @@ def generate_demo(members: int = 5000, seed: int = 42, *, design: CampaignDesign
     Deterministic for a given ``(members, seed)``.
     """
     if members < 100:
-        raise ValueError(f"generate_demo: members must be at least 100, got {members}")
+        raise ArgumentError(f"generate_demo: members must be at least 100, got {members}")
     design = design or CampaignDesign()
     rng = np.random.default_rng(seed)
     n = int(members)

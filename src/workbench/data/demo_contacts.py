@@ -23,8 +23,7 @@ __all__ = ["demo_contacts"]
 
 
 def demo_contacts(n: int, seed: int) -> dict[str, pd.Series]:
-    """Obviously fake ``phone``, ``email`` and ``line_id`` columns of the demo's ``n`` members (see the module
-    docstring); missing for some members.
+    """Obviously fake ``phone``, ``email`` and ``line_id`` columns of the demo's ``n`` members (see the module docstring); missing for some members.
 
     Parameters
     ----------

@@ -1,5 +1,4 @@
-"""Facts about a loaded transaction frame (rows, members, orders, dates, returns, channels), for
-``workbench validate`` and the report's data note."""
+"""Facts about a loaded transaction frame (rows, members, orders, dates, returns, channels), for ``workbench validate`` and the report's data note."""
 
 from __future__ import annotations
 

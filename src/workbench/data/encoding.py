@@ -1,5 +1,6 @@
-"""The text encoding of a CSV export: UTF-8 (with or without BOM), UTF-16 (BOM) or Big5/CP950, and nothing
-guessed beyond these.
+"""The text encoding of a CSV export.
+
+UTF-8 (with or without BOM), UTF-16 (BOM) or Big5/CP950, and nothing guessed beyond these.
 
 ``detect_encoding`` looks at a BOM, then at the first 64 KiB: UTF-8 if they decode so, else CP950. The
 reader (pyarrow) then decodes the whole file; when it fails, ``diagnose`` reads the file once to say why,
@@ -88,6 +89,7 @@ def _check(data: bytes, final: bool = True) -> str:
 
 
 def neither(number: int, pos: int, byte: int) -> EncodingProblem:
+    """The problem of a line that is neither UTF-8 nor Big5/CP950 (its number, offset and byte)."""
     return EncodingProblem(
         f"line {number} is neither UTF-8 nor Big5/CP950 text (byte 0x{byte:02X} at offset {pos:,}): "
         f"{ENCODING_HINT}, or another Python codec name such as big5hkscs, gb18030, shift_jis"
@@ -95,8 +97,7 @@ def neither(number: int, pos: int, byte: int) -> EncodingProblem:
 
 
 def detect_encoding(path: Path) -> str:
-    """BOM, else UTF-8 if the first 64 KiB decode so, else CP950 (raises EncodingProblem for a switch
-    inside those 64 KiB)."""
+    """BOM, else UTF-8 if the first 64 KiB decode so, else CP950 (raises EncodingProblem for a switch inside those 64 KiB)."""
     with open_binary(path) as fh:
         head = fh.read(HEAD_BYTES)
     if head.startswith(codecs.BOM_UTF8):
@@ -107,8 +108,11 @@ def detect_encoding(path: Path) -> str:
 
 
 def diagnose(path: Path, encoding: str | None) -> str:
-    """After the reader failed to decode ``path``: the encoding that reads it (``utf-8``/``cp950``, when
-    ``encoding`` was detected), or an EncodingProblem naming the first bad line."""
+    """After the reader failed to decode ``path``.
+
+    The encoding that reads it (``utf-8``/``cp950``, when ``encoding`` was detected), or an EncodingProblem
+    naming the first bad line.
+    """
     with open_binary(path) as fh:
         data = fh.read()
     if encoding is not None:

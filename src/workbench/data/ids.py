@@ -41,8 +41,7 @@ def _np(arr) -> np.ndarray:
 
 
 def _spellings(guest_ids: Sequence[str]) -> list[str]:
-    """Every upper/lower-case spelling of the (NFKC-normalised, trimmed) guest ids, so that one hash lookup
-    per row (``is_in``) compares case-insensitively without lower-casing every id of the column."""
+    """Every upper/lower-case spelling of the (NFKC-normalised, trimmed) guest ids, so that one hash lookup per row (``is_in``) compares case-insensitively without lower-casing every id of the column."""
     out: set[str] = set()
     for gid in guest_ids:
         text = to_text(gid)
@@ -118,8 +117,10 @@ def member_id_text(values: pd.Series, col: Collector) -> tuple[pa.Array, bool]:
 
 
 def _has_byte(arr: pa.Array | pa.ChunkedArray, values: bytes) -> bool:
-    """Whether any of the bytes ``values`` occurs in the character data of a string array (read from the
-    Arrow buffer, no copy; conservative: bytes of values sliced away count too)."""
+    """Whether any of the bytes ``values`` occurs in the character data of a string array (read from the Arrow buffer, no copy; conservative.
+
+    Bytes of values sliced away count too).
+    """
     for chunk in arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]:
         if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
             return True

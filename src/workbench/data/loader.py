@@ -27,6 +27,7 @@ Columns that already have the canonical dtype (a canonical Parquet or frame: ``s
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -239,7 +240,7 @@ def _too_large(values: np.ndarray, raw, name: str, what: str, limit: float, curr
 
 
 def _line_amounts(cols: dict, currency, decimal: str, col: Collector) -> np.ndarray:
-    """amount = quantity x unit_price for a line-level export (the discount is subtracted by the caller)."""
+    """Amount = quantity x unit_price for a line-level export (the discount is subtracted by the caller)."""
     qty, q_missing = _amounts(cols["quantity"], "quantity", "quantities", None, decimal, col)
     price, p_missing = _amounts(cols["unit_price"], "unit_price", "unit prices", currency, decimal, col)
     col.rows("missing_quantity", "quantity", q_missing, cols["quantity"], "without a quantity")
@@ -305,21 +306,37 @@ def load_transactions(
     return _canonical(read_source(source, opts), columns, date_format, opts)
 
 
-def guest_totals(frame: pd.DataFrame) -> dict[str, float | int]:
-    """The guest rows the loader set apart from ``frame``: ``{"rows": int, "revenue": float}``.
+def guest_totals(frame) -> dict[str, float | int]:
+    """The guest rows the loader set apart: ``{"rows": int, "revenue": float, "member_revenue": float}``.
 
     Parameters
     ----------
-    frame : DataFrame
-        A frame returned by ``load_transactions`` (frames from elsewhere count no guests).
+    frame : DataFrame, str or Path
+        A frame returned by ``load_transactions`` (frames from elsewhere count no guests), or a canonical
+        ``.parquet`` file written from one (the monthly run's cache keeps the count in its metadata: read
+        without loading the rows).
 
     Returns
     -------
     dict
-        ``rows`` (guest rows left out) and ``revenue`` (their net amount).
+        ``rows`` (guest rows left out), ``revenue`` (their net amount) and ``member_revenue`` (the net
+        amount of the member rows kept; 0 when unknown).
     """
-    guests = frame.attrs.get("guests") or {}
-    return {"rows": int(guests.get("rows", 0)), "revenue": float(guests.get("revenue", 0.0))}
+    if isinstance(frame, str | Path):
+        import json
+
+        import pyarrow.parquet as pq
+
+        meta = pq.read_schema(frame).metadata or {}
+        attrs = json.loads(meta.get(b"PANDAS_ATTRS", b"{}"))
+    else:
+        attrs = frame.attrs
+    guests = attrs.get("guests") or {}
+    return {
+        "rows": int(guests.get("rows", 0)),
+        "revenue": float(guests.get("revenue", 0.0)),
+        "member_revenue": float(guests.get("member_revenue", 0.0)),
+    }
 
 
 def _canonical(src: Source, columns, date_format, opts: dict) -> pd.DataFrame:
@@ -412,6 +429,12 @@ def _canonical(src: Source, columns, date_format, opts: dict) -> pd.DataFrame:
     keep = ~guest & ~(dups if drop else np.zeros(n, dtype=bool))
     if not keep.all():
         frame = frame.loc[keep].reset_index(drop=True)
-    frame.attrs["guests"] = {"rows": int(guest.sum()), "revenue": float(np.nansum(amount[guest]))}
+    # a canonical Parquet file written from a loaded frame (the run's cache) carries the guests it set apart
+    prior = guest_totals(src.frame)
+    frame.attrs["guests"] = {
+        "rows": prior["rows"] + int(guest.sum()),
+        "revenue": prior["revenue"] + float(np.nansum(amount[guest])),
+        "member_revenue": float(np.nansum(amount[keep])),
+    }
     frame.attrs["duplicates_dropped"] = int(dups.sum()) if drop else 0
     return frame

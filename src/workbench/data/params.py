@@ -1,5 +1,6 @@
-"""The ``data:`` block of a params file: one ``DataParams`` for ``workbench validate``, the report run and
-the notebooks.
+"""The ``data:`` block of a params file.
+
+One ``DataParams`` for ``workbench validate``, the report run and the notebooks.
 
 ```yaml
 data:
@@ -47,6 +48,7 @@ from workbench.data.loader import (
     DEFAULT_MAX_AMOUNT,
     DEFAULT_TIMEZONE,
     LOAD_OPTIONS,
+    guest_totals,
     load_transactions,
     observation_end_problem,
 )
@@ -220,8 +222,7 @@ class DataParams:
         return bool(value) and value not in NON_FILE_SOURCES and not is_url(value)
 
     def as_mapping(self) -> dict[str, Any]:
-        """The fields as plain YAML/JSON values (lists for tuples, dicts for mappings), as a notebook receives
-        them and ``from_dict`` reads them back.
+        """The fields as plain YAML/JSON values (lists for tuples, dicts for mappings), as a notebook receives them and ``from_dict`` reads them back.
 
         Returns
         -------
@@ -242,8 +243,31 @@ class DataParams:
         """Keyword options for ``load_transactions`` (besides ``columns`` and ``date_format``)."""
         return {k: getattr(self, k) for k in LOAD_OPTIONS if getattr(self, k) is not None}
 
+    def guest_totals(self) -> dict[str, float | int] | None:
+        """The guest sales of ``transactions`` (``workbench.data.guest_totals``); None for a run from result files.
+
+        A canonical Parquet file written by the monthly run holds the count in its metadata (nothing is
+        loaded); any other source is loaded with these params.
+
+        Returns
+        -------
+        dict or None
+            ``rows``, ``revenue`` and ``member_revenue``.
+        """
+        if not self.transactions:
+            return None
+        path = Path(self.transactions)
+        if path.suffix == ".parquet" and path.is_file():
+            import pyarrow.parquet as pq
+
+            if b"guests" in (pq.read_schema(path).metadata or {}).get(b"PANDAS_ATTRS", b""):
+                return guest_totals(path)
+        return guest_totals(self.load())
+
     def load(self) -> pd.DataFrame:
-        """``load_transactions`` of ``transactions`` with these params (``${NAME}`` in a database URL taken
-        from the environment: ``workbench.data.expand_env``)."""
+        """``load_transactions`` of ``transactions`` with these params (``${NAME}`` in a database URL taken from the environment.
+
+        ``workbench.data.expand_env``).
+        """
         source = expand_env(self.transactions) if is_url(self.transactions) else self.transactions
         return load_transactions(source, dict(self.columns) or None, self.date_format, **self.load_options())

@@ -1,5 +1,4 @@
-"""Text helpers shared by the parsers of real exports (``workbench.data.dates``, ``workbench.data.amounts``)
-and the channel labels of POS and e-commerce back offices.
+"""Text helpers shared by the parsers of real exports (``workbench.data.dates``, ``workbench.data.amounts``) and the channel labels of POS and e-commerce back offices.
 
 ``to_arrow_text`` turns any text column into one pyarrow string array, NFKC-normalised (full-width digits,
 ``＄``, ``／``, ``：``, ideographic spaces -> ASCII) and trimmed; the parsers then work on whole columns with

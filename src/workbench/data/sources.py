@@ -34,8 +34,11 @@ _CSV_ROWS = "row numbers count data rows from 1, the header not counted: file li
 
 @dataclass(frozen=True)
 class Source:
-    """A source as read: ``frame`` (raw columns), ``name`` (for messages), ``convention`` (how rows are
-    numbered), ``row_numbers`` (the row number of each frame row, when not position + 1), ``excel``."""
+    """A source as read.
+
+    ``frame`` (raw columns), ``name`` (for messages), ``convention`` (how rows are numbered), ``row_numbers``
+    (the row number of each frame row, when not position + 1), ``excel``.
+    """
 
     frame: pd.DataFrame
     name: str
@@ -244,8 +247,7 @@ def _read_csv(path: Path, encoding: str | None, sep: str | None) -> pd.DataFrame
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
-    """The table as pandas; pandas metadata that no longer fits the columns (an index written twice) is
-    ignored, and index columns pandas wrote are dropped."""
+    """The table as pandas; pandas metadata that no longer fits the columns (an index written twice) is ignored, and index columns pandas wrote are dropped."""
     import pyarrow.parquet as pq
 
     try:

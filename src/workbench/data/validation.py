@@ -1,6 +1,8 @@
-"""Validation of transaction data: the problems found (``Problem``), the error that lists them
-(``DataValidationError``), the collector the checks report to (``Collector``), the text helpers they share,
-and the checks of dates against the observation end and today.
+"""Validation of transaction data.
+
+The problems found (``Problem``), the error that lists them (``DataValidationError``), the collector the
+checks report to (``Collector``), the text helpers they share, and the checks of dates against the observation
+end and today.
 
 The checks of ids are in ``workbench.data.ids``, those across rows (order lines, verbatim duplicates) in
 ``workbench.data.rows``; the loader (``workbench.data.load_transactions``) runs them all on every source,
@@ -43,8 +45,7 @@ class Problem:
 
 
 class DataValidationError(WorkbenchError, ValueError):
-    """Input data failed validation; ``problems`` lists every problem found, ``source`` names the input,
-    ``what`` the kind of table (``"the transactions"``, ``"the campaign assignment list"``)."""
+    """Input data failed validation; ``problems`` lists every problem found, ``source`` names the input, ``what`` the kind of table (``"the transactions"``, ``"the campaign assignment list"``)."""
 
     def __init__(
         self, source: str, problems: list[Problem], convention: str = "", *, what: str = "the transactions"
@@ -95,12 +96,14 @@ class Collector:
         return int(self.row_numbers[position])
 
     def label(self, column: str | None) -> str:
+        """How messages name ``column``: the canonical name and, when mapped, the source header."""
         if column is None:
             return "all columns"
         src = self.names.get(column)
         return f"column '{column}'" + (f" (source '{src}')" if src and src != column else "")
 
     def add(self, kind: str, column: str | None, message: str) -> None:
+        """Record one problem of ``kind`` for ``column`` (None: the whole source)."""
         self.problems.append(Problem(kind, column, message))
 
     def rows(self, kind: str, column: str | None, mask: np.ndarray, raw, what: str, hint: str = "") -> None:

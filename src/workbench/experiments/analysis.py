@@ -1,6 +1,8 @@
-"""Each arm of a campaign against the control: ``analyze`` (z-test, Welch, relative lift, CUPED/OLS, or the
-always-valid confidence sequence of a running campaign), one tidy row per arm and metric, and the helpers
-that turn a campaign table into per-arm sufficient statistics.
+"""Each arm of a campaign against the control.
+
+``analyze`` (z-test, Welch, relative lift, CUPED/OLS, or the always-valid confidence sequence of a running
+campaign), one tidy row per arm and metric, and the helpers that turn a campaign table into per-arm sufficient
+statistics.
 
 A data problem in one metric comes back in that metric's ``error`` column while the others are analysed;
 bad arguments raise ``ArgumentError``.
@@ -55,11 +57,13 @@ RESULT_COLUMNS = [
 def arm_codes(frame: pd.DataFrame, arm: str, control: str) -> tuple[np.ndarray, list[str]]:
     """Integer code per row (0 = control, 1.. = treatment arms in category/sorted order), arm names."""
     if arm not in frame.columns:
-        raise ValueError(f"experiments: arm column {arm!r} not in the frame (columns: {list(frame.columns)})")
+        raise ArgumentError(
+            f"experiments: arm column {arm!r} not in the frame (columns: {list(frame.columns)})"
+        )
     col = frame[arm]
     if col.isna().any():
         rows = np.flatnonzero(col.isna().to_numpy())[:5].tolist()
-        raise ValueError(f"experiments: arm column {arm!r} has missing values (rows {rows})")
+        raise ArgumentError(f"experiments: arm column {arm!r} has missing values (rows {rows})")
     if isinstance(col.dtype, pd.CategoricalDtype):
         cats = [str(c) for c in col.cat.categories]
         raw = col.cat.codes.to_numpy()
@@ -70,10 +74,10 @@ def arm_codes(frame: pd.DataFrame, arm: str, control: str) -> tuple[np.ndarray, 
         cats, raw = [str(c) for c in cat.categories], cat.codes
         names = sorted(cats)
     if control not in names:
-        raise ValueError(f"experiments: control arm {control!r} not among the arms {names}")
+        raise ArgumentError(f"experiments: control arm {control!r} not among the arms {names}")
     ordered = [control] + [a for a in names if a != control]
     if len(ordered) < 2:
-        raise ValueError(f"experiments: need at least one arm besides the control {control!r}")
+        raise ArgumentError(f"experiments: need at least one arm besides the control {control!r}")
     lookup = np.full(len(cats), -1, dtype=np.int64)
     for i, name in enumerate(ordered):
         lookup[cats.index(name)] = i
@@ -121,10 +125,10 @@ def _take(s: SampleStats, i) -> SampleStats:
 
 def _check_metrics(metrics: Mapping[str, str], owner: str) -> None:
     if not isinstance(metrics, Mapping) or not metrics:
-        raise ValueError(f"{owner}: metrics must be a non-empty mapping column -> kind, got {metrics!r}")
+        raise ArgumentError(f"{owner}: metrics must be a non-empty mapping column -> kind, got {metrics!r}")
     for col, kind in metrics.items():
         if kind not in METRIC_KINDS:
-            raise ValueError(f"{owner}: metric {col!r} has kind {kind!r}; allowed: {METRIC_KINDS}")
+            raise ArgumentError(f"{owner}: metric {col!r} has kind {kind!r}; allowed: {METRIC_KINDS}")
 
 
 def analyze(
@@ -175,7 +179,7 @@ def analyze(
     tuning = None if sequential_tuning is None else check_sequential_tuning(sequential_tuning, "analyze")
     _check_metrics(metrics, "analyze")
     if correction not in CORRECTIONS:
-        raise ValueError(f"analyze: correction must be one of {CORRECTIONS}, got {correction!r}")
+        raise ArgumentError(f"analyze: correction must be one of {CORRECTIONS}, got {correction!r}")
     codes, names = arm_codes(frame, arm, control)
     x = numeric_column(frame, covariate, "analyze") if covariate is not None else None
     k = len(names)
@@ -245,8 +249,7 @@ def analyze(
 
 
 def numeric_column(frame: pd.DataFrame, name: str | None, owner: str) -> np.ndarray:
-    """Column ``name`` of ``frame`` as finite floats (zeros when ``name`` is None); ``ArgumentError`` naming
-    ``owner``, the column and the first bad rows otherwise."""
+    """Column ``name`` of ``frame`` as finite floats (zeros when ``name`` is None); ``ArgumentError`` naming ``owner``, the column and the first bad rows otherwise."""
     if name is None:
         return np.zeros(len(frame))
     if name not in frame.columns:

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from workbench.errors import ArgumentError
+
 _TABLE_BITS = 16
 _MAX_TABLE_F = 64
 _CHUNK_ELEMENTS = 2_000_000  # weights per chunk: 4 MB of uint16, 8 MB of float32
@@ -69,10 +71,10 @@ def poisson_bootstrap(
         values = values[:, None]
     n, p = values.shape
     if resamples < 1:
-        raise ValueError(f"poisson_bootstrap: resamples must be >= 1, got {resamples}")
+        raise ArgumentError(f"poisson_bootstrap: resamples must be >= 1, got {resamples}")
     groups = np.zeros(n, dtype=np.int64) if groups is None else np.asarray(groups, dtype=np.int64)
     if groups.shape != (n,) or (n and (groups.min() < 0 or groups.max() >= n_groups)):
-        raise ValueError(f"poisson_bootstrap: groups must be {n} integers in [0, {n_groups})")
+        raise ArgumentError(f"poisson_bootstrap: groups must be {n} integers in [0, {n_groups})")
     B, G = int(resamples), int(n_groups)
     counts = np.zeros((B, G))
     sums = np.zeros((B, G, p))

@@ -76,6 +76,8 @@ class CampaignSettings:
 
 @dataclass(frozen=True)
 class CampaignAnalysis:
+    """A campaign's analysis: arm counts and SRM, balance, effects (adjusted when a covariate is set), segments and economics."""
+
     settings: CampaignSettings
     arm_counts: pd.DataFrame  # arm, members, share, expected_share
     srm_p: float

@@ -143,7 +143,7 @@ def minimum_detectable_effect(design: PowerDesign, n_total: int) -> pd.DataFrame
     Parameters
     ----------
     design : PowerDesign
-        Metric, baseline, split, alpha, power and correction.
+        The test: its metric and baseline, the arms' split, alpha (corrected for several arms) and power.
     n_total : int
         Members in the experiment (all arms).
 
@@ -200,14 +200,14 @@ def assign_arms(
     """
     names = [str(a) for a in arms]
     if len(names) < 2 or len(set(names)) != len(names):
-        raise ValueError(f"assign_arms: arms must be >= 2 distinct names, got {names}")
+        raise ArgumentError(f"assign_arms: arms must be >= 2 distinct names, got {names}")
     s = normalized_shares(shares if shares is not None else [1.0] * len(names), "assign_arms")
     if s.size != len(names):
-        raise ValueError(f"assign_arms: {len(names)} arms but {s.size} shares")
+        raise ArgumentError(f"assign_arms: {len(names)} arms but {s.size} shares")
     if id_column not in members.columns:
-        raise ValueError(f"assign_arms: id column {id_column!r} not in the members frame")
+        raise ArgumentError(f"assign_arms: id column {id_column!r} not in the members frame")
     if members[id_column].duplicated().any():
-        raise ValueError(
+        raise ArgumentError(
             f"assign_arms: {id_column!r} has duplicates, e.g. {members.loc[members[id_column].duplicated(), id_column].iloc[:3].tolist()}"
         )
     n = len(members)
@@ -216,15 +216,15 @@ def assign_arms(
         labels = ["all"]
     else:
         if strata not in members.columns:
-            raise ValueError(f"assign_arms: strata column {strata!r} not in the members frame")
+            raise ArgumentError(f"assign_arms: strata column {strata!r} not in the members frame")
         col = members[strata]
         if col.isna().any():
-            raise ValueError(
+            raise ArgumentError(
                 f"assign_arms: strata column {strata!r} has missing values (rows {np.flatnonzero(col.isna().to_numpy())[:5].tolist()})"
             )
         if quantiles is not None:
             if not 2 <= quantiles <= 100:
-                raise ValueError(f"assign_arms: quantiles must be in [2, 100], got {quantiles!r}")
+                raise ArgumentError(f"assign_arms: quantiles must be in [2, 100], got {quantiles!r}")
             ranks = col.rank(method="first").to_numpy() - 1
             stratum = np.minimum(ranks * quantiles // n, quantiles - 1).astype(np.int64)
             labels = [f"Q{i + 1}" for i in range(quantiles)]
@@ -268,7 +268,7 @@ def balance_table(
     rows = []
     for cov in covariates:
         if cov not in frame.columns:
-            raise ValueError(f"balance_table: covariate {cov!r} not in the frame")
+            raise ArgumentError(f"balance_table: covariate {cov!r} not in the frame")
         x = pd.to_numeric(
             frame[cov].astype(float) if frame[cov].dtype == bool else frame[cov], errors="coerce"
         ).to_numpy(dtype=float)

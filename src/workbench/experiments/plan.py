@@ -1,5 +1,7 @@
-"""Designing a campaign from member attributes: the eligible audience, the arms and their offers, a stratified
-seeded assignment, the power of the design and the expected budget per arm.
+"""Designing a campaign from member attributes.
+
+The eligible audience, the arms and their offers, a stratified seeded assignment, the power of the design and
+the expected budget per arm.
 
 ``CampaignPlan.from_dict(params)`` (``params/campaign_design.yaml``) -> ``plan_campaign(attributes, plan)``
 -> ``PlannedCampaign``; ``workbench.experiments.write_campaign_files`` then writes the assignment list and the
@@ -179,11 +181,14 @@ class CampaignPlan:
 
 @dataclass(frozen=True)
 class PlannedCampaign:
-    """The designed campaign. ``assignments`` is member-level (for ``audience_dir`` only); the rest are
-    aggregates for the brief: ``funnel`` (``workbench.audience.funnel``), ``arms`` (per arm: ``arm, offer,
-    share, members, expected_orders, expected_revenue, fixed_cost, order_cost, discount_cost, budget,
-    budget_per_member``), ``power`` (per treatment arm and metric: ``arm, metric, baseline, mde,
-    mde_relative``), ``baseline`` (conversion, revenue and orders per member, revenue sd)."""
+    """The designed campaign.
+
+    ``assignments`` is member-level (for ``audience_dir`` only); the rest are aggregates for the brief:
+    ``funnel`` (``workbench.audience.funnel``), ``arms`` (per arm: ``arm, offer, share, members,
+    expected_orders, expected_revenue, fixed_cost, order_cost, discount_cost, budget, budget_per_member``),
+    ``power`` (per treatment arm and metric: ``arm, metric, baseline, mde, mde_relative``), ``baseline``
+    (conversion, revenue and orders per member, revenue sd).
+    """
 
     plan: CampaignPlan
     as_of: pd.Timestamp | None

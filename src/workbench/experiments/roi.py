@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from workbench.errors import ArgumentError
 from workbench.experiments.analysis import arm_codes, numeric_column
 from workbench.experiments.bootstrap import BootstrapSums, percentile_ci, poisson_bootstrap
 
@@ -62,6 +63,8 @@ class Verdict:
 
 @dataclass(frozen=True)
 class CampaignEconomics:
+    """Cost and ROI of a campaign: revenue lift by bootstrap, economics per arm, the targeting policy and its verdict."""
+
     revenue_bootstrap: pd.DataFrame  # arm, variant, cap, abs_lift, CIs, rel_lift, CIs
     economics: pd.DataFrame  # arm, quantity, estimate, ci_low, ci_high, total, n_arm
     policy: pd.DataFrame  # arm, share, members_per_1000, value_per_1000, ci_low, ci_high
@@ -99,18 +102,18 @@ def campaign_economics(
     """Bootstrap revenue lift, per-arm cost/ROI with CIs, policy curve and the targeted-vs-blanket verdict."""
     owner = "campaign_economics"
     if not 0.0 <= margin <= 1.0:
-        raise ValueError(f"{owner}: margin must be a share in [0, 1], got {margin!r}")
+        raise ArgumentError(f"{owner}: margin must be a share in [0, 1], got {margin!r}")
     if cap_quantile is not None and not 0.5 < cap_quantile < 1.0:
-        raise ValueError(f"{owner}: cap_quantile must be in (0.5, 1) or None, got {cap_quantile!r}")
+        raise ArgumentError(f"{owner}: cap_quantile must be in (0.5, 1) or None, got {cap_quantile!r}")
     for name, value in (("resamples", resamples), ("policy_resamples", policy_resamples)):
         if not isinstance(value, int | np.integer) or value < 100:
-            raise ValueError(f"{owner}: {name} must be an integer >= 100, got {value!r}")
+            raise ArgumentError(f"{owner}: {name} must be an integer >= 100, got {value!r}")
     if not 1 <= policy_steps <= 100:
-        raise ValueError(f"{owner}: policy_steps must be in [1, 100], got {policy_steps!r}")
+        raise ArgumentError(f"{owner}: policy_steps must be in [1, 100], got {policy_steps!r}")
     codes, names = arm_codes(frame, arm, control)
     for role, name in (("targeted", targeted), ("blanket", blanket)):
         if name is not None and name not in names[1:]:
-            raise ValueError(f"{owner}: {role} arm {name!r} is not a treatment arm; arms: {names[1:]}")
+            raise ArgumentError(f"{owner}: {role} arm {name!r} is not a treatment arm; arms: {names[1:]}")
     r = numeric_column(frame, revenue, owner)
     d = numeric_column(frame, discount_cost, owner)
     g = numeric_column(frame, gift_cost, owner)

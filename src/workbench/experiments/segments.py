@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from workbench.errors import ArgumentError
 from workbench.experiments.analysis import _check_metrics, _metric_values, _take, arm_codes, grouped_stats
 from workbench.experiments.stats import (
     MetricKind,
@@ -40,11 +41,11 @@ def segment_effects(
     check_alpha(alpha, "segment_effects")
     _check_metrics(metrics, "segment_effects")
     if segment not in frame.columns:
-        raise ValueError(f"segment_effects: segment column {segment!r} not in the frame")
+        raise ArgumentError(f"segment_effects: segment column {segment!r} not in the frame")
     codes, names = arm_codes(frame, arm, control)
     seg = pd.Categorical(frame[segment])
     if (seg.codes < 0).any():
-        raise ValueError(f"segment_effects: segment column {segment!r} has missing values")
+        raise ArgumentError(f"segment_effects: segment column {segment!r} has missing values")
     levels = [str(c) for c in seg.categories]
     s_codes = seg.codes.astype(np.int64)
     n_seg, k = len(levels), len(names)

@@ -1,5 +1,6 @@
-"""A designed campaign's member-level files, written only into ``audience_dir``: the assignment list and one
-send list per treatment arm and channel.
+"""A designed campaign's member-level files, written only into ``audience_dir``.
+
+The assignment list and one send list per treatment arm and channel.
 
 ``write_campaign_files(assignments, members, audience_dir, ...)`` writes
 
@@ -78,8 +79,10 @@ FROM e ORDER BY order_
 
 
 def contact_lists(assignments: pd.DataFrame, members: pd.DataFrame, *, country: str = "TW") -> pd.DataFrame:
-    """Every assigned member's normalised contacts: ``member_id, arm, mobile, email, line_id, email_sha256,
-    phone_sha256`` (missing where the members table has none or it is not valid; see the module docstring).
+    """Every assigned member's normalised contacts.
+
+    ``member_id, arm, mobile, email, line_id, email_sha256, phone_sha256`` (missing where the members table
+    has none or it is not valid; see the module docstring).
 
     Parameters
     ----------

@@ -233,8 +233,10 @@ def sequential_test(
 
 
 def _effect(m1, m0, diff, se, rel, rel_se, n, tuning, alpha, label, *, factor=None, p=None, **extra):
-    """The ``SequentialEffect`` of these estimates and standard errors at a total of ``n`` members
-    (``factor``/``p``: the absolute half-width in SEs and p-value, when not the sequence's own)."""
+    """The ``SequentialEffect`` of these estimates and standard errors at a total of ``n`` members (``factor``/``p``.
+
+    The absolute half-width in SEs and p-value, when not the sequence's own).
+    """
     base = _factor(n, tuning, alpha)
     factor = base if factor is None else factor
     p = _p_value(diff, se, n, tuning, alpha) if p is None else p
@@ -299,8 +301,7 @@ def pooled_theta(arm: CovariateStats, control: CovariateStats, kind: MetricKind)
 
 
 def _adjusted_arm(s: CovariateStats, theta, kind: str):
-    """Unadjusted mean, adjusted mean, variance of the adjusted outcome, covariate variance, covariance and
-    outcome variance of one arm."""
+    """Unadjusted mean, adjusted mean, variance of the adjusted outcome, covariate variance, covariance and outcome variance of one arm."""
     mean_y, var_y = _moments(s.outcome.n, s.outcome.sum, s.outcome.sum_sq, kind)
     mean_x, var_x = _moments(s.covariate.n, s.covariate.sum, s.covariate.sum_sq, kind)
     cov = _covariance(s.outcome.n, s.outcome.sum, s.covariate.sum, s.cross, kind)
@@ -329,10 +330,8 @@ def cuped_sequential_test(
         The two arms compared (fields may be arrays: one comparison per element).
     kind : {"binary", "continuous"}
         How the outcome's moments are taken (see ``pooled_theta``).
-    sequential_tuning : float
-        ``N*``, the planned total of the two arms.
-    alpha : float
-        1 - the simultaneous coverage over all looks.
+    sequential_tuning, alpha : float
+        As for ``sequential_test``: ``N*`` and 1 - the simultaneous coverage over all looks.
 
     Returns
     -------

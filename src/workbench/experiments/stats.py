@@ -26,6 +26,8 @@ from typing import Literal
 import numpy as np
 from scipy import stats
 
+from workbench.errors import ArgumentError
+
 MetricKind = Literal["binary", "continuous"]
 METRIC_KINDS: tuple[str, ...] = ("binary", "continuous")
 CORRECTIONS: tuple[str, ...] = ("holm", "fdr_bh", "none")
@@ -41,11 +43,13 @@ class SampleStats:
 
     @classmethod
     def from_values(cls, values) -> SampleStats:
+        """The sufficient statistics (n, sum, sum of squares) of a sample."""
         v = np.asarray(values, dtype=float)
         return cls(n=float(v.size), sum=float(v.sum()), sum_sq=float(np.dot(v, v)))
 
     @property
     def mean(self):
+        """The sample mean (an array when the fields are)."""
         return np.asarray(self.sum) / np.asarray(self.n)
 
     @property
@@ -106,7 +110,7 @@ def z_value(alpha: float) -> float:
 def check_alpha(alpha: float, owner: str) -> None:
     """Raise ``ArgumentError`` naming ``owner`` unless 0 < alpha < 1."""
     if not 0.0 < alpha < 1.0:
-        raise ValueError(f"{owner}: alpha must be in (0, 1), got {alpha!r}")
+        raise ArgumentError(f"{owner}: alpha must be in (0, 1), got {alpha!r}")
 
 
 def relative_lift(mean_arm, var_mean_arm, mean_control, var_mean_control, alpha: float = 0.05, cov=0.0):
@@ -185,13 +189,13 @@ def srm_check(counts: Sequence[float], expected_shares: Sequence[float]) -> floa
     obs = np.asarray(counts, dtype=float)
     shares = np.asarray(expected_shares, dtype=float)
     if obs.ndim != 1 or obs.shape != shares.shape or obs.size < 2:
-        raise ValueError(
+        raise ArgumentError(
             f"srm_check: counts and expected_shares must be 1-d of the same length >= 2, got {obs.shape} and {shares.shape}"
         )
     if np.any(shares <= 0) or np.any(~np.isfinite(shares)):
-        raise ValueError(f"srm_check: expected_shares must be positive, got {list(shares)}")
+        raise ArgumentError(f"srm_check: expected_shares must be positive, got {list(shares)}")
     if np.any(obs < 0) or obs.sum() <= 0:
-        raise ValueError(f"srm_check: counts must be non-negative with a positive total, got {list(obs)}")
+        raise ArgumentError(f"srm_check: counts must be non-negative with a positive total, got {list(obs)}")
     expected = shares / shares.sum() * obs.sum()
     return float(stats.chisquare(obs, expected).pvalue)
 
@@ -199,7 +203,7 @@ def srm_check(counts: Sequence[float], expected_shares: Sequence[float]) -> floa
 def adjust_pvalues(p_values, method: str = "holm") -> np.ndarray:
     """Holm (family-wise) or Benjamini-Hochberg (``fdr_bh``) adjusted p-values; NaNs are left out."""
     if method not in CORRECTIONS:
-        raise ValueError(f"adjust_pvalues: method must be one of {CORRECTIONS}, got {method!r}")
+        raise ArgumentError(f"adjust_pvalues: method must be one of {CORRECTIONS}, got {method!r}")
     p = np.asarray(p_values, dtype=float)
     out = np.full(p.shape, np.nan)
     ok = np.isfinite(p)

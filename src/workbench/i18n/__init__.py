@@ -1,5 +1,8 @@
-"""Report language: ``t(key, lang)`` over the catalogs in ``workbench/locales/``, number, money and date
-formats (``NT$1,234``, ``1,234.6萬`` / ``12.3M``, ``2026年10月31日``), and the CJK fonts of the plots."""
+"""Report language.
+
+``t(key, lang)`` over the catalogs in ``workbench/locales/``, number, money and date formats (``NT$1,234``,
+``1,234.6萬`` / ``12.3M``, ``2026年10月31日``), and the CJK fonts of the plots.
+"""
 
 from workbench.i18n.catalog import HTML_LANG, LANGUAGES, catalog, check_language, t
 from workbench.i18n.fonts import (

@@ -17,6 +17,8 @@ from importlib import resources
 
 import yaml
 
+from workbench.errors import ArgumentError
+
 LANGUAGES: tuple[str, ...] = ("zh-TW", "en")
 
 
@@ -30,14 +32,15 @@ def catalog() -> dict[str, dict[str, str]]:
         data = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
         for key, texts in data.items():
             if key in merged:
-                raise ValueError(f"i18n: key {key!r} defined twice (again in {entry.name})")
+                raise ArgumentError(f"i18n: key {key!r} defined twice (again in {entry.name})")
             merged[key] = texts
     return merged
 
 
 def check_language(lang: str) -> str:
+    """``lang`` when it is one of ``LANGUAGES``; else an ``ArgumentError``."""
     if lang not in LANGUAGES:
-        raise ValueError(f"language must be one of {LANGUAGES}, got {lang!r}")
+        raise ArgumentError(f"language must be one of {LANGUAGES}, got {lang!r}")
     return lang
 
 

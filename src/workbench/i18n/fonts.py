@@ -1,7 +1,8 @@
 """Fonts: Chinese text in plots must render with a CJK font, never as empty boxes ("tofu").
 
 ``configure_fonts(lang)`` puts an installed CJK family first in matplotlib's sans-serif list, or raises
-``FontSetupError`` naming the Debian package to install."""
+``FontSetupError`` naming the Debian package to install.
+"""
 
 from __future__ import annotations
 
@@ -64,8 +65,7 @@ def find_cjk_font(families: tuple[str, ...] = CJK_FONT_FAMILIES) -> str | None:
 
 
 def _rebuild_font_list() -> None:
-    """Rescan the system fonts and rewrite matplotlib's font cache, updating the font manager IN PLACE
-    (the Agg backend and ``font_manager.findfont`` hold references to the existing instance)."""
+    """Rescan the system fonts and rewrite matplotlib's font cache, updating the font manager IN PLACE (the Agg backend and ``font_manager.findfont`` hold references to the existing instance)."""
     from matplotlib import font_manager
 
     fresh = font_manager._load_fontmanager(try_read_cache=False)  # also rewrites fontlist-*.json

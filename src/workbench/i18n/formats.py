@@ -34,6 +34,7 @@ def _no_negative_zero(text: str) -> str:
 
 
 def number(value: float, decimals: int = 0) -> str:
+    """A number with thousands separators and ``decimals`` places; ``–`` for a missing value."""
     if value is None or pd.isna(value):
         return "–"
     return _no_negative_zero(f"{value:,.{decimals}f}")
@@ -77,8 +78,11 @@ def currency_symbol(currency: str) -> str:
 
 
 def compact(value: float, lang: str, decimals: int = 1) -> str:
-    """A large number the way the language abbreviates it: ``12,345,678`` -> ``1,234.6萬`` (zh-TW; 萬 =
-    10^4, 億 = 10^8) or ``12.3M`` (en). Values below 10,000 (zh-TW) / 1,000 (en) are written in full."""
+    """A large number the way the language abbreviates it.
+
+    ``12,345,678`` -> ``1,234.6萬`` (zh-TW; 萬 = 10^4, 億 = 10^8) or ``12.3M`` (en). Values below 10,000 (zh-TW)
+    / 1,000 (en) are written in full.
+    """
     check_language(lang)
     if value is None or pd.isna(value):
         return "–"
@@ -103,8 +107,10 @@ def money_compact(value: float, currency: str, lang: str, decimals: int = 1) -> 
 
 
 def pct_points(value: float, lang: str, decimals: int = 1) -> str:
-    """A change between two shares in percentage points, always signed: ``0.012`` -> ``+1.2 個百分點``
-    (zh-TW) / ``+1.2 pp`` (en)."""
+    """A change between two shares in percentage points, always signed.
+
+    ``0.012`` -> ``+1.2 個百分點`` (zh-TW) / ``+1.2 pp`` (en).
+    """
     check_language(lang)
     if value is None or pd.isna(value):
         return "–"

@@ -90,7 +90,7 @@ class TransactionLog:
             source, columns = self._duckdb_source(transactions)
         missing = [c for c in REQUIRED if c not in columns]
         if missing:
-            raise ValueError(
+            raise ArgumentError(
                 f"TransactionLog: required column(s) missing from transactions: {', '.join(missing)}"
             )
         self.has_order_id = "order_id" in columns
@@ -112,7 +112,7 @@ class TransactionLog:
         if isinstance(transactions, str | Path):
             path = str(transactions)
             if not path.endswith(".parquet"):
-                raise ValueError(f"TransactionLog: a path must name a .parquet file, got {path!r}")
+                raise ArgumentError(f"TransactionLog: a path must name a .parquet file, got {path!r}")
             from workbench.data import load_transactions
 
             # a file is checked like every other source: nothing runs on data that failed validation
@@ -144,9 +144,11 @@ class TransactionLog:
         return table
 
     def row_count(self) -> int:
+        """The number of rows in the log up to the month's end."""
         return int(self.sql(f'SELECT count(*) AS "n" FROM {self.rows}')["n"].iloc[0])
 
     def close(self) -> None:
+        """Release the engine's relations (and the DuckDB connection)."""
         self.runner.close()
 
     def __enter__(self):
@@ -158,8 +160,10 @@ class TransactionLog:
 
 @contextlib.contextmanager
 def use_log(transactions, month, owner: str) -> Iterator[TransactionLog]:
-    """The ``TransactionLog`` to aggregate over: ``transactions`` itself when it is one (``month``, when given,
-    must be its month), else a log opened for ``month`` and closed afterwards.
+    """The ``TransactionLog`` to aggregate over.
+
+    ``transactions`` itself when it is one (``month``, when given, must be its month), else a log opened for
+    ``month`` and closed afterwards.
 
     Parameters
     ----------

@@ -80,7 +80,7 @@ MEMBERS_SCHEMA = "member_id STRING, joined_at TIMESTAMP_NTZ"
 
 def _members_frame(members: pd.DataFrame) -> pd.DataFrame:
     if "member_id" not in members.columns or "joined_at" not in members.columns:
-        raise ValueError("monthly_kpis: members needs the columns member_id and joined_at")
+        raise ArgumentError("monthly_kpis: members needs the columns member_id and joined_at")
     return pd.DataFrame(
         {
             "member_id": members["member_id"].astype("str"),
@@ -197,7 +197,7 @@ def _kpis_on(log, member_months: str, members: pd.DataFrame | None) -> pd.DataFr
         joins = monthly["first_buyers"]
     starts = [p for p in (monthly.index.min(), joins.index.min() if len(joins) else None) if p is not None]
     if not starts or pd.isna(min(starts)):
-        raise ValueError("monthly_kpis: no transactions before the end of the requested month")
+        raise ArgumentError("monthly_kpis: no transactions before the end of the requested month")
     index = pd.period_range(min(starts), last, freq="M", name="month")
     monthly = monthly.reindex(index, fill_value=0)
     new = joins.reindex(index, fill_value=0).astype("int64")

@@ -58,9 +58,11 @@ def rows_sql(
 
 
 def orders_query(rows: str = "rows", *, has_order_id: bool = True) -> str:
-    """One row per purchase order (``member_id, order_at, amount, promo``; portable): purchase rows
-    (``amount >= 0``) grouped by ``member_id`` and ``order_id``; rows without an order id are an order each;
-    ``order_at`` is the first row's time, ``promo`` 1 when any row had ``discount > 0``, else 0."""
+    """One row per purchase order (``member_id, order_at, amount, promo``; portable).
+
+    Purchase rows (``amount >= 0``) grouped by ``member_id`` and ``order_id``; rows without an order id are an
+    order each; ``order_at`` is the first row's time, ``promo`` 1 when any row had ``discount > 0``, else 0.
+    """
     single = (
         "SELECT member_id, ordered_at AS order_at, amount, CASE WHEN discount > 0 THEN 1 ELSE 0 END AS promo "
         f"FROM {rows} WHERE amount >= 0"

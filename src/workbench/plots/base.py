@@ -20,9 +20,11 @@ COMPACT_FROM = 1e5
 
 
 class MoneyFormatter(Formatter):
-    """Tick labels in the brand's currency, one style per axis: every label in full (``NT$50,000``) when
-    the largest tick in view is below ``COMPACT_FROM``, else every label compact (``NT$10萬``, ``HK$1.5M``),
-    never ``NT$10,000`` beside ``NT$10萬``."""
+    """Tick labels in the brand's currency, one style per axis.
+
+    Every label in full (``NT$50,000``) when the largest tick in view is below ``COMPACT_FROM``, else every
+    label compact (``NT$10萬``, ``HK$1.5M``), never ``NT$10,000`` beside ``NT$10萬``.
+    """
 
     def __init__(self, currency: str, lang: str):
         self.currency, self.lang = currency, lang
@@ -34,11 +36,13 @@ class MoneyFormatter(Formatter):
         return max((abs(v) for v in values), default=0.0) >= COMPACT_FROM
 
     def format_ticks(self, values):
+        """The labels of all ``values`` (the axis' ticks), in one style."""
         if self._compact(values):
             return [money_compact(v, self.currency, self.lang, 2) for v in values]
         return [money(v, self.currency) for v in values]
 
     def __call__(self, x, pos=None):
+        """One label, in the style of the axis' current ticks."""
         locs = list(self.locs) if len(getattr(self, "locs", [])) else [x]
         style = self._compact(locs)
         return money_compact(x, self.currency, self.lang, 2) if style else money(x, self.currency)

@@ -1,5 +1,8 @@
-"""Plots of the CLV models. Each takes data (and ``ax=None``), labels through ``t()`` in the report
-language, and returns the Axes; none loads data or saves files."""
+"""Plots of the CLV models.
+
+Each takes data (and ``ax=None``), labels through ``t()`` in the report language, and returns the Axes; none
+loads data or saves files.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from workbench.errors import ArgumentError
 from workbench.i18n import check_language, money, t
 from workbench.plots.base import axes, money_formatter, titles
 
@@ -29,7 +33,7 @@ def frequency_recency_matrix(
     """
     check_language(lang)
     if what not in ("prob_alive", "expected_purchases"):
-        raise ValueError(
+        raise ArgumentError(
             f"frequency_recency_matrix: what must be 'prob_alive' or 'expected_purchases', got {what!r}"
         )
     ax = axes(ax, (7.5, 4.5))
@@ -66,8 +70,7 @@ def frequency_recency_matrix(
 
 
 def tracking(track: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
-    """Cumulative repeat purchases, actual vs model, with the end of calibration marked
-    (``workbench.clv.tracking`` output)."""
+    """Cumulative repeat purchases, actual vs model, with the end of calibration marked (``workbench.clv.tracking`` output)."""
     check_language(lang)
     ax = axes(ax, (7.5, 4))
     x = track["step"].to_numpy()
@@ -92,8 +95,7 @@ def tracking(track: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
 
 
 def frequency_buckets(buckets: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
-    """Mean holdout purchases by calibration frequency, actual vs predicted, as paired bars
-    (``workbench.clv.frequency_buckets`` output)."""
+    """Mean holdout purchases by calibration frequency, actual vs predicted, as paired bars (``workbench.clv.frequency_buckets`` output)."""
     check_language(lang)
     ax = axes(ax, (7.5, 4))
     pos = np.arange(len(buckets))
@@ -111,8 +113,7 @@ def frequency_buckets(buckets: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
 def clv_distribution(
     clv, *, lang: str = "zh-TW", currency: str = "TWD", months: int = 12, bins: int = 50, ax=None
 ):
-    """Histogram of member CLV of at least 1 currency unit on log-spaced bins, with the median and the
-    top-decile cut (both over all members) marked."""
+    """Histogram of member CLV of at least 1 currency unit on log-spaced bins, with the median and the top-decile cut (both over all members) marked."""
     check_language(lang)
     everyone = np.asarray(clv, dtype=float)
     everyone = everyone[np.isfinite(everyone)]
@@ -146,8 +147,7 @@ def clv_distribution(
 
 
 def clv_deciles(deciles: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
-    """Share of total projected value by CLV decile (1 = highest), bars labelled with the share
-    (``workbench.clv.clv_deciles`` output)."""
+    """Share of total projected value by CLV decile (1 = highest), bars labelled with the share (``workbench.clv.clv_deciles`` output)."""
     check_language(lang)
     ax = axes(ax, (7.5, 4))
     bars = ax.bar(deciles["decile"].astype(str), deciles["share"], color=ACTUAL_COLOR)

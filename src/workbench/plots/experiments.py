@@ -92,8 +92,11 @@ def plot_segment_lift(
 
 
 def plot_cost_margin(economics: pd.DataFrame, *, lang: str = "zh-TW", currency: str = "TWD", ax=None):
-    """Per arm: campaign cost (x) vs incremental gross margin (y) per member, both with CIs; above the
-    diagonal the arm pays for itself."""
+    """Per arm.
+
+    Campaign cost (x) vs incremental gross margin (y) per member, both with CIs; above the diagonal the arm
+    pays for itself.
+    """
     ax = axes(ax, (6, 5))
     e = economics.set_index(["arm", "quantity"])
     arms = list(dict.fromkeys(economics["arm"]))

@@ -1,5 +1,8 @@
-"""Plots of the member overview report. Each takes data (and ``ax=None``), labels through ``t()`` in the
-report language, and returns the Axes (``kpi_trends`` returns the Figure); none loads data or saves files."""
+"""Plots of the member overview report.
+
+Each takes data (and ``ax=None``), labels through ``t()`` in the report language, and returns the Axes
+(``kpi_trends`` returns the Figure); none loads data or saves files.
+"""
 
 from __future__ import annotations
 
@@ -121,7 +124,8 @@ def segment_shares(summary: pd.DataFrame, *, kind: str = "segment", lang: str = 
     """Horizontal bars: each segment's share of members next to its share of revenue.
 
     ``summary`` is a ``workbench.segments.segment_summary`` frame; ``kind`` picks the label catalog
-    (``"segment"`` for member types, ``"nes"`` for NES)."""
+    (``"segment"`` for member types, ``"nes"`` for NES).
+    """
     check_language(lang)
     ax = axes(ax, (7, 0.45 * len(summary) + 1.5))
     y = np.arange(len(summary))

@@ -1,5 +1,8 @@
-"""Plots of the tier simulation. Each takes data (and ``ax=None``), labels through ``t()`` in the report
-language, and returns the Axes; none loads data or saves files."""
+"""Plots of the tier simulation.
+
+Each takes data (and ``ax=None``), labels through ``t()`` in the report language, and returns the Axes; none
+loads data or saves files.
+"""
 
 from __future__ import annotations
 
@@ -15,16 +18,9 @@ TIER_COLORS = ("#8C8C8C", "#4C72B0", "#DD8452", "#55A868", "#C44E52")
 
 
 def spend_distribution(
-    spend,
-    program: TierProgram,
-    *,
-    lang: str = "zh-TW",
-    currency: str = "TWD",
-    bins: int = 60,
-    ax=None,
+    spend, program: TierProgram, *, lang: str = "zh-TW", currency: str = "TWD", bins: int = 60, ax=None
 ):
-    """Histogram of members' positive annual spend (log-spaced bins) with the upgrade thresholds as solid
-    lines and the renewal thresholds as dashed lines, one colour per tier."""
+    """Histogram of members' positive annual spend (log-spaced bins) with the upgrade thresholds as solid lines and the renewal thresholds as dashed lines, one colour per tier."""
     check_language(lang)
     s = np.asarray(spend, dtype=float)
     s = s[s > 0]
@@ -56,9 +52,11 @@ def sweep_heatmap(
     ticks: int = 5,
     ax=None,
 ):
-    """Heatmap of one ``sweep`` column (``share_<tier>`` or ``cost_pct``) over the threshold grid; x and y
-    are the two swept tiers' upgrade thresholds. ``mark`` = the current programme's pair, drawn as a cross when
-    it lies inside the grid (``workbench.tiers.sweep_covers``; the report then says so)."""
+    """Heatmap of one ``sweep`` column (``share_<tier>`` or ``cost_pct``) over the threshold grid; x and y are the two swept tiers' upgrade thresholds.
+
+    ``mark`` = the current programme's pair, drawn as a cross when it lies inside the grid
+    (``workbench.tiers.sweep_covers``; the report then says so).
+    """
     check_language(lang)
     x_tier, y_tier = grid.attrs.get("x_tier", "x"), grid.attrs.get("y_tier", "y")
     table = grid.pivot(index="y_threshold", columns="x_threshold", values=value)
@@ -93,9 +91,10 @@ def sweep_heatmap(
 
 
 def round_ticks(values, currency: str, lang: str, ticks: int = 5) -> tuple[np.ndarray, list[str]]:
-    """Tick positions and labels for an axis of cells ``0..len(values)-1`` holding increasing amounts
-    ``values``: round amounts (multiples of 1, 2, 2.5 or 5 x 10^k) placed where they fall between the
-    cells, labelled in one style (``plots.base.money_formatter``), about ``ticks`` of them.
+    """Round tick amounts for an axis of cells ``0..len(values)-1`` holding increasing amounts ``values``.
+
+    Multiples of 1, 2, 2.5 or 5 x 10^k, placed where they fall between the cells, labelled in one style
+    (``plots.base.money_formatter``), about ``ticks`` of them.
 
     Parameters
     ----------
@@ -123,8 +122,10 @@ def round_ticks(values, currency: str, lang: str, ticks: int = 5) -> tuple[np.nd
 
 
 def migration_matrix(migration: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
-    """Current tier (rows) to next year's tier (columns): cells show member counts and row shares; the
-    colour is the row share."""
+    """Current tier (rows) to next year's tier (columns).
+
+    Cells show member counts and row shares; the colour is the row share.
+    """
     check_language(lang)
     counts = migration.to_numpy(float)
     rows = counts.sum(axis=1, keepdims=True)
@@ -231,8 +232,7 @@ def tier_shares(summary: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
 
 
 def tier_history(table: pd.DataFrame, *, lang: str = "zh-TW", months: int = 24, ax=None):
-    """Members per tier at each month end (``Replay.tier_table()``), stacked, for the last ``months`` months;
-    the entry tier is left out so that the upper tiers stay readable."""
+    """Members per tier at each month end (``Replay.tier_table()``), stacked, for the last ``months`` months; the entry tier is left out so that the upper tiers stay readable."""
     from workbench.i18n import month_label
 
     check_language(lang)

@@ -1,5 +1,7 @@
-"""The monthly report run: params and plan, the data validated once, papermill execution, code-free HTML
-export, the indexes, publishing a month in one step.
+"""The monthly report run.
+
+Params and plan, the data validated once, papermill execution, code-free HTML export, the indexes, publishing
+a month in one step.
 
 * ``load_plan(params_dir, month=None, only=None)``: every params file validated before anything runs;
 * ``validate_inputs(plan)``: the data read and validated once, the month chosen (``RunInputs``);

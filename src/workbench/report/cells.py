@@ -1,5 +1,8 @@
-"""A notebook's ``parameters`` cell, read without running anything: the names it declares and their
-literal defaults (papermill itself only warns about parameters a notebook does not declare)."""
+"""A notebook's ``parameters`` cell, read without running anything.
+
+The names it declares and their literal defaults (papermill itself only warns about parameters a notebook does
+not declare).
+"""
 
 from __future__ import annotations
 

@@ -116,6 +116,7 @@ class ReportCleanupPreprocessor(Preprocessor):
     """Applies :func:`clean_for_report` and drops code cells left without outputs (an empty block)."""
 
     def preprocess(self, nb, resources):
+        """Clean the notebook for the report and drop code cells without outputs."""
         clean_for_report(nb)
         nb.cells = [c for c in nb.cells if c.cell_type != "code" or c.outputs]
         return nb, resources
@@ -152,8 +153,7 @@ def _allowed_attribute(tag: str, name: str, value: str) -> bool:
 
 
 def has_active_content(markup: str, *, markdown: bool = True) -> bool:
-    """Whether HTML/Markdown text contains a script, an event handler, a frame, a ``javascript:`` URL or an
-    image fetched from somewhere other than a ``data:`` URI.
+    """Whether HTML/Markdown text contains a script, an event handler, a frame, a ``javascript:`` URL or an image fetched from somewhere other than a ``data:`` URI.
 
     Parameters
     ----------
@@ -171,9 +171,7 @@ def has_active_content(markup: str, *, markdown: bool = True) -> bool:
 
 
 def neutralize_html(markup: str) -> str:
-    """HTML with every tag outside a harmless allow-list ESCAPED (shown as text, never run), including
-    ``<img>`` (plots come as image outputs, not inside HTML), and attributes outside the list dropped; links
-    only to http(s)/mailto/anchors."""
+    """HTML with every tag outside a harmless allow-list ESCAPED (shown as text, never run), including ``<img>`` (plots come as image outputs, not inside HTML), and attributes outside the list dropped; links only to http(s)/mailto/anchors."""
     import bleach
 
     return bleach.clean(
@@ -192,13 +190,16 @@ def neutralize_markdown(text: str) -> str:
 
 
 class ScriptGuardPreprocessor(Preprocessor):
-    """Safety net for management reports: an HTML or Markdown output (or Markdown cell) that carries active
-    content is neutralized, so ``<script>alert(1)</script>`` from a store or campaign name shows as text.
-    Notebooks should escape data text themselves (``workbench.notebook.table``, ``findings``,
-    ``html.escape``); the count of neutralized outputs is kept in ``resources["workbench"]["neutralized"]``
-    and logged as a warning."""
+    """Safety net for management reports.
+
+    An HTML or Markdown output (or Markdown cell) that carries active content is neutralized, so
+    ``<script>alert(1)</script>`` from a store or campaign name shows as text. Notebooks should escape data
+    text themselves (``workbench.notebook.table``, ``findings``, ``html.escape``); the count of neutralized
+    outputs is kept in ``resources["workbench"]["neutralized"]`` and logged as a warning.
+    """
 
     def preprocess(self, nb, resources):
+        """Neutralise Markdown cells with active content (links, HTML, maths) into inert text."""
         count = 0
         for cell in nb.cells:
             if cell.cell_type == "markdown" and has_active_content(cell.source):
@@ -223,14 +224,18 @@ class ScriptGuardPreprocessor(Preprocessor):
 
 
 class AltTextPreprocessor(Preprocessor):
-    """Gives every image output an ``alt`` text: keeps one set by the notebook (output metadata
-    ``{"image/png": {"alt": ...}}``, as ``workbench.notebook.setup()`` does from the figure title), else the
-    nearest heading above the image, else the localized word for a chart. Also records the report's first
-    heading as ``resources["workbench"]["first_heading"]`` (used for ``<title>``)."""
+    """Gives every image output an ``alt`` text.
+
+    Keeps one set by the notebook (output metadata ``{"image/png": {"alt": ...}}``, as
+    ``workbench.notebook.setup()`` does from the figure title), else the nearest heading above the image, else
+    the localized word for a chart. Also records the report's first heading as
+    ``resources["workbench"]["first_heading"]`` (used for ``<title>``).
+    """
 
     language = Unicode("zh-TW").tag(config=True)
 
     def preprocess(self, nb, resources):
+        """Give every figure an alt text (the figure's own, else its section heading) and collect them."""
         fallback = t("common.chart", self.language)
         heading = None
         wb = resources.setdefault("workbench", {})

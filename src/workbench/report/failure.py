@@ -1,5 +1,6 @@
-"""What a failed notebook leaves behind, in two versions: the whole error for the analyst, and a version
-without values of member rows for the management pages.
+"""What a failed notebook leaves behind, in two versions.
+
+The whole error for the analyst, and a version without values of member rows for the management pages.
 
 * ``describe_failure(exc, executed)``: the failing cell (index, execution count, source excerpt), the error
   and the traceback, read from papermill's exception and the partly executed notebook;

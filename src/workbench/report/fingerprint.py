@@ -31,6 +31,7 @@ PACKAGES = (
 
 # ----------------------------------------------------------------------------------------- fingerprint
 def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
+    """The SHA-256 of a file, read in chunks of ``chunk`` bytes."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(chunk):
@@ -84,6 +85,7 @@ def fingerprint_inputs(plan: RunPlan, frame) -> dict[str, Any]:
 
 
 def versions() -> dict[str, str]:
+    """The versions of Python and of the packages that compute the reports."""
     found = {"python": platform.python_version()}
     for name in PACKAGES:
         try:

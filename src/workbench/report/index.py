@@ -57,11 +57,13 @@ footer { color: var(--muted); font-size: .85rem; margin-top: 2rem; }
 
 
 def esc(value: Any) -> str:
+    """``value`` as HTML text (quotes escaped too)."""
     return html.escape(str(value), quote=True)
 
 
 def local_time(stamp: str | None, timezone: str | None, language: str) -> str:
-    """A recorded UTC time (``2026-12-01T16:34:16Z``) in the brand's time zone and the report language:
+    """A recorded UTC time (``2026-12-01T16:34:16Z``) in the brand's time zone and the report language.
+
     ``2026年12月2日 00:34（台北時間）`` / ``2 Dec 2026 00:34 (Taipei time)``.
 
     Parameters
@@ -144,8 +146,10 @@ def _entry(result, month_dir: Path, language: str) -> dict[str, Any]:
 
 
 def _recorded_common(plan: RunPlan) -> dict[str, Any]:
-    """``common.yaml`` as recorded in ``run.json``: data file paths relative to the params folder, as
-    written; a database URL with its password masked."""
+    """``common.yaml`` as recorded in ``run.json``.
+
+    Data file paths relative to the params folder, as written; a database URL with its password masked.
+    """
     common = asdict(plan.common)
     for key in plan.common.data.PATHS:
         value = common["data"][key]
@@ -157,8 +161,10 @@ def _recorded_common(plan: RunPlan) -> dict[str, Any]:
 
 
 def build_run(plan: RunPlan, month_dir: Path, results, inputs, *, started: str, seconds: float) -> dict:
-    """``run.json``: this run's notebooks plus, from the previous run.json, notebooks not run this time
-    (``--only``) and the last good result of a notebook that failed now (its published copy is kept).
+    """``run.json``.
+
+    This run's notebooks plus, from the previous run.json, notebooks not run this time (``--only``) and the
+    last good result of a notebook that failed now (its published copy is kept).
 
     Parameters
     ----------
@@ -247,8 +253,11 @@ def _headlines(values: dict[str, str]) -> str:
 
 
 def _params(lang: str, values: dict[str, Any], params_file: str | None) -> str:
-    """Where the report's parameters came from (its params file); the values themselves, keyed by their
-    code names, are for analysts and machines: ``run.json`` records every one."""
+    """Where the report's parameters came from (its params file).
+
+    The values themselves, keyed by their code names, are for analysts and machines: ``run.json`` records
+    every one.
+    """
     if not params_file and not values:
         return "–"
     file = params_file or "common.yaml"
@@ -296,6 +305,7 @@ def _input_label(key: str, lang: str) -> str:
 
 
 def month_page(run: dict) -> str:
+    """The month's index page (HTML): each report's status, headlines and link, in the run's language."""
     lang = run["language"]
     heading = t("report.index.month_title", lang, month=month_label(run["month"], lang))
     head = "".join(

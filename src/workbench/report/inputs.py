@@ -54,8 +54,7 @@ def _read(what: str, source: str, read):
 
 
 def load_source(data: DataParams):
-    """The validated canonical transactions of a ``data:`` block (``DataParams.load``), any failure as one
-    ``WorkbenchError`` naming the source (password masked).
+    """The validated canonical transactions of a ``data:`` block (``DataParams.load``), any failure as one ``WorkbenchError`` naming the source (password masked).
 
     Parameters
     ----------

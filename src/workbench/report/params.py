@@ -83,12 +83,14 @@ class CommonParams:
 
 @dataclass(frozen=True)
 class NotebookSpec:
-    """One entry of ``report.yaml``'s ``notebooks`` list: notebooks/<name>.ipynb, wall-time limit (s), and
-    ``checks``: parameter -> ``"module:Class.from_dict"``, a package validator called on that parameter's
-    value before anything runs (for structured params, e.g. a tier programme, whose inner keys the
-    parameters cell cannot describe). ``default: false`` leaves the notebook out of the monthly run: it runs
-    only when asked for by name (``workbench report --only NAME``), e.g. the campaign design, which is made
-    when a campaign is planned, not every month."""
+    """One entry of ``report.yaml``'s ``notebooks`` list.
+
+    Notebooks/<name>.ipynb, wall-time limit (s), and ``checks``: parameter -> ``"module:Class.from_dict"``, a
+    package validator called on that parameter's value before anything runs (for structured params, e.g. a
+    tier programme, whose inner keys the parameters cell cannot describe). ``default: false`` leaves the
+    notebook out of the monthly run: it runs only when asked for by name (``workbench report --only NAME``),
+    e.g. the campaign design, which is made when a campaign is planned, not every month.
+    """
 
     name: str
     timeout: int = field(default=600, metadata=bounded(above=0))
@@ -152,11 +154,15 @@ class RunPlan:
 
     @property
     def language(self) -> str:
+        """The report language of the run (``common.yaml``'s ``language``)."""
         return self.common.language
 
     def input_files(self) -> dict[str, Path]:
-        """Input data files (param name -> absolute path) for the fingerprint: the files of the ``data:``
-        block, plus any notebook parameter from a params/<name>.yaml that names an existing file."""
+        """Input data files (param name -> absolute path) for the fingerprint.
+
+        The files of the ``data:`` block, plus any notebook parameter from a params/<name>.yaml that names an
+        existing file.
+        """
         files: dict[str, Path] = {}
         d = self.common.data
         for key in d.PATHS:
@@ -172,7 +178,7 @@ class RunPlan:
         return dict(sorted(files.items()))
 
     def prepared(self, month: str, transactions: Path | None) -> RunPlan:
-        """This plan for ``month``, its notebooks reading the validated canonical copy ``transactions``.
+        """The plan for ``month``, its notebooks reading the validated canonical copy ``transactions``.
 
         Parameters
         ----------
@@ -276,8 +282,10 @@ def canonical_data(data: DataParams, transactions: Path, notebooks_dir: Path) ->
 
 
 def check_size(where: str, key: str, value: Any) -> None:
-    """Refuse a notebook parameter larger than settings allow: at most ``MAX_ITEMS`` values in all (nested
-    lists and mappings counted together), ``MAX_TEXT`` characters per text, ``MAX_DEPTH`` levels.
+    """Refuse a notebook parameter larger than settings allow.
+
+    At most ``MAX_ITEMS`` values in all (nested lists and mappings counted together), ``MAX_TEXT`` characters
+    per text, ``MAX_DEPTH`` levels.
 
     Parameters
     ----------
@@ -315,8 +323,7 @@ def check_size(where: str, key: str, value: Any) -> None:
 
 
 def _run_check(spec, key, target, own, declared, own_path: Path, report_path: Path) -> None:
-    """Call the validator named in ``checks`` on the parameter's value (the YAML value, else the
-    notebook's literal default); its exception becomes a ``ParamsError`` naming file and key."""
+    """Call the validator named in ``checks`` on the parameter's value (the YAML value, else the notebook's literal default); its exception becomes a ``ParamsError`` naming file and key."""
     import importlib
 
     if key not in declared:

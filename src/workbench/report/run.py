@@ -1,5 +1,7 @@
-"""The monthly report run: the data validated once, papermill executes each notebook, nbconvert exports
-code-free HTML, and the month is published in one step.
+"""The monthly report run.
+
+The data validated once, papermill executes each notebook, nbconvert exports code-free HTML, and the month is
+published in one step.
 
     workbench report --month 2026-10 --params params --out reports [--only member_overview] [--wait 300]
 
@@ -74,17 +76,21 @@ class NotebookResult:
 
     @property
     def ok(self) -> bool:
+        """Whether the notebook ran and was exported."""
         return self.status == "ok"
 
 
 @dataclass
 class ReportResult:
+    """The outcome of a monthly run: the month, its folder and each notebook's result."""
+
     month: str
     month_dir: Path
     results: list[NotebookResult]
 
     @property
     def ok(self) -> bool:
+        """Whether every notebook of the run succeeded."""
         return all(r.ok for r in self.results)
 
 
@@ -319,8 +325,10 @@ def _run_one(
 
 
 def report_cli(args) -> int:
-    """``workbench report``: exit 0 when every notebook succeeded, 1 when one failed, 2 on bad params or
-    data (nothing run), 3 when another run holds the output folder (nothing run).
+    """``workbench report``.
+
+    Exit 0 when every notebook succeeded, 1 when one failed, 2 on bad params or data (nothing run), 3 when
+    another run holds the output folder (nothing run).
 
     Parameters
     ----------

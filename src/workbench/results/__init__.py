@@ -1,5 +1,7 @@
-"""The engine's result files: the statements that compute them where the data lives, and the readers that
-start a monthly run from them instead of the transaction log.
+"""The engine's result files.
+
+The statements that compute them where the data lives, and the readers that start a monthly run from them
+instead of the transaction log.
 
 A brand whose log lives in a warehouse or a data lake runs the heavy step there (``workbench sql`` writes the
 statements, ``result_statements`` returns them) and hands the workbench two tables, named in the ``data:``

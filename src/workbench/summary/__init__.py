@@ -12,14 +12,10 @@
 from workbench.summary.dialects import DIALECTS, TIMESTAMPS, local_time_sql, render
 from workbench.summary.engines import DuckDBRunner, EngineError, SparkRunner, SparkSettings, spark_session
 from workbench.summary.holdout import calibration_and_holdout
-from workbench.summary.member import (
-    DESCRIPTIVE_COLUMNS,
-    ENGINES,
-    MODEL_COLUMNS,
-    lifetimes_reference,
-    member_summary,
-)
+from workbench.summary.member import ENGINES, lifetimes_reference, member_summary
 from workbench.summary.sql import (
+    DESCRIPTIVE_COLUMNS,
+    MODEL_COLUMNS,
     SUMMARY_COLUMNS,
     period_index,
     period_sql,

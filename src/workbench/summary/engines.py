@@ -168,25 +168,30 @@ class DuckDBRunner:
         self.con = con
 
     def name(self, base: str) -> str:
+        """The relation name for ``base`` (DuckDB's temporary names need no prefix)."""
         return base
 
     def sql(self, query: str) -> pd.DataFrame:
+        """The result of a portable query, rendered for DuckDB, as a pandas frame."""
         return self.con.sql(render(query, "duckdb")).to_df()
 
     def create(self, name: str, query: str, *, cache: bool = False) -> None:
+        """Create the temporary view (or, with ``cache``, table) ``name`` from a portable query."""
         kind = "TABLE" if cache else "VIEW"
         self.con.sql(f"CREATE OR REPLACE TEMP {kind} {name} AS {render(query, 'duckdb')}")
 
     def register(self, name: str, frame: pd.DataFrame, schema: str | None = None) -> None:
+        """Register a pandas frame as the relation ``name`` (through Arrow)."""
         self.con.register(name, pa.Table.from_pandas(frame, preserve_index=False))
 
     def close(self) -> None:
+        """Close the DuckDB connection."""
         self.con.close()
 
 
 @contextlib.contextmanager
 def _quiet():
-    """pyspark warns that it does not yet fully support pandas 3 (every conversion used here is tested)."""
+    """Pyspark warns that it does not yet fully support pandas 3 (every conversion used here is tested)."""
     with warnings.catch_warnings():
         warnings.filterwarnings(
             "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
@@ -213,9 +218,11 @@ class SparkRunner:
         self._cached: list[Any] = []
 
     def name(self, base: str) -> str:
+        """The relation name for ``base``, with this runner's prefix (Spark's temporary views are session-wide)."""
         return self.prefix + base
 
     def sql(self, query: str) -> pd.DataFrame:
+        """The result of a portable query, rendered for Spark, as a pandas frame."""
         frame = self.spark.sql(render(query, "spark"))
         with _quiet():
             return frame.toPandas()
@@ -228,9 +235,11 @@ class SparkRunner:
         self._views.append(name)
 
     def create(self, name: str, query: str, *, cache: bool = False) -> None:
+        """Create the temporary view ``name`` from a portable query (cached with ``cache``)."""
         self._view(self.spark.sql(render(query, "spark")), name, cache)
 
     def register(self, name: str, frame: pd.DataFrame, schema: str | None = None) -> None:
+        """Register a pandas frame as the temporary view ``name``."""
         with _quiet():
             self._view(self.spark.createDataFrame(frame, schema=schema), name)
 
@@ -270,6 +279,7 @@ class SparkRunner:
         return name, list(frame.columns)
 
     def close(self) -> None:
+        """Unpersist the cached frames and drop the temporary views this runner made."""
         for frame in self._cached:
             frame.unpersist()
         for name in self._views:

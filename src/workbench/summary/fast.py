@@ -1,5 +1,7 @@
-"""The fast engine of ``member_summary``: exact integer keys (``workbench.summary.keys``), one sort of the
-purchase rows by (member, time), and ``bincount`` sums; a second thread takes what needs no sort.
+"""The fast engine of ``member_summary``.
+
+Exact integer keys (``workbench.summary.keys``), one sort of the purchase rows by (member, time), and
+``bincount`` sums; a second thread takes what needs no sort.
 
 On tens of millions of rows the cost is memory traffic more than arithmetic (and, in a fresh process, the
 first touch of each new page), so the engine keeps few row-length temporaries: no period array for all rows
@@ -84,8 +86,10 @@ def _sorted_keys(c: np.ndarray, t_us: np.ndarray) -> tuple[np.ndarray, int, int,
 
 
 def _sorted_runs(c: np.ndarray, t_us: np.ndarray, freq: str):
-    """One sort of the purchase rows by (member, time); per member run: code, first and last time (µs),
-    first and last period, and the number of distinct periods."""
+    """One sort of the purchase rows by (member, time); per member run.
+
+    Code, first and last time (µs), first and last period, and the number of distinct periods.
+    """
     found = _sorted_keys(c, t_us)
     if found is not None:
         packed, bits, unit, t0 = found

@@ -6,8 +6,8 @@ import pandas as pd
 
 from workbench.errors import ArgumentError
 from workbench.schema import run_sql
-from workbench.summary.member import MODEL_COLUMNS, arrow_table, member_summary
-from workbench.summary.sql import Freq, Returns, check_options, period_sql, timestamp_sql
+from workbench.summary.member import arrow_table, member_summary
+from workbench.summary.sql import MODEL_COLUMNS, Freq, Returns, check_options, period_sql, timestamp_sql
 
 
 def calibration_and_holdout(

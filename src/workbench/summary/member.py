@@ -32,20 +32,17 @@ import pyarrow as pa
 from workbench.errors import ArgumentError
 from workbench.schema import REQUIRED_COLUMNS, ColumnsError, require_columns, run_sql
 from workbench.summary.fast import numpy_summary
-from workbench.summary.sql import SUMMARY_COLUMNS, Freq, Returns, check_options, summary_sql
+from workbench.summary.sql import (
+    MODEL_COLUMNS,
+    SUMMARY_COLUMNS,
+    Freq,
+    Returns,
+    check_options,
+    summary_sql,
+)
 
 Engine = Literal["numpy", "duckdb", "spark"]
 ENGINES: tuple[str, ...] = ("numpy", "duckdb", "spark")
-
-MODEL_COLUMNS = ["frequency", "recency", "T", "monetary_value"]
-DESCRIPTIVE_COLUMNS = [
-    "orders",
-    "total_spend",
-    "returns_amount",
-    "net_spend",
-    "first_purchase",
-    "last_purchase",
-]
 
 
 def arrow_table(transactions: pd.DataFrame, columns: list[str], owner: str = "member_summary") -> pa.Table:

@@ -21,20 +21,18 @@ Freq = Literal["h", "D", "W", "M"]
 Returns = Literal["exclude", "include"]
 FREQS: tuple[str, ...] = ("h", "D", "W", "M")
 
-#: columns of ``summary_sql``'s result, in order
-SUMMARY_COLUMNS: tuple[str, ...] = (
-    "member_id",
-    "frequency",
-    "recency",
-    "T",
-    "monetary_value",
+#: lifetimes' columns of the summary, and the descriptive ones beside them
+MODEL_COLUMNS = ["frequency", "recency", "T", "monetary_value"]
+DESCRIPTIVE_COLUMNS = [
     "orders",
     "total_spend",
     "returns_amount",
     "net_spend",
     "first_purchase",
     "last_purchase",
-)
+]
+#: columns of ``summary_sql``'s result, in order
+SUMMARY_COLUMNS: tuple[str, ...] = ("member_id", *MODEL_COLUMNS, *DESCRIPTIVE_COLUMNS)
 
 
 def _day_sql(column: str) -> str:
@@ -110,8 +108,7 @@ def timestamp_sql(value) -> str:
 def summary_ctes(
     table: str, observation_end, *, freq: str, returns: str, has_order_id: bool
 ) -> list[tuple[str, str]]:
-    """The named subqueries of ``summary_sql`` (``sm_src, sm_periods, sm_model, sm_descr``), for statements
-    that join the summary to more per-member columns; ``sm_model`` and ``sm_descr`` are keyed by member_id."""
+    """The named subqueries of ``summary_sql`` (``sm_src, sm_periods, sm_model, sm_descr``), for statements that join the summary to more per-member columns; ``sm_model`` and ``sm_descr`` are keyed by member_id."""
     check_options(freq, returns)
     period = period_sql("ordered_at", freq)
     obs = period_index(observation_end, freq)

@@ -1,6 +1,7 @@
-"""Words, display tables and HTML of the reports, one module per report area (``overview``, ``clv``,
-``tiers``, ``experiments``), beside ``workbench.plots`` and ``workbench/locales``. Computation never imports
-this package. The escaped HTML building blocks shared by every area are public here."""
+"""Words, display tables and HTML of the reports, one module per report area (``overview``, ``clv``, ``tiers``, ``experiments``), beside ``workbench.plots`` and ``workbench/locales``.
+
+Computation never imports this package. The escaped HTML building blocks shared by every area are public here.
+"""
 
 from workbench.text.html import (
     INERT_CLASSES,

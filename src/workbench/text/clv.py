@@ -12,8 +12,10 @@ from workbench.clv import clv_deciles as clv_deciles_table
 # report text and tables (aggregates only; every label through t())
 # --------------------------------------------------------------------------------------------------
 def params_display(model: CLVModel, lang: str) -> tuple[pd.DataFrame, dict]:
-    """The tidy parameter table as shown in the report, and the ``table()`` keyword arguments
-    (``formats``, ``headers``) that format and label it: ``table(frame, lang, **kwargs)``."""
+    """The tidy parameter table as shown in the report, and the ``table()`` keyword arguments (``formats``, ``headers``) that format and label it.
+
+    ``table(frame, lang, **kwargs)``.
+    """
     from workbench.i18n import pct, t
 
     p = model.params
@@ -102,9 +104,9 @@ def findings(
     lapsed_months: float = 6,
     good_error: float = 0.10,
 ) -> list[str]:
-    """Plain-language findings, most important first (the report shows five, the rest collapsed), every
-    number computed here from the inputs: value concentration, totals, the holdout check, fit caveats,
-    activity, the model comparison, spend.
+    """Plain-language findings, most important first (the report shows five, the rest collapsed), every number computed here from the inputs.
+
+    Value concentration, totals, the holdout check, fit caveats, activity, the model comparison, spend.
 
     ``comparison`` is the ``compare_purchase_models`` table; its row for ``model.purchase_model`` gives the holdout
     figures. ``summary`` (the fitting summary) gives recency for the "not bought for a while" group.

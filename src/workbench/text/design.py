@@ -118,9 +118,9 @@ def intro_html(planned, lang: str, currency: str = "TWD") -> str:
     Parameters
     ----------
     planned : workbench.experiments.PlannedCampaign
-        The design.
+        The design: who is eligible, the arms' split and the campaign window.
     lang, currency : str
-        Language and the brand's currency.
+        The report language; amounts in the brand's currency.
 
     Returns
     -------
@@ -147,13 +147,15 @@ def intro_html(planned, lang: str, currency: str = "TWD") -> str:
 
 
 def design_findings(planned, lists, lang: str, currency: str = "TWD") -> list[str]:
-    """Three to five sentences for management, the most important first: a send-list warning (when a list is
-    under the minimum), eligible members and the split, the budget, the detectable effect, the files.
+    """Three to five sentences for management, the most important first.
+
+    A send-list warning (when a list is under the minimum), eligible members and the split, the budget, the
+    detectable effect, the files.
 
     Parameters
     ----------
     planned : workbench.experiments.PlannedCampaign
-        The design.
+        The design whose size, budget and power the findings judge.
     lists : workbench.experiments.SendLists
         What the send lists hold.
     lang, currency : str
@@ -243,9 +245,9 @@ def design_headlines(planned, lang: str, currency: str = "TWD") -> dict[str, str
     Parameters
     ----------
     planned : workbench.experiments.PlannedCampaign
-        The design.
+        The design (eligible members, budget, detectable revenue change).
     lang, currency : str
-        Language and the brand's currency.
+        ``zh-TW`` or ``en``, and the currency of the amounts.
 
     Returns
     -------
@@ -262,13 +264,18 @@ def design_headlines(planned, lang: str, currency: str = "TWD") -> dict[str, str
     return out
 
 
+def _shown(frame: pd.DataFrame, lang: str) -> tuple[pd.DataFrame, dict]:
+    """``(frame, table() options)`` with the design's column headers in ``lang``."""
+    return frame, {"headers": {c: t(f"design.col.{c}", lang) for c in frame.columns}}
+
+
 def funnel_display(planned, lang: str, currency: str = "TWD"):
     """The funnel as display strings and ``table()`` options.
 
     Parameters
     ----------
     planned : workbench.experiments.PlannedCampaign
-        The design.
+        The design (its ``funnel``: members left after each step of the rule).
     lang, currency : str
         Language and the brand's currency.
 
@@ -288,7 +295,7 @@ def funnel_display(planned, lang: str, currency: str = "TWD"):
             "share": [pct(v) for v in f["share"]],
         }
     )
-    return frame, {"headers": {c: t(f"design.col.{c}", lang) for c in frame.columns}}
+    return _shown(frame, lang)
 
 
 def arms_display(planned, lang: str, currency: str = "TWD"):
@@ -297,14 +304,13 @@ def arms_display(planned, lang: str, currency: str = "TWD"):
     Parameters
     ----------
     planned : workbench.experiments.PlannedCampaign
-        The design.
+        The design (its ``arms``); ``lang`` and ``currency`` as for ``funnel_display``.
     lang, currency : str
-        Language and the brand's currency.
 
     Returns
     -------
     tuple of (DataFrame, dict)
-        The display strings and the ``table()`` options (headers in ``lang``).
+        As ``funnel_display``: one row per arm.
     """
     a = planned.arms
     frame = pd.DataFrame(
@@ -318,23 +324,14 @@ def arms_display(planned, lang: str, currency: str = "TWD"):
             "budget_per_member": [money(v, currency) for v in a["budget_per_member"]],
         }
     )
-    return frame, {"headers": {c: t(f"design.col.{c}", lang) for c in frame.columns}}
+    return _shown(frame, lang)
 
 
 def power_display(planned, lang: str, currency: str = "TWD"):
-    """The detectable effects as display strings and ``table()`` options.
+    """The detectable effects (``planned.power``: one row per arm and metric) for ``table()``.
 
-    Parameters
-    ----------
-    planned : workbench.experiments.PlannedCampaign
-        The design.
-    lang, currency : str
-        Language and the brand's currency.
-
-    Returns
-    -------
-    tuple of (DataFrame, dict)
-        The display strings and the ``table()`` options (headers in ``lang``).
+    Parameters are those of ``funnel_display``, and so is the result: ``(frame, options)``, the display
+    strings and the ``table()`` options with headers in ``lang``.
     """
     rows = []
     for r in planned.power.itertuples(index=False):
@@ -352,7 +349,7 @@ def power_display(planned, lang: str, currency: str = "TWD"):
             }
         )
     frame = pd.DataFrame(rows, columns=["arm", "metric", "baseline", "mde", "mde_relative"])
-    return frame, {"headers": {c: t(f"design.col.{c}", lang) for c in frame.columns}}
+    return _shown(frame, lang)
 
 
 def lists_display(lists, lang: str):
@@ -393,7 +390,8 @@ def lists_notes_html(lists, lang: str) -> str:
     Parameters
     ----------
     lists : workbench.experiments.SendLists
-        What the send lists hold.
+        The files written (or not: no ``audience_dir``), the lists under ``lists.min_size`` members, the
+        channels without contact columns.
     lang : str
         ``zh-TW`` or ``en``.
 
@@ -446,14 +444,14 @@ def definitions_html(planned, lang: str) -> str:
     Parameters
     ----------
     planned : workbench.experiments.PlannedCampaign
-        The design.
+        The design whose attributes and offers are defined.
     lang : str
         ``zh-TW`` or ``en``.
 
     Returns
     -------
     str
-        Escaped HTML.
+        Escaped HTML: a definition list (the attributes' meanings in ``lang``).
     """
     used = planned.plan.rule.attributes() + ([planned.plan.strata] if planned.plan.strata else [])
     names = join_list([attribute_label(a, lang) for a in dict.fromkeys(used)], lang)

@@ -17,34 +17,31 @@ from workbench.text.html import paragraph_html
 
 def arm_label(arm: str, lang: str) -> str:
     """Display name of an arm (``experiments.arm.<name>`` when the catalog has it, else the name)."""
-
     key = f"experiments.arm.{arm}"
     return t(key, lang) if key in catalog() else str(arm)
 
 
 def column_label(column: str | None, lang: str) -> str:
     """Display name of a data column (``experiments.column.<name>`` when the catalog has it)."""
-
     key = f"experiments.column.{column}"
     return t(key, lang) if key in catalog() else str(column)
 
 
 def points(value: float, lang: str) -> str:
     """A difference of two rates in percentage points: ``0.031`` -> ``+3.1 pp``."""
-
     return t("experiments.pp", lang, value=f"{value * 100:+.1f}")
 
 
 def p_label(p: float) -> str:
     """A p-value for a table cell: ``0.012``, or ``< 0.001``."""
-
     return "< 0.001" if p < 0.001 else number(p, 3)
 
 
 def p_relation(p: float) -> str:
     """A p-value for a sentence, with its relation sign: ``= 0.012`` or ``< 0.001``.
 
-    Messages write ``p {p}``, so the text reads "p = 0.012" or "p < 0.001" (never "p = < 0.001")."""
+    Messages write ``p {p}``, so the text reads "p = 0.012" or "p < 0.001" (never "p = < 0.001").
+    """
     label = p_label(p)
     return label if label.startswith("<") else f"= {label}"
 
@@ -54,9 +51,11 @@ def _ci(lo: float, hi: float, fmt) -> str:
 
 
 def supported_policy(policy: pd.DataFrame, tested_shares: dict[str, float] | None = None) -> pd.Series | None:
-    """The targeting rule a finding may recommend: the most profitable row of the policy curve among those
-    inside the randomised range (an arm's share at most its ``tested_shares`` entry; the curve itself
-    covers only the randomised members) whose interval lies above zero; ``None`` when there is none.
+    """The targeting rule a finding may recommend, or ``None`` when there is none.
+
+    The most profitable row of the policy curve among those inside the randomised range (an arm's share at
+    most its ``tested_shares`` entry; the curve itself covers only the randomised members) whose interval
+    lies above zero.
 
     Parameters
     ----------
@@ -112,7 +111,6 @@ def campaign_findings(
     -------
     list of str
     """
-
     s = result.settings
     srm = t(
         "experiments.finding.srm_ok" if result.srm_ok else "experiments.finding.srm_bad",
@@ -213,7 +211,6 @@ def campaign_findings(
 
 def verdict_sentence(eco: CampaignEconomics, lang: str, currency: str = "TWD") -> str:
     """The targeted-vs-blanket verdict in plain language ("inconclusive" when the CI includes zero)."""
-
     v = eco.verdict
     lo, hi = (v.ci_low, v.ci_high) if v.outcome != "blanket_better" else (-v.ci_high, -v.ci_low)
     return t(
@@ -245,7 +242,6 @@ def srm_banner_html(result: CampaignAnalysis, lang: str) -> str:
 
 def campaign_headlines(result: CampaignAnalysis, lang: str, currency: str = "TWD") -> dict[str, str]:
     """2-4 headline figures: SRM, the verdict, and net profit per member of the targeted arm."""
-
     p = p_relation(result.srm_p)
     out = {
         t("experiments.headline.srm", lang): t(
@@ -282,7 +278,6 @@ def _formatter(metric: str, kind: str, s_revenue: str, lang: str, currency: str)
 
 def effects_display(effects: pd.DataFrame, lang: str, currency: str = "TWD", revenue: str = "revenue"):
     """The effects table as display strings (per-metric units) and ``table()`` options."""
-
     rows = []
     for r in effects.itertuples(index=False):
         if isinstance(r.error, str) and r.error:
@@ -308,7 +303,6 @@ def effects_display(effects: pd.DataFrame, lang: str, currency: str = "TWD", rev
 
 def economics_display(economics: pd.DataFrame, lang: str, currency: str = "TWD"):
     """Cost/ROI table as display strings and ``table()`` options."""
-
     one = money(1, currency)  # "Cost per NT$1 of incremental revenue" in the brand's currency
     rows = []
     for r in economics.itertuples(index=False):
@@ -335,7 +329,6 @@ def truth_display(
     effects: pd.DataFrame, true_effects: Mapping, lang: str, currency: str = "TWD", revenue: str = "revenue"
 ):
     """Estimated vs recorded true effects (demo data) with whether each truth lies inside the CI."""
-
     rows = []
     for r in effects.itertuples(index=False):
         true = true_effects.get(r.arm, {}).get(r.metric)
@@ -387,7 +380,6 @@ def design_sentence(result: CampaignAnalysis, lang: str, currency: str = "TWD") 
 
 def balance_display(balance: pd.DataFrame, lang: str):
     """Covariate balance (standardised mean differences) as display strings and ``table()`` options."""
-
     frame = pd.DataFrame(
         {
             "arm": [arm_label(a, lang) for a in balance["arm"]],

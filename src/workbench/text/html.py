@@ -96,8 +96,11 @@ def paragraph_html(text, *, note: bool = False) -> str:
 def findings_html(
     sentences: list[str], lang: str = "zh-TW", *, title: str | None = None, limit: int = SUMMARY_FINDINGS
 ) -> str:
-    """The findings as an escaped HTML section: the first ``limit`` (most important first) as the summary,
-    any further ones in a collapsed "more findings" list below it (nothing is dropped)."""
+    """The findings as an escaped HTML section.
+
+    The first ``limit`` (most important first) as the summary, any further ones in a collapsed "more findings"
+    list below it (nothing is dropped).
+    """
     from workbench.i18n import t
 
     heading = escape(title or t("common.findings", lang))
@@ -152,12 +155,12 @@ def table_html(
     index: bool = False,
     caption: str | None = None,
 ) -> str:
-    """A frame as an HTML table in which EVERY header and cell is escaped (data such as store or campaign
-    names may contain markup). ``formats`` maps column -> callable returning the shown text (e.g.
-    ``lambda v: money(v, currency)``); ``headers`` maps column -> shown header (e.g. ``t("clv.x", lang)``).
-    Text columns are left-aligned, numbers right-aligned. Never pass member-level frames to a management
-    report: tables there are aggregates."""
+    """A frame as an HTML table in which EVERY header and cell is escaped (data such as store or campaign names may contain markup).
 
+    ``formats`` maps column -> callable returning the shown text (e.g. ``lambda v: money(v, currency)``);
+    ``headers`` maps column -> shown header (e.g. ``t("clv.x", lang)``). Text columns are left-aligned,
+    numbers right-aligned. Never pass member-level frames to a management report: tables there are aggregates.
+    """
     from workbench.i18n import check_language
 
     check_language(lang)
@@ -185,8 +188,11 @@ def table_html(
 
 
 def kpi_cards_html(items) -> str:
-    """Headline figures as cards: ``items`` = iterable of ``(label, value)`` or ``(label, value, change)``
-    (already formatted strings, e.g. from ``money``/``pct``); all text escaped."""
+    """Headline figures as cards.
+
+    ``items`` = iterable of ``(label, value)`` or ``(label, value, change)`` (already formatted strings, e.g.
+    from ``money``/``pct``); all text escaped.
+    """
     esc = escape
     cards = []
     for item in items:

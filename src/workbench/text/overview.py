@@ -66,7 +66,36 @@ def channel_note(kpis: pd.DataFrame, *, lang: str = "zh-TW", months: int = 13) -
     return None
 
 
+def guest_note(guests: dict | None, *, lang: str = "zh-TW", currency: str = "TWD") -> str | None:
+    """The sentence on guest sales left out of the member figures; None when the export has none.
+
+    Parameters
+    ----------
+    guests : dict or None
+        ``workbench.data.guest_totals``: ``rows``, ``revenue``, ``member_revenue`` (the whole export).
+    lang, currency : str
+        The report language and the brand's currency.
+
+    Returns
+    -------
+    str or None
+        Plain text (display it with ``workbench.notebook.paragraph``).
+    """
+    if not guests or not guests.get("rows"):
+        return None
+    total = guests["member_revenue"] + guests["revenue"]
+    share = pct(guests["member_revenue"] / total) if total > 0 else "–"
+    return t(
+        "overview.guests",
+        lang,
+        rows=number(guests["rows"]),
+        revenue=money(guests["revenue"], currency),
+        share=share,
+    )
+
+
 def format_value(value: float, kind: str, currency: str = "TWD") -> str:
+    """``value`` shown as ``kind`` says: money, a share or a count."""
     if kind == "money":
         return money(value, currency)
     if kind == "share":
@@ -88,7 +117,7 @@ def format_change(change: float, kind: str, lang: str = "zh-TW") -> str:
 def kpi_table(
     kpis: pd.DataFrame, month, *, lang: str = "zh-TW", currency: str = "TWD", columns=None
 ) -> pd.DataFrame:
-    """This month's KPIs next to last month's and the change, formatted, with translated headers.
+    """The month's KPIs next to last month's and the change, formatted, with translated headers.
 
     Parameters
     ----------

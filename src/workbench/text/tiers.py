@@ -1,6 +1,9 @@
-"""Text of the tier simulation report: formatted tables, findings and headlines generated from the numbers,
-the sentences that replace a plot with nothing to show (``*_note``: ``None`` when the plot has something
-to show), and whether the programme's thresholds fit the brand's spend (``fit_findings``). Aggregates only."""
+"""Text of the tier simulation report.
+
+Formatted tables, findings and headlines generated from the numbers, the sentences that replace a plot with
+nothing to show (``*_note``: ``None`` when the plot has something to show), and whether the programme's
+thresholds fit the brand's spend (``fit_findings``). Aggregates only.
+"""
 
 from __future__ import annotations
 
@@ -32,8 +35,7 @@ def _amount(value: float, program: TierProgram, currency: str) -> str:
 
 
 def summary_table(summary: pd.DataFrame, lang: str, currency: str = "TWD") -> tuple[pd.DataFrame, dict]:
-    """``simulate(...).summary`` as a frame and the ``formats``/``headers`` keywords of
-    ``workbench.notebook.table``/``table_html`` (numbers stay numbers, so they are right-aligned)."""
+    """``simulate(...).summary`` as a frame and the ``formats``/``headers`` keywords of ``workbench.notebook.table``/``table_html`` (numbers stay numbers, so they are right-aligned)."""
     check_language(lang)
     frame = summary.reset_index()
     frame["tier"] = [t("tiers.total", lang) if i == "Total" else i for i in frame["tier"]]
@@ -54,6 +56,7 @@ def summary_table(summary: pd.DataFrame, lang: str, currency: str = "TWD") -> tu
 def targets_display(
     program: TierProgram, shares: dict[str, float], lang: str, currency: str = "TWD"
 ) -> pd.DataFrame:
+    """The target share of each tier beside the threshold it would need, as display strings."""
     rows = []
     for tier in program.tiers[1:]:
         if tier.name not in shares:
@@ -82,8 +85,10 @@ def audience_counts(audience: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 def migration_counts(migration: pd.DataFrame) -> tuple[float, float, float]:
-    """(downgraded, upgraded, members above the entry tier today) from a migration matrix (rows: today's
-    tier, columns: next tier, both in programme order)."""
+    """(downgraded, upgraded, members above the entry tier today) from a migration matrix (rows.
+
+    Today's tier, columns: next tier, both in programme order).
+    """
     m = migration.to_numpy(float)
     return float(np.tril(m, -1).sum()), float(np.triu(m, 1).sum()), float(m[1:].sum())
 
@@ -183,8 +188,9 @@ def findings(
 
 
 def concentration_sentence(concentration: ClaimCheck, window_days: int, lang: str) -> str:
-    """The member overview's concentration figure in a sentence that names its window (the tier page's
-    finding and its Pareto section).
+    """The member overview's concentration figure in a sentence that names its window.
+
+    The tier page's finding and its Pareto section.
 
     Parameters
     ----------
@@ -393,8 +399,7 @@ def headlines(
 
 
 def _benefits_finding(sim: TierSimulation, lang: str, currency: str) -> list[str]:
-    """A sentence when some tier's benefits would cost more than its revenue (fixed vouchers and gifts of a
-    programme written for higher spend), else nothing."""
+    """A sentence when some tier's benefits would cost more than its revenue (fixed vouchers and gifts of a programme written for higher spend), else nothing."""
     program, summary = sim.program, sim.summary
     over = [tier for tier in program.tiers[1:] if summary.at[tier.name, "cost_pct"] > 1]
     if not over:
@@ -471,8 +476,10 @@ def plot_notes(
 
 
 def sweep_text(grid: pd.DataFrame, program: TierProgram, lang: str, currency: str = "TWD") -> str:
-    """The paragraph above the sweep heatmaps: what was swept, and whether the current programme is marked
-    (``workbench.tiers.sweep_covers``; a programme outside the grid is named, not marked on its edge).
+    """The paragraph above the sweep heatmaps.
+
+    What was swept, and whether the current programme is marked (``workbench.tiers.sweep_covers``; a programme
+    outside the grid is named, not marked on its edge).
 
     Parameters
     ----------

@@ -153,7 +153,7 @@ def monthly_activity(
 def _check_columns(columns) -> None:
     missing = [c for c in _REQUIRED if c not in columns]
     if missing:
-        raise ValueError(f"tiers: required column(s) missing from transactions: {', '.join(missing)}")
+        raise ArgumentError(f"tiers: required column(s) missing from transactions: {', '.join(missing)}")
 
 
 def _order_values(values: np.ndarray, matrices) -> dict[str, np.ndarray]:

@@ -1,5 +1,7 @@
-"""A tier programme as data: validated frozen dataclasses built from the params YAML shape, the benefit
-cost model, and the review rules on arrays (``supported_tier``, ``review_outcome``, ``next_year_tier``).
+"""A tier programme as data.
+
+Validated frozen dataclasses built from the params YAML shape, the benefit cost model, and the review rules on
+arrays (``supported_tier``, ``review_outcome``, ``next_year_tier``).
 
 See ``workbench.tiers.replay`` for the rules over the log; the public names are in ``workbench.tiers``.
 """
@@ -165,6 +167,7 @@ class TierProgram:
         Returns
         -------
         TierProgram
+            Checked: every tier's thresholds and benefits, the windows and review rules.
 
         Raises
         ------
@@ -174,6 +177,7 @@ class TierProgram:
         return build(cls, mapping)
 
     def to_dict(self) -> dict:
+        """The programme as plain values (``TierProgram.from_dict`` reads it back)."""
         out = dataclasses.asdict(self)
         out["tiers"] = list(out["tiers"])
         return out
@@ -198,17 +202,21 @@ class TierProgram:
     # --- vectors used by the replay and the simulator -----------------------------------------------
     @property
     def names(self) -> list[str]:
+        """The tier names, entry tier first."""
         return [t.name for t in self.tiers]
 
     @property
     def upgrades(self) -> np.ndarray:
+        """The upgrade thresholds, one per tier."""
         return np.array([t.upgrade for t in self.tiers], dtype=float)
 
     @property
     def renewals(self) -> np.ndarray:
+        """The renewal thresholds, one per tier."""
         return np.array([t.renewal for t in self.tiers], dtype=float)
 
     def cost_terms(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per tier: (fixed cost per member, cost per unit of spend), as two arrays."""
         terms = [t.cost_terms(self.costs) for t in self.tiers]
         return np.array([f for f, _ in terms]), np.array([r for _, r in terms])
 

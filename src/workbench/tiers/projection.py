@@ -91,8 +91,11 @@ class _Draws:
 # --- projection over several draws ------------------------------------------------------------------------
 @dataclass
 class ProjectedSimulation:
-    """``simulate`` on ``draws`` seeded projection draws: mean per-tier summary and migration, and the 5% / 95%
-    points of each tier's share and cost % of revenue across draws (the spread of one year's outcome)."""
+    """``simulate`` on ``draws`` seeded projection draws.
+
+    Mean per-tier summary and migration, and the 5% / 95% points of each tier's share and cost % of revenue
+    across draws (the spread of one year's outcome).
+    """
 
     program: TierProgram
     summary: pd.DataFrame  # mean over draws (members as a mean count)
@@ -165,8 +168,7 @@ def simulate_projection(
 
 
 def _nan_quantile(values: np.ndarray, q: float) -> np.ndarray:
-    """``np.nanquantile(values, q, axis=0)``, NaN (without numpy's "All-NaN slice" warning) for a column that
-    is NaN in every draw (a tier no draw puts a member in has no cost % of revenue)."""
+    """``np.nanquantile(values, q, axis=0)``, NaN (without numpy's "All-NaN slice" warning) for a column that is NaN in every draw (a tier no draw puts a member in has no cost % of revenue)."""
     out = np.full(values.shape[1], np.nan)
     some = ~np.isnan(values).all(axis=0)
     if some.any():

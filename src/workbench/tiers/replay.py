@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import files
+from workbench.errors import ArgumentError
 from workbench.tiers.activity import (
     Engine,
     MonthlyActivity,
@@ -74,6 +75,7 @@ class Replay:
     activity: MonthlyActivity
 
     def tier_names(self, month=None) -> pd.Series:
+        """Every member's tier name at the end of ``month`` (default the last month replayed)."""
         j = -1 if month is None else self.months.get_loc(pd.Period(month, freq="M"))
         names = np.asarray(self.program.names, dtype=object)[self.tiers[:, j]]
         return pd.Series(
@@ -229,7 +231,7 @@ def about_to_upgrade(result: Replay, within: float = 0.2) -> pd.DataFrame:
     when asked to).
     """
     if not 0 < within <= 1:
-        raise ValueError(f"about_to_upgrade: within must be in (0, 1], got {within!r}")
+        raise ArgumentError(f"about_to_upgrade: within must be in (0, 1], got {within!r}")
     program = result.program
     tier = result.tiers[:, -1].astype(int)
     top = len(program.tiers) - 1

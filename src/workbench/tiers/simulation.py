@@ -66,6 +66,8 @@ class Response:
 
 @dataclass
 class TierSimulation:
+    """The coming year simulated: per member (spend, tier, cost), per tier (summary) and the migration."""
+
     program: TierProgram
     members: pd.DataFrame  # spend, simulated_spend, current, tier, near_goal, downgraded, cost
     summary: pd.DataFrame  # per tier (+ Total): SUMMARY_COLUMNS
@@ -73,6 +75,7 @@ class TierSimulation:
 
     @property
     def total(self) -> pd.Series:
+        """The summary's ``Total`` row."""
         return self.summary.loc["Total"]
 
 
@@ -99,7 +102,9 @@ def tier_codes(current, index: pd.Index, program: TierProgram) -> np.ndarray:
     unknown_rows = (codes < 0) & pd.notna(names)
     if unknown_rows.any():
         unknown = sorted(set(names[unknown_rows]))
-        raise ValueError(f"simulate: current tier(s) {unknown} not in the programme's tiers {program.names}")
+        raise ArgumentError(
+            f"simulate: current tier(s) {unknown} not in the programme's tiers {program.names}"
+        )
     return np.maximum(codes, 0).astype(np.int8)
 
 
