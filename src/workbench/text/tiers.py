@@ -12,6 +12,7 @@ import pandas as pd
 
 from workbench.i18n import check_language, join_list, money, money_compact, number, pct, t
 from workbench.segments import ClaimCheck
+from workbench.text.overview import concentration_sentence
 from workbench.tiers import ProjectedSimulation, ThresholdFit, TierProgram, TierSimulation, sweep_covers
 
 
@@ -185,33 +186,6 @@ def findings(
     if len(audience):
         out.append(t("tiers.finding.audience", lang, count=number(len(audience)), within=pct(within, 0)))
     return out
-
-
-def concentration_sentence(concentration: ClaimCheck, window_days: int, lang: str) -> str:
-    """The member overview's concentration figure in a sentence that names its window.
-
-    The tier page's finding and its Pareto section.
-
-    Parameters
-    ----------
-    concentration : ClaimCheck
-        ``segments.check_claim(segments.buyers_spend(features), top, ...)``.
-    window_days : int
-        Its window.
-    lang : str
-        ``zh-TW`` or ``en``.
-
-    Returns
-    -------
-    str
-    """
-    return t(
-        "tiers.finding.pareto",
-        lang,
-        members=pct(concentration.top_share, 0),
-        revenue=pct(concentration.actual_revenue_share),
-        window=number(window_days),
-    )
 
 
 def _targets_sentence(
