@@ -57,7 +57,10 @@ def test_tier_notebook_runs_in_jupyterlab_with_amounts_as_plain_text(tmp_path):
                 ".jp-OutputArea .widget-slider, .jp-OutputArea .jupyter-widgets", timeout=60_000
             )
             outputs = page.evaluate(OUTPUTS_JS)
+            page.locator(".jp-Cell").first.scroll_into_view_if_needed()
             page.screenshot(path=str(shots / f"{NOTEBOOK}_top.png"))
+            page.locator(".jp-OutputArea img").nth(3).scroll_into_view_if_needed()
+            page.screenshot(path=str(shots / f"{NOTEBOOK}_plots.png"))
             page.locator(".jp-OutputArea .widget-slider").first.scroll_into_view_if_needed()
             page.screenshot(path=str(shots / f"{NOTEBOOK}_panel.png"))
             panel = outputs[-1]["text"]
@@ -69,4 +72,6 @@ def test_tier_notebook_runs_in_jupyterlab_with_amounts_as_plain_text(tmp_path):
     for text in expected:
         assert text in shown, f"{text!r} not shown as written"
     assert shown.count("NT$") >= 10, shown[:1000]
-    assert money(program.tiers[-1].upgrade, params["currency"]) in panel, panel
+    # the panel: every slider with its unit, the thresholds as set
+    top = program.tiers[-1]
+    assert f"{top.name} 升等門檻（NT$）" in panel and f"{top.upgrade:,.0f}" in panel, panel
