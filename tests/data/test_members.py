@@ -65,3 +65,17 @@ def test_assignment_lists(tmp_path):
         write_text_file(tmp_path / "rec.csv", "member_id,arm,revenue\n1,a,10.5\n2,b,0\n")
     )
     assert recorded["revenue"].tolist() == [10.5, 0.0]  # numbers of a CSV are numbers
+
+
+@pytest.mark.parametrize(
+    ("reader", "what", "param"),
+    [
+        (read_members, "the members table", "members"),
+        (read_assignments, "the campaign assignment list", "campaign"),
+    ],
+)
+def test_a_missing_file_is_named_as_its_table_and_param(tmp_path, reader, what, param):
+    with pytest.raises(DataValidationError) as e:
+        reader(tmp_path / "nowhere.csv")
+    assert str(e.value).startswith(f"{tmp_path / 'nowhere.csv'}: 1 problem found in {what}:")
+    assert f"no such file: check data.{param} " in str(e.value) and "transactions" not in str(e.value)

@@ -50,9 +50,14 @@ _DATES = ("joined_at", "assigned_at")
 _TEXT = ("arm", "stratum", "home_channel", "home_store", *CONTACT_COLUMNS)
 
 
-def _table(source, what: str, required: tuple[str, ...], keep, member_id_width: int | None) -> pd.DataFrame:
+def _table(
+    source, what: str, param: str, required: tuple[str, ...], keep, member_id_width: int | None
+) -> pd.DataFrame:
     """Read ``source``, check ids and the known columns, return the columns ``keep`` selects (or raise)."""
-    read = read_source(source, {"name": what})
+    try:
+        read = read_source(source, {"name": what, "param": param})
+    except DataValidationError as exc:  # a file that cannot be read: named as this table, not the transactions
+        raise DataValidationError(exc.source, exc.problems, exc.convention, what=what) from None
     raw, name, convention = read.frame, read.name, read.convention
     col = Collector(name, {})
     raw.columns = [str(c).strip().lstrip("\ufeff") for c in raw.columns]
@@ -163,7 +168,9 @@ def read_members(
     if source is None or (isinstance(source, str) and source == ""):
         return None
     wanted = set(MEMBER_COLUMNS) | (set(CONTACT_COLUMNS) if contacts else set())
-    return _table(source, "the members table", ("member_id",), wanted.__contains__, member_id_width)
+    return _table(
+        source, "the members table", "members", ("member_id",), wanted.__contains__, member_id_width
+    )
 
 
 def read_assignments(source, *, member_id_width: int | None = None) -> pd.DataFrame:
@@ -192,6 +199,7 @@ def read_assignments(source, *, member_id_width: int | None = None) -> pd.DataFr
     return _table(
         source,
         "the campaign assignment list",
+        "campaign",
         ("member_id", "arm"),
         lambda c: c not in CONTACT_COLUMNS,
         member_id_width,

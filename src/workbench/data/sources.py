@@ -370,7 +370,7 @@ def read_source(source, opts: dict) -> Source:
         raise _fail(
             str(path),
             "no_file",
-            f"{what}: check data.transactions (relative paths are relative to the params file)",
+            f"{what}: check data.{opts.get('param', 'transactions')} (relative paths are relative to the params file)",
         )
     suffix = _suffix(path)
     if suffix == ".parquet":
