@@ -415,3 +415,19 @@ def test_zh_tw_campaign_pages_have_no_english_words(demo_run, browser):
         pytest.skip("the zh-TW run")
     pages = [p for p in report_pages(demo_run.out) if p.stem in OTHERS_PAGES]
     assert _english_words(demo_run, browser, pages) == {}
+
+
+def test_the_index_pages_fit_a_phone_screen(demo_run, browser):
+    """The months index and the month index never scroll sideways at phone width (the reports table stacks
+    its cells); their phone screenshots land beside the reports'."""
+    wide = {}
+    for path, name in ((demo_run.out / "index.html", "months"), (demo_run.month_dir / "index.html", "month")):
+        _, context, page = PageCheck.open(browser, path, viewport=PHONE)
+        try:
+            overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+            page.screenshot(path=_artifact(demo_run.language, f"phone_index_{name}.png"), full_page=True)
+            if overflow > 2:
+                wide[name] = overflow
+        finally:
+            context.close()
+    assert not wide, f"index pages wider than a phone screen by px: {wide}"

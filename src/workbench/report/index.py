@@ -50,7 +50,13 @@ code, pre { font-family: ui-monospace, "Noto Sans Mono CJK TC", monospace; font-
 pre { white-space: pre-wrap; background: var(--bg); padding: .5rem; margin: .25rem 0; }
 a { color: #0b5cad; }
 footer { color: var(--muted); font-size: .85rem; margin-top: 2rem; }
-@media (max-width: 700px) { body { padding: .75rem; } th, td { padding: .35rem; } }
+@media (max-width: 700px) { body { padding: .75rem; } th, td { padding: .35rem; }
+  table.reports thead { display: none; }
+  table.reports tr { display: block; border-bottom: 1px solid var(--line); padding: .4rem 0; }
+  table.reports td { display: block; border: 0; padding: .15rem .35rem; }
+  table.reports td.num { text-align: left; }
+  table.inputs th, table.inputs td { display: block; border: 0; padding: .1rem .35rem; }
+  table.inputs tr { display: block; border-bottom: 1px solid var(--line); } }
 @media print { body { max-width: none; padding: 0; } a { color: inherit; text-decoration: none; }
   details { display: block; } details > * { display: block; } }
 """
@@ -337,9 +343,9 @@ def month_page(run: dict) -> str:
         f"<header><h1>{esc(heading)}</h1>"
         f'<p class="meta">{esc(summary)} · {esc(t("report.index.generated", lang, started=local_time(run["started_at"], zone, lang), seconds=run["seconds"]))}'
         f' · <a href="../index.html">{esc(t("report.index.all_months", lang))}</a></p></header>\n'
-        f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>\n"
+        f'<table class="reports"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>\n'
         f"<h2>{esc(t('report.index.fingerprint', lang))}</h2>"
-        f"<p><code>{esc(fp['sha256'])}</code></p><table>{inputs}</table>\n"
+        f'<p><code>{esc(fp["sha256"])}</code></p><table class="inputs">{inputs}</table>\n'
         f"<footer><p>{esc(t('report.index.versions', lang))}: {vers}</p></footer>"
     )
     return _page(lang, heading, body)
