@@ -97,7 +97,7 @@ def test_a_big5_pos_export_of_the_cdnow_log_publishes_every_report(tmp_path, cdn
     reason = t(
         "tiers.fit.unreached",
         lang,
-        tiers="銀卡（NT$10,000） 和 金卡（NT$30,000）",
+        tiers="銀卡（NT$10,000）和金卡（NT$30,000）",  # join_list: no spaces between CJK names
         quantile="95%",
         buyers=number(len(positive)),
         under=money(np.quantile(positive, 0.95)),
