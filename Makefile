@@ -16,7 +16,7 @@ DEMO_MEMBERS ?= 20000
 help:
 	@echo "make report   monthly reports on the demo data (reports/<month>/index.html)"
 	@echo "make test     the test suite (sets everything up first)"
-	@echo "make bench    benchmarks against reference implementations (README table)"
+	@echo "make bench    benchmarks against reference implementations (benchmarks/README.md)"
 	@echo "make lab      JupyterLab with the project's environment"
 	@echo "make lint     ruff check + format check"
 
@@ -24,6 +24,7 @@ $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@bash scripts/git-filters.sh $(BIN)/python
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -52,8 +53,10 @@ report: $(STAMP) system $(DEMO_DONE)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
-# The notebooks' default parameters read data/demo; MPLBACKEND (e.g. Agg) would hide every plot.
-lab: $(STAMP) $(DEMO_DONE)
+# The notebooks' default parameters read data/demo; MPLBACKEND (e.g. Agg) would hide every plot. `system`:
+# the CJK fonts that setup() needs. Outputs Lab saves never reach git (scripts/git-filters.sh, from install).
+lab: $(STAMP) system $(DEMO_DONE)
+	@bash scripts/git-filters.sh $(BIN)/python
 	env -u MPLBACKEND $(BIN)/jupyter lab --allow-root --notebook-dir=notebooks
 
 lint: $(STAMP)

@@ -1,4 +1,4 @@
-"""`make bench`: run every benchmarks/bench_*.py, then collect their tables into README.md.
+"""`make bench`: run every benchmarks/bench_*.py, then collect their tables into benchmarks/README.md.
 
 Each script prints its measurements and writes a Markdown table to benchmarks/results/<name>.md.
 Run one alone with `.venv/bin/python benchmarks/bench_<name>.py`.
@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-README = HERE.parent / "README.md"
+README = HERE / "README.md"  # the benchmark tables live in benchmarks/README.md (linked from the README)
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 

@@ -156,7 +156,7 @@ def _swap(value):
 
 
 #: tier names a brand could write that Markdown or MathJax would turn into a link, emphasis or maths
-POISONED_TIERS = {"Silver": "**銀卡** $x$ _VIP_", "Gold": "[金卡](javascript:alert(1))"}
+POISONED_TIERS = {"銀卡": "**銀卡** $x$ _VIP_", "金卡": "[金卡](javascript:alert(1))"}
 
 
 def poison_params(params_dir: Path) -> None:

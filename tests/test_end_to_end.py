@@ -90,26 +90,26 @@ def test_a_big5_pos_export_of_the_cdnow_log_publishes_every_report(tmp_path, cdn
     year = cdnow[(cdnow["ordered_at"] > "1997-06-30") & (cdnow["ordered_at"] <= "1998-06-30 23:59:59")]
     spend = year.groupby("member_id")["amount"].sum().reindex(cdnow["member_id"].unique(), fill_value=0.0)
     positive = spend[spend > 0]
-    assert positive.max() < 10_000  # nobody reaches Silver
+    assert positive.max() < 10_000  # nobody reaches 銀卡 (Silver)
     ranked = np.sort(spend.to_numpy())[::-1]
     gold, silver = ranked[round(0.05 * len(spend)) - 1], ranked[round(0.20 * len(spend)) - 1]
     tiers = _shown(month_dir / "tier_simulation.ipynb")
     reason = t(
         "tiers.fit.unreached",
         lang,
-        tiers="Silver（NT$10,000） 和 Gold（NT$30,000）",
+        tiers="銀卡（NT$10,000）和金卡（NT$30,000）",  # join_list: no spaces between CJK names
         quantile="95%",
         buyers=number(len(positive)),
         under=money(np.quantile(positive, 0.95)),
         highest=money(positive.max()),
     )
     assert reason in tiers
-    assert f"門檻應為 Silver {money(silver)} 和 Gold {money(gold)}" in tiers
+    assert f"門檻應為 銀卡 {money(silver)} 和 金卡 {money(gold)}" in tiers
     page = html.unescape((month_dir / "tier_simulation.html").read_text(encoding="utf-8"))
-    assert "沒有任何會員達到 Silver" in page and money(gold) in page
+    assert "沒有任何會員達到 銀卡" in page and money(gold) in page
     # the proposal is simulated: its table shows the target shares reached
     assert pct((spend >= gold).mean()) in tiers and pct(((spend >= silver) & (spend < gold)).mean()) in tiers
-    assert "目前制度（Silver NT$10,000 和 Gold NT$30,000）不在此範圍內，因此未標示" in tiers  # no edge cross
+    assert "目前制度（銀卡 NT$10,000 和 金卡 NT$30,000）不在此範圍內，因此未標示" in tiers  # no edge cross
 
     # the other pages publish on the brand's own data
     overview = _shown(month_dir / "member_overview.ipynb")

@@ -57,6 +57,7 @@ __all__ = [
     "NES_GROUPS",
     "ClaimCheck",
     "SegmentSettings",
+    "buyers_spend",
     "check_claim",
     "concentration",
     "features_frame",
@@ -397,6 +398,26 @@ def concentration(revenue: pd.Series, shares=(0.02, 0.05, 0.2)) -> pd.DataFrame:
             {"top_share": s, "members": k, "revenue": cum[k - 1], "revenue_share": cum[k - 1] / total}
         )
     return pd.DataFrame(rows)
+
+
+def buyers_spend(features: pd.DataFrame) -> pd.Series:
+    """The window's spend of the members who bought in it: what every revenue concentration figure is over.
+
+    The member overview's table, curve and claim and the tier page's finding all take it, so two pages that
+    state "the top 5% of members bring X% of revenue" state the same X for the same window.
+
+    Parameters
+    ----------
+    features : DataFrame
+        :func:`member_features` (its ``window_orders`` and ``window_spend``; the window is
+        ``SegmentSettings.window_days`` days up to the end of the month).
+
+    Returns
+    -------
+    Series
+        ``window_spend`` of the members with at least one order in the window, indexed by member.
+    """
+    return features.loc[features["window_orders"] > 0, "window_spend"]
 
 
 def lorenz_curve(revenue: pd.Series) -> pd.DataFrame:

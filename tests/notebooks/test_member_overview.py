@@ -130,7 +130,7 @@ def test_notebook_headlines_equal_pandas(demo, tmp_path, language):
         t("overview.headline.active_members", language): number(direct["active"]),
         t("overview.headline.net_revenue", language): money(direct["net"]),
         t("overview.headline.repurchase_rate", language): pct(direct["repurchase"]),
-        t("overview.headline.top_share", language, top="10%"): pct(direct["top"]),
+        t("overview.headline.top_share", language, top="10%", window="180"): pct(direct["top"]),
     }
     text = notebook_text(nb)
     assert t("overview.title", language, month="2026年10月" if language == "zh-TW" else "Oct 2026") in text

@@ -36,7 +36,7 @@ def test_notebook_runs_on_small_demo(tmp_path):
     outputs = [o for c in cells for o in c.get("outputs", [])]
     assert not [o for o in outputs if o["output_type"] in ("error", "stream")]  # no errors, warnings, prints
     heads = [o["data"][HEADLINES_MIME] for o in outputs if HEADLINES_MIME in o.get("data", {})]
-    assert len(heads) == 1 and len(heads[0]) == 4
-    assert sum("image/png" in o.get("data", {}) for o in outputs) == 6
+    assert len(heads) == 1 and len(heads[0]) == 5  # four of its own + the overview's concentration figure
+    assert sum("image/png" in o.get("data", {}) for o in outputs) == 8  # the three sweep heatmaps apart
     text = json.dumps([{k: v for k, v in o.get("data", {}).items() if k != "image/png"} for o in outputs])
     assert "0000001" not in text and "0002999" not in text  # aggregates only: no member ids

@@ -44,7 +44,7 @@ def test_channel_revenue(overview):
     np.testing.assert_allclose([b.get_height() for b in store], kpis["store_revenue"].iloc[-12:])
     np.testing.assert_allclose([b.get_height() for b in online], kpis["online_revenue"].iloc[-12:])
     np.testing.assert_allclose([b.get_y() for b in online], kpis["store_revenue"].iloc[-12:])  # stacked
-    assert ax.get_ylabel() == "Revenue (TWD)" and [x.get_text() for x in ax.get_legend().get_texts()] == [
+    assert ax.get_ylabel() == "Revenue (NT$)" and [x.get_text() for x in ax.get_legend().get_texts()] == [
         "Store",
         "Online",
     ]

@@ -37,6 +37,15 @@ def test_plots_draw_thresholds_heatmaps_migration_and_pareto(rng):
     x, y = ax.lines[2].get_data()  # the Silver point
     assert x[0] == pytest.approx((spend >= 10000).mean())
     assert y[0] == pytest.approx(spend[spend >= 10000].sum() / spend.sum())
+    # with the simulation's summary the marks are the table's figures (renewals keep some members in Gold)
+    kept = simulate(spend, prog, current=pd.Series("Gold", index=spend.index))
+    gold = kept.summary.loc["Gold"]
+    assert gold["share"] != pytest.approx((spend >= 30000).mean())  # the two definitions differ here
+    ax = plots.pareto_curve(spend, prog, summary=kept.summary, lang="en")
+    x, y = ax.lines[3].get_data()  # the Gold point
+    assert (x[0], y[0]) == pytest.approx((gold["share"], gold["revenue_share"]))
+    assert f"{gold['share'] * 100:.1f}%" in ax.texts[1].get_text()
+    assert f"{gold['revenue_share'] * 100:.1f}%" in ax.texts[1].get_text()
     table = pd.DataFrame(
         {"Member": [5, 4, 3], "Silver": [1, 2, 3], "Gold": [0, 1, 1]}, index=["2026-08", "2026-09", "2026-10"]
     )
@@ -67,4 +76,26 @@ def test_sweep_heatmap_of_small_baskets_marks_only_a_programme_inside_the_grid(c
         len(ys) - 2
     )
     labels = [tick.get_text() for tick in ax.get_xticklabels()]
-    assert labels[0] == f"NT${xs[0]:,.0f}"  # round thresholds, in the spend's own scale
+    first = float(
+        labels[0].removeprefix("NT$").replace(",", "")
+    )  # round thresholds, in the spend's own scale
+    assert xs[0] <= first <= xs[-1] and labels[0] == f"NT${first:,.0f}"
+
+
+def test_heatmap_ticks_are_round_amounts_in_one_style():
+    import re
+
+    from workbench.plots.tiers import round_ticks
+
+    values = np.arange(12_300, 45_001, 700.0)  # a sweep grid whose cells are not round
+    pos, labels = round_ticks(values, "TWD", "zh-TW")
+    amounts = [float(re.sub(r"[^\d.]", "", label)) for label in labels]
+    assert len(labels) >= 3 and all(label.startswith("NT$") and "萬" not in label for label in labels)
+    step = np.diff(amounts)
+    assert np.allclose(step, step[0])
+    mantissa = step[0] / 10 ** np.floor(np.log10(step[0]))
+    assert any(np.isclose(mantissa, m) for m in (1, 2, 2.5, 5))
+    assert all(a % step[0] == 0 for a in amounts)
+    np.testing.assert_allclose(pos, (np.array(amounts) - 12_300) / 700)
+    big, big_labels = round_ticks(np.arange(50_000, 400_001, 10_000.0), "TWD", "zh-TW")
+    assert all("萬" in label for label in big_labels)  # compact on every tick of an axis above NT$100,000

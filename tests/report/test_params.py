@@ -316,7 +316,7 @@ def test_checks_validate_structured_params_before_running(tmp_path):
     (params / "tier_simulation.yaml").write_text(yaml.safe_dump(tiers), encoding="utf-8")
     with pytest.raises(
         ParamsError,
-        match=r"tier_simulation\.yaml: program: TierProgram\.tiers\['Silver'\]: unknown key 'upgarde' \(did you mean 'upgrade'\?\)",
+        match=r"tier_simulation\.yaml: program: TierProgram\.tiers\['銀卡'\]: unknown key 'upgarde' \(did you mean 'upgrade'\?\)",
     ):
         load_plan(params, month="2026-10")
 

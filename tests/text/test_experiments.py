@@ -7,6 +7,8 @@ import dataclasses
 import html
 import re
 
+import pytest
+
 from workbench.i18n import LANGUAGES, catalog
 from workbench.text import SUMMARY_FINDINGS
 from workbench.text.experiments import (
@@ -80,3 +82,41 @@ def test_money_tables_and_sentences_use_the_brand_currency(analysis):
     assert "Cost per NT$1 of incremental revenue" in frame["quantity"].tolist()
     frame, _ = economics_display(analysis.economics.economics, "zh-TW", "HKD")
     assert "每 HK$1 增量營收的成本" in frame["quantity"].tolist()
+
+
+def test_a_targeting_rule_is_recommended_only_inside_the_tested_range_and_when_its_interval_supports_it():
+    import pandas as pd
+
+    from workbench.experiments import supported_policy
+
+    policy = pd.DataFrame(
+        {
+            "arm": ["vip_gift"] * 4 + ["blanket_discount"] * 2,
+            "share": [0.1, 0.2, 0.5, 0.85, 0.1, 0.2],
+            "value_per_1000": [900.0, 1500.0, 2500.0, 4000.0, 300.0, 1200.0],
+            "ci_low": [100.0, 200.0, 50.0, -800.0, 20.0, -10.0],
+            "ci_high": [1700.0, 2800.0, 5000.0, 8800.0, 600.0, 2400.0],
+        }
+    )
+    # the largest point estimate (85%) rests on noise; 50% is supported
+    assert supported_policy(policy)[["arm", "share"]].tolist() == ["vip_gift", 0.5]
+    # the gift reached only the top 20%: beyond it nothing was tested
+    assert supported_policy(policy, {"vip_gift": 0.2})[["arm", "share"]].tolist() == ["vip_gift", 0.2]
+    noise = policy.assign(ci_low=-1.0)
+    assert supported_policy(noise) is None
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-TW"])
+def test_the_policy_finding_never_overreaches(analysis, lang):
+    from workbench.experiments import supported_policy
+    from workbench.i18n import money, pct, t
+    from workbench.text.experiments import column_label
+
+    eco, s = analysis.economics, analysis.settings
+    sentences = campaign_findings(analysis, lang, tested_shares={"vip_gift": 0.2})
+    best = supported_policy(eco.policy, {"vip_gift": 0.2})
+    if best is None:
+        assert t("experiments.finding.policy_none", lang, by=column_label(s.policy_by, lang)) in sentences
+    else:
+        assert best["ci_low"] > 0 and (best["arm"] != "vip_gift" or best["share"] <= 0.2)
+        assert any(money(best["value_per_1000"]) in x and pct(best["share"], 0) in x for x in sentences)

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from kit import tier_program as program
 
+from workbench.segments import check_claim
 from workbench.tiers import simulate, thresholds_for_shares
 
 
@@ -28,7 +29,7 @@ def test_report_text_generated_from_numbers(rng, tmp_path, lang):
     sentences = tr.findings(
         emp,
         proj,
-        spend=spend,
+        concentration=check_claim(spend[spend > 0], 0.05, 0.2),
         target_program=target,
         target_shares={"Gold": 0.05, "Silver": 0.15},
         target_sim=simulate(spend, target),
@@ -38,6 +39,14 @@ def test_report_text_generated_from_numbers(rng, tmp_path, lang):
     )
     from workbench.i18n import pct
 
+    top = spend.sort_values(ascending=False).iloc[: int(np.ceil(0.05 * len(spend)))]
+    assert pct(top.sum() / spend.sum()) in sentences[-2]  # the concentration passed in, as the overview's
+    assert (
+        pct(check_claim(spend[spend > 0], 0.05, 0.2).actual_revenue_share)
+        in tr.headlines(
+            emp, proj, audience, lang, concentration=check_claim(spend[spend > 0], 0.05, 0.2)
+        ).values()
+    )
     gold_share = pct((spend >= 30000).mean())
     assert gold_share in sentences[0]
     assert pct(emp.summary.loc["Total", "cost_pct"]) in sentences[1]
@@ -76,7 +85,7 @@ def test_findings_say_why_the_thresholds_do_not_fit_and_propose_ones_that_do(caf
     sentences = tr.findings(
         emp,
         emp,
-        spend=cafe,
+        concentration=check_claim(cafe[cafe > 0], 0.05, 0.2),
         target_program=fit.target_program,
         target_shares=TARGETS,
         target_sim=target_sim,
@@ -96,13 +105,15 @@ def test_findings_say_why_the_thresholds_do_not_fit_and_propose_ones_that_do(caf
     assert pct(target_sim.summary.loc["Total", "cost_pct"]) in proposal
     if lang == "en":
         assert first.startswith(
-            "No member reaches Silver (NT$10,000) and Gold (NT$30,000) on last year's spend"
+            "No member reaches Silver (NT$10,000) and Gold (NT$30,000) on the last 12 months' spend"
         )
         assert (
             "do not fit this brand's spend. For Gold 5% and Silver 15%, they would be Silver NT$" in proposal
         )
     else:
-        assert first.startswith("以去年消費計算，沒有任何會員達到 Silver（NT$10,000） 和 Gold（NT$30,000）")
+        assert first.startswith(
+            "以近 12 個月消費計算，沒有任何會員達到 Silver（NT$10,000） 和 Gold（NT$30,000）"
+        )
         assert "不符合此品牌的消費規模" in proposal
     # a birthday voucher of NT$200 and a NT$300 gift for a NT$100 a year member: benefits cost more than revenue
     assert target_sim.summary.loc["Gold", "cost_pct"] > 1

@@ -72,6 +72,7 @@ from workbench.experiments.roi import (
     campaign_economics,
     member_profit,
     policy_bins,
+    supported_policy,
 )
 from workbench.experiments.segments import segment_effects
 from workbench.experiments.sendlists import (
@@ -102,6 +103,7 @@ from workbench.experiments.stats import (
 )
 
 __all__ = [
+    "supported_policy",
     "PROFIT_COLUMN",
     "TREND_COLUMNS",
     "CampaignLook",

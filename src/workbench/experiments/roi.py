@@ -305,3 +305,33 @@ def _verdict(point, boot, targeted, blanket, control, margin, alpha, economics) 
         )
 
     return Verdict(targeted, blanket, outcome, est, float(lo), float(hi), roi(targeted), roi(blanket), status)
+
+
+def supported_policy(policy: pd.DataFrame, tested_shares: dict[str, float] | None = None) -> pd.Series | None:
+    """The targeting rule a finding may recommend, or ``None`` when there is none.
+
+    The most profitable row of the policy curve among those inside the randomised range (an arm's share at
+    most its ``tested_shares`` entry; the curve itself covers only the randomised members) whose interval
+    lies above zero.
+
+    Parameters
+    ----------
+    policy : DataFrame
+        ``CampaignEconomics.policy`` (arm, share, value_per_1000, ci_low, ci_high).
+    tested_shares : dict of str to float, optional
+        Per arm, the top share its offer actually reached.
+
+    Returns
+    -------
+    Series or None
+        The row recommended.
+    """
+    limits = pd.Series(tested_shares or {}, dtype=float)
+    limit = policy["arm"].map(limits).fillna(1.0).to_numpy(dtype=float)
+    inside = (policy["share"].to_numpy(dtype=float) <= limit + 1e-9) & (
+        policy["ci_low"].to_numpy(dtype=float) > 0
+    )
+    candidates = policy[inside]
+    if not len(candidates):
+        return None
+    return candidates.loc[candidates["value_per_1000"].idxmax()]

@@ -151,7 +151,7 @@ def clv_deciles(deciles: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
     check_language(lang)
     ax = axes(ax, (7.5, 4))
     bars = ax.bar(deciles["decile"].astype(str), deciles["share"], color=ACTUAL_COLOR)
-    ax.bar_label(bars, labels=[f"{s:.0%}" for s in deciles["share"]], padding=2, fontsize=9)
+    ax.bar_label(bars, labels=[f"{s:.0%}" for s in deciles["share"]], padding=2, fontsize=10)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     titles(ax, lang, "clv.plot.deciles_title", "clv.plot.decile_axis", "clv.plot.share_axis")
     return ax

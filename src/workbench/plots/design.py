@@ -38,7 +38,7 @@ def funnel(steps: pd.DataFrame, *, lang: str = "zh-TW", currency: str = "TWD", a
     values = steps["members"].to_numpy()
     ax.barh(y, values, color="#1f77b4")
     for yi, v in zip(y, values, strict=True):
-        ax.text(v, yi, f" {number(v)}", va="center", ha="left", fontsize=9)
+        ax.text(v, yi, f" {number(v)}", va="center", ha="left", fontsize=10)
     ax.set_yticks(y, labels)
     ax.invert_yaxis()  # the first step on top
     ax.set_xlim(0, max(values.max(), 1) * 1.18)

@@ -11,7 +11,17 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
-from workbench.i18n import check_language, compact, money, money_compact, month_label, number, pct, t
+from workbench.i18n import (
+    check_language,
+    compact,
+    currency_symbol,
+    money,
+    money_compact,
+    month_label,
+    number,
+    pct,
+    t,
+)
 from workbench.plots.base import axes, titles
 from workbench.text.overview import KPI_FORMAT
 
@@ -99,7 +109,7 @@ def channel_revenue(
     _month_ticks(ax, data.index, lang)
     ax.set(
         title=t("overview.plot.channel_title", lang),
-        ylabel=t("overview.plot.revenue", lang, currency=currency),
+        ylabel=t("overview.plot.revenue", lang, currency=currency_symbol(currency)),
         xlabel="",
     )
     top = float((store + online).max()) if len(data) else 0.0
@@ -204,7 +214,7 @@ def rfm_grid(rfm: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
                 number(v),
                 ha="center",
                 va="center",
-                fontsize=8,
+                fontsize=10,
                 color="white" if v > top * 0.6 else "black",
             )
     ax.set_xticks(range(len(counts.columns)), [str(c) for c in counts.columns])

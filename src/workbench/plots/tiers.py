@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
-from workbench.i18n import check_language, money_compact, pct, t
+from workbench.i18n import check_language, pct, t
 from workbench.plots.base import axes, money_formatter, titles
 from workbench.tiers import TierProgram, pareto
 
@@ -67,8 +67,7 @@ def sweep_heatmap(
     cbar = ax.figure.colorbar(image, ax=ax, fraction=0.05)
     cbar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: pct(v, 0)))
     for axis, values in (("x", xs), ("y", ys)):
-        pos = np.unique(np.linspace(0, len(values) - 1, min(ticks, len(values))).round().astype(int))
-        labels = [money_compact(values[p], currency, lang, 1) for p in pos]
+        pos, labels = round_ticks(values, currency, lang, ticks)
         if axis == "x":
             ax.set_xticks(pos, labels, rotation=30, ha="right")
         else:
@@ -89,6 +88,37 @@ def sweep_heatmap(
     )
     ax.grid(False)
     return ax
+
+
+def round_ticks(values, currency: str, lang: str, ticks: int = 5) -> tuple[np.ndarray, list[str]]:
+    """Round tick amounts for an axis of cells ``0..len(values)-1`` holding increasing amounts ``values``.
+
+    Multiples of 1, 2, 2.5 or 5 x 10^k, placed where they fall between the cells, labelled in one style
+    (``plots.base.money_formatter``), about ``ticks`` of them.
+
+    Parameters
+    ----------
+    values : array-like
+        The cells' amounts, increasing.
+    currency, lang : str
+        The labels' currency and language.
+    ticks : int
+        About how many ticks.
+
+    Returns
+    -------
+    (ndarray, list of str)
+        Positions in cell units and their labels.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    values = np.asarray(values, dtype=float)
+    if len(values) < 2 or values[0] == values[-1]:
+        return np.arange(len(values), dtype=float), money_formatter(currency, lang).format_ticks(values)
+    nice = MaxNLocator(nbins=ticks, steps=[1, 2, 2.5, 5, 10]).tick_values(values[0], values[-1])
+    nice = nice[(nice >= values[0] - 1e-9) & (nice <= values[-1] + 1e-9)]
+    positions = np.interp(nice, values, np.arange(len(values), dtype=float))
+    return positions, money_formatter(currency, lang).format_ticks(nice)
 
 
 def migration_matrix(migration: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
@@ -117,10 +147,28 @@ def migration_matrix(migration: pd.DataFrame, *, lang: str = "zh-TW", ax=None):
     return ax
 
 
-def pareto_curve(spend, program: TierProgram, *, lang: str = "zh-TW", ax=None):
-    """Cumulative revenue share by cumulative member share (top spenders first), with each tier's upgrade threshold marked where it cuts the curve (members at or above the threshold.
+def pareto_curve(
+    spend, program: TierProgram, *, summary: pd.DataFrame | None = None, lang: str = "zh-TW", ax=None
+):
+    """Cumulative revenue share by cumulative member share (top spenders first), with each tier marked.
 
-    That tier and higher).
+    Parameters
+    ----------
+    spend : array-like
+        Last year's qualifying spend per member (the curve).
+    program : TierProgram
+        The programme (its tiers above the entry tier are marked).
+    summary : DataFrame, optional
+        ``simulate(spend, program).summary``: each mark is then that tier and the tiers above it as the page's
+        table states them (members who qualify by renewal or fast upgrade included), so plot and table agree.
+        Without it, the members at or above each upgrade threshold.
+    lang : str
+        ``zh-TW`` or ``en``.
+    ax : Axes, optional
+
+    Returns
+    -------
+    Axes
     """
     check_language(lang)
     s = np.asarray(spend, dtype=float)
@@ -131,9 +179,14 @@ def pareto_curve(spend, program: TierProgram, *, lang: str = "zh-TW", ax=None):
     ax.plot([0, 1], [0, 1], color="#BBBBBB", linestyle=":")
     ordered = np.sort(np.maximum(s, 0))[::-1]
     for k, tier in enumerate(program.tiers[1:], start=1):
-        n_at = int((s >= tier.upgrade).sum())
-        share_m = n_at / len(s) if len(s) else 0.0
-        share_r = ordered[:n_at].sum() / ordered.sum() if ordered.sum() > 0 else 0.0
+        if summary is not None:
+            above = [t.name for t in program.tiers[k:]]
+            share_m = float(summary.loc[above, "share"].sum())
+            share_r = float(summary.loc[above, "revenue_share"].sum())
+        else:
+            n_at = int((s >= tier.upgrade).sum())
+            share_m = n_at / len(s) if len(s) else 0.0
+            share_r = ordered[:n_at].sum() / ordered.sum() if ordered.sum() > 0 else 0.0
         color = TIER_COLORS[k % len(TIER_COLORS)]
         ax.plot([share_m], [share_r], marker="o", markersize=8, color=color, linestyle="none")
         ax.annotate(
@@ -142,7 +195,7 @@ def pareto_curve(spend, program: TierProgram, *, lang: str = "zh-TW", ax=None):
                 lang,
                 tier=tier.name,
                 members=pct(share_m, 1),
-                revenue=pct(share_r, 0),
+                revenue=pct(share_r, 1),
             ),
             (share_m, share_r),
             xytext=(8, -14),

@@ -17,9 +17,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from workbench import files
 from workbench.data import mask_url
-from workbench.i18n import catalog, month_label, t
+from workbench.i18n import catalog, date_label, month_label, t
 from workbench.report.failure import published_failure
 from workbench.report.fingerprint import versions
 from workbench.report.params import RunPlan
@@ -48,7 +50,13 @@ code, pre { font-family: ui-monospace, "Noto Sans Mono CJK TC", monospace; font-
 pre { white-space: pre-wrap; background: var(--bg); padding: .5rem; margin: .25rem 0; }
 a { color: #0b5cad; }
 footer { color: var(--muted); font-size: .85rem; margin-top: 2rem; }
-@media (max-width: 700px) { body { padding: .75rem; } th, td { padding: .35rem; } }
+@media (max-width: 700px) { body { padding: .75rem; } th, td { padding: .35rem; }
+  table.reports thead { display: none; }
+  table.reports tr { display: block; border-bottom: 1px solid var(--line); padding: .4rem 0; }
+  table.reports td { display: block; border: 0; padding: .15rem .35rem; }
+  table.reports td.num { text-align: left; }
+  table.inputs th, table.inputs td { display: block; border: 0; padding: .1rem .35rem; }
+  table.inputs tr { display: block; border-bottom: 1px solid var(--line); } }
 @media print { body { max-width: none; padding: 0; } a { color: inherit; text-decoration: none; }
   details { display: block; } details > * { display: block; } }
 """
@@ -57,6 +65,57 @@ footer { color: var(--muted); font-size: .85rem; margin-top: 2rem; }
 def esc(value: Any) -> str:
     """``value`` as HTML text (quotes escaped too)."""
     return html.escape(str(value), quote=True)
+
+
+def local_time(stamp: str | None, timezone: str | None, language: str) -> str:
+    """A recorded UTC time (``2026-12-01T16:34:16Z``) in the brand's time zone and the report language.
+
+    ``2026年12月2日 00:34（台北時間）`` / ``2 Dec 2026 00:34 (Taipei time)``.
+
+    Parameters
+    ----------
+    stamp : str or None
+        ISO time as ``run.json`` records it (UTC).
+    timezone : str or None
+        The ``data.timezone`` of common.yaml (an IANA name); UTC when none.
+    language : str
+        ``zh-TW`` or ``en``.
+
+    Returns
+    -------
+    str
+        The time as a reader of the brand reads it; ``–`` when there is none, the text itself when it is
+        not a time.
+    """
+    if not stamp:
+        return "–"
+    try:
+        when = pd.Timestamp(stamp)
+    except ValueError:
+        return str(stamp)
+    when = when.tz_localize("UTC") if when.tzinfo is None else when
+    zone = timezone or "UTC"
+    try:
+        when = when.tz_convert(zone)
+    except Exception:  # an unknown zone name: the run record is shown in UTC, said so
+        when, zone = when.tz_convert("UTC"), "UTC"
+    key = f"report.timezone.{zone}"
+    if key in catalog():
+        label = t(key, language)
+    else:
+        offset = when.strftime("%z")
+        label = t("report.index.zone_offset", language, offset=f"{offset[:3]}:{offset[3:]}")
+    return t(
+        "report.index.time",
+        language,
+        date=date_label(when, language),
+        time=when.strftime("%H:%M"),
+        zone=label,
+    )
+
+
+def _zone(run: dict) -> str | None:
+    return ((run.get("common") or {}).get("data") or {}).get("timezone")
 
 
 def title(name: str, language: str) -> str:
@@ -200,12 +259,15 @@ def _headlines(values: dict[str, str]) -> str:
 
 
 def _params(lang: str, values: dict[str, Any], params_file: str | None) -> str:
-    rows = "".join(
-        f"<tr><th>{esc(k)}</th><td><code>{esc(json.dumps(v, ensure_ascii=False))}</code></td></tr>"
-        for k, v in values.items()
-    )
-    source = f"<p><code>{esc(params_file)}</code></p>" if params_file else ""
-    return f"<details><summary>{esc(t('report.index.show_params', lang))}</summary>{source}<table>{rows}</table></details>"
+    """Where the report's parameters came from (its params file).
+
+    The values themselves, keyed by their code names, are for analysts and machines: ``run.json`` records
+    every one.
+    """
+    if not params_file and not values:
+        return "–"
+    file = params_file or "common.yaml"
+    return f"<p>{esc(t('report.index.params_file', lang, file=file))}</p>"
 
 
 def _status(lang: str, entry: dict) -> str:
@@ -214,7 +276,7 @@ def _status(lang: str, entry: dict) -> str:
     return f'<span class="status {"ok" if ok else "failed"}">{esc(text)}</span>'
 
 
-def _report_row(lang: str, entry: dict) -> str:
+def _report_row(lang: str, entry: dict, zone: str | None = None) -> str:
     name = esc(entry.get("title") or entry["name"])
     if entry["status"] == "ok":
         link = f'<a href="{esc(entry["html"])}">{name}</a>'
@@ -232,9 +294,7 @@ def _report_row(lang: str, entry: dict) -> str:
             f'(<a href="{esc(entry["name"])}.error.txt">{esc(t("report.index.error_file", lang))}</a>)</p>'
         )
         if good:
-            note += (
-                f"<p>{esc(t('report.index.kept_previous', lang, started=good.get('started_at', '?')))}</p>"
-            )
+            note += f"<p>{esc(t('report.index.kept_previous', lang, started=local_time(good.get('started_at'), zone, lang)))}</p>"
         shown = good or entry
     seconds = t("report.index.seconds", lang, seconds=f"{entry['seconds']:.1f}")
     return (
@@ -242,6 +302,12 @@ def _report_row(lang: str, entry: dict) -> str:
         f'<td class="num">{esc(seconds)}</td>'
         f"<td>{_params(lang, entry.get('parameters') or {}, entry.get('params_file'))}</td></tr>"
     )
+
+
+def _input_label(key: str, lang: str) -> str:
+    """An input file's name in the report language (``report.index.input.<key>``), else its key."""
+    label = f"report.index.input.{key}"
+    return t(label, lang) if label in catalog() else key
 
 
 def month_page(run: dict) -> str:
@@ -258,10 +324,11 @@ def month_page(run: dict) -> str:
             "report.index.params",
         )
     )
-    rows = "".join(_report_row(lang, e) for e in run["reports"])
+    zone = _zone(run)
+    rows = "".join(_report_row(lang, e, zone) for e in run["reports"])
     fp = run["data_fingerprint"]
     inputs = "".join(
-        f"<tr><th>{esc(k)}</th><td><code>{esc(v.get('path') or v.get('source'))}</code></td>"
+        f"<tr><th>{esc(_input_label(k, lang))}</th><td><code>{esc(v.get('path') or v.get('source'))}</code></td>"
         f"<td><code>{esc(v['sha256'])}</code></td></tr>"
         for k, v in fp["inputs"].items()
     )
@@ -274,11 +341,11 @@ def month_page(run: dict) -> str:
     )
     body = (
         f"<header><h1>{esc(heading)}</h1>"
-        f'<p class="meta">{esc(summary)} · {esc(t("report.index.generated", lang, started=run["started_at"], seconds=run["seconds"]))}'
+        f'<p class="meta">{esc(summary)} · {esc(t("report.index.generated", lang, started=local_time(run["started_at"], zone, lang), seconds=run["seconds"]))}'
         f' · <a href="../index.html">{esc(t("report.index.all_months", lang))}</a></p></header>\n'
-        f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>\n"
+        f'<table class="reports"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>\n'
         f"<h2>{esc(t('report.index.fingerprint', lang))}</h2>"
-        f"<p><code>{esc(fp['sha256'])}</code></p><table>{inputs}</table>\n"
+        f'<p><code>{esc(fp["sha256"])}</code></p><table class="inputs">{inputs}</table>\n'
         f"<footer><p>{esc(t('report.index.versions', lang))}: {vers}</p></footer>"
     )
     return _page(lang, heading, body)
@@ -303,7 +370,7 @@ def write_months(out: Path, language: str) -> None:
         cls = "ok" if ok == len(reports) else "failed"
         rows.append(
             f'<tr><td><a href="{esc(month_dir.name)}/index.html">{esc(month_label(month_dir.name, language))}</a></td>'
-            f'<td><span class="status {cls}">{esc(status)}</span></td><td>{esc(run.get("started_at", ""))}</td></tr>'
+            f'<td><span class="status {cls}">{esc(status)}</span></td><td>{esc(local_time(run.get("started_at"), _zone(run), language))}</td></tr>'
         )
     heading = t("report.index.title", language)
     head = "".join(

@@ -16,6 +16,7 @@ from workbench.experiments import (
     CampaignEconomics,
     CampaignLook,
     CampaignMonitor,
+    supported_policy,
 )
 from workbench.i18n import catalog, date_label, join_list, money, money_compact, number, pct, t
 from workbench.text.html import paragraph_html
@@ -57,13 +58,20 @@ def _ci(lo: float, hi: float, fmt) -> str:
 
 
 def campaign_findings(
-    result: CampaignAnalysis, lang: str, currency: str = "TWD", monitor: CampaignMonitor | None = None
+    result: CampaignAnalysis,
+    lang: str,
+    currency: str = "TWD",
+    monitor: CampaignMonitor | None = None,
+    *,
+    tested_shares: dict[str, float] | None = None,
 ) -> list[str]:
     """Findings as sentences in ``lang``, the decision first (the report shows the first few as its summary).
 
     Order: a FAILED sample-ratio check (everything below is suspect), the targeted-vs-blanket verdict, cost,
     profit and ROI per arm, the revenue then conversion lifts, a passed sample-ratio check, the best targeting
-    rule, the variance reduction of the covariate adjustment, and the segment interactions.
+    rule (:func:`supported_policy`: only inside what was randomised and only when its interval is above
+    zero, else a sentence saying no rule is supported), the variance reduction of the covariate adjustment,
+    and the segment interactions.
 
     Parameters
     ----------
@@ -77,6 +85,9 @@ def campaign_findings(
         ``monitor_campaign`` of the report month; while the campaign runs, the decision comes from its
         always-valid interval (``decision_sentence``), the lifts are its always-valid
         effects, and the money side, policy and segments (verdicts from a noisy month) are left out.
+    tested_shares : dict of str to float, optional
+        Per arm, the top share of the randomised members (by ``policy_by``) its offer actually reached, e.g.
+        ``{"vip_gift": 0.2}`` for a gift handed only to the top 20%: rules beyond it are not recommended.
 
     Returns
     -------
@@ -138,18 +149,21 @@ def campaign_findings(
     if result.srm_ok:
         out.append(srm)
     if eco is not None and s.policy_by and len(eco.policy):
-        best = eco.policy.loc[eco.policy["value_per_1000"].idxmax()]
-        out.append(
-            t(
-                "experiments.finding.policy",
-                lang,
-                arm=arm_label(best["arm"], lang),
-                share=pct(best["share"], 0),
-                by=column_label(s.policy_by, lang),
-                value=money(best["value_per_1000"], currency),
-                ci=_ci(best["ci_low"], best["ci_high"], lambda v: money(v, currency)),
+        best = supported_policy(eco.policy, tested_shares)
+        if best is None:
+            out.append(t("experiments.finding.policy_none", lang, by=column_label(s.policy_by, lang)))
+        else:
+            out.append(
+                t(
+                    "experiments.finding.policy",
+                    lang,
+                    arm=arm_label(best["arm"], lang),
+                    share=pct(best["share"], 0),
+                    by=column_label(s.policy_by, lang),
+                    value=money(best["value_per_1000"], currency),
+                    ci=_ci(best["ci_low"], best["ci_high"], lambda v: money(v, currency)),
+                )
             )
-        )
     if s.covariate and "variance_reduction" in table:
         vr = table.loc[table["metric"] == s.revenue, "variance_reduction"].dropna()
         if len(vr):

@@ -13,6 +13,7 @@ import pandas as pd
 
 from workbench.i18n import check_language, money, month_label, number, pct, pct_points, t
 from workbench.kpis import CHANGE_KIND, KPI_COLUMNS
+from workbench.segments import ClaimCheck
 
 # how each KPI is formatted in tables and findings
 KPI_FORMAT: dict[str, Literal["count", "money", "share"]] = {
@@ -259,3 +260,31 @@ def findings(
             )
         )
     return out[:5]
+
+
+def concentration_sentence(concentration: ClaimCheck, window_days: int, lang: str) -> str:
+    """The member overview's concentration figure in a sentence that names its window.
+
+    For the pages that restate it (the tier page's finding and its Pareto section), from the same
+    ``ClaimCheck`` the overview's headline shows.
+
+    Parameters
+    ----------
+    concentration : ClaimCheck
+        ``segments.check_claim(segments.buyers_spend(features), top, ...)``.
+    window_days : int
+        Its window.
+    lang : str
+        ``zh-TW`` or ``en``.
+
+    Returns
+    -------
+    str
+    """
+    return t(
+        "tiers.finding.pareto",
+        lang,
+        members=pct(concentration.top_share, 0),
+        revenue=pct(concentration.actual_revenue_share),
+        window=number(window_days),
+    )

@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 
 from workbench.i18n import check_language, join_list, money, money_compact, number, pct, t
+from workbench.segments import ClaimCheck
+from workbench.text.overview import concentration_sentence
 from workbench.tiers import ProjectedSimulation, ThresholdFit, TierProgram, TierSimulation, sweep_covers
 
 
@@ -96,7 +98,8 @@ def findings(
     empirical: TierSimulation,
     projected: ProjectedSimulation | TierSimulation,
     *,
-    spend: pd.Series,
+    concentration: ClaimCheck | None = None,
+    window_days: int = 365,
     target_program: TierProgram,
     target_shares: dict[str, float],
     target_sim: TierSimulation,
@@ -112,8 +115,12 @@ def findings(
     ----------
     empirical, projected : TierSimulation or ProjectedSimulation
         Next year on last year's spend, and on projected spend.
-    spend : Series
-        Last year's qualifying spend per member.
+    concentration : ClaimCheck, optional
+        ``workbench.segments.check_claim(buyers_spend(features), 0.05, ...)``: the revenue share of the top
+        members over ``window_days``, the same figure (same function, same window) as the member overview's;
+        without it the findings leave concentration out.
+    window_days : int
+        The window of ``concentration`` (stated in the sentence).
     target_program : TierProgram or None
         The thresholds for ``target_shares`` (None when they cannot be met: ``fit`` says why).
     target_shares : dict of str to float
@@ -174,12 +181,8 @@ def findings(
         )
     if target_program is not None and target_sim is not None and not proposed:
         out.append(_targets_sentence("tiers.finding.targets", target_sim, target_shares, lang, currency))
-    s = np.sort(np.maximum(spend.to_numpy(float), 0.0))[::-1]
-    if s.sum() > 0:
-        k = max(1, int(round(0.05 * len(s))))
-        out.append(
-            t("tiers.finding.pareto", lang, members=pct(0.05, 0), revenue=pct(s[:k].sum() / s.sum(), 0))
-        )
+    if concentration is not None:
+        out.append(concentration_sentence(concentration, window_days, lang))
     if len(audience):
         out.append(t("tiers.finding.audience", lang, count=number(len(audience)), within=pct(within, 0)))
     return out
@@ -326,16 +329,47 @@ def headlines(
     projected: ProjectedSimulation | TierSimulation,
     audience: pd.DataFrame,
     lang: str,
+    *,
+    concentration: ClaimCheck | None = None,
+    window_days: int = 365,
 ) -> dict[str, str]:
-    """The tier page's headline figures (label -> shown value) in ``lang``."""
+    """The tier page's figures for the month index.
+
+    Parameters
+    ----------
+    empirical, projected : TierSimulation or ProjectedSimulation
+        Next year on last year's spend, and on projected spend.
+    audience : DataFrame
+        ``about_to_upgrade``.
+    lang : str
+        ``zh-TW`` or ``en``.
+    concentration : ClaimCheck, optional
+        As in :func:`findings`: listed under the member overview's own label (same figure, same window).
+    window_days : int
+        The window of ``concentration``.
+
+    Returns
+    -------
+    dict of str to str
+        Label -> formatted value.
+    """
     top = empirical.program.names[-1]
     down, _, _ = migration_counts(projected.migration)
-    return {
+    out = {
         t("tiers.headline.top_share", lang, tier=top): pct(empirical.summary.loc[top, "share"]),
         t("tiers.headline.cost_pct", lang): pct(empirical.summary.loc["Total", "cost_pct"]),
         t("tiers.headline.downgrades", lang): number(down),
         t("tiers.headline.about_to_upgrade", lang): number(len(audience)),
     }
+    if concentration is not None:
+        label = t(
+            "overview.headline.top_share",
+            lang,
+            top=pct(concentration.top_share, 0),
+            window=number(window_days),
+        )
+        out[label] = pct(concentration.actual_revenue_share)
+    return out
 
 
 def _benefits_finding(sim: TierSimulation, lang: str, currency: str) -> list[str]:
