@@ -261,6 +261,7 @@ _EXPORTS: dict[str, str] = {
     "pooled_theta": "experiments",
     "prob_alive": "clv",
     "project_spend": "tiers",
+    "reached_shares": "experiments",
     "read_assignments": "data",
     "read_features": "results",
     "read_members": "data",

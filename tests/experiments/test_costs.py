@@ -72,3 +72,18 @@ def test_bad_costs_are_named():
         SettingsError, match=r"CampaignCosts\['disc'\]\.discount_column needs the log's discount column"
     ):
         add_costs(no_discount, {"disc": {"discount_column": True}})
+
+
+def test_reached_shares_are_the_recipients_share_of_each_arm(demo):
+    """The gift arm's offer reached its recipients only: the share equals pandas on the flag (the demo hands
+    the gift to the top 20% of the arm by pre-period spend); arms without ``recipients`` are left out."""
+    from workbench.experiments import reached_shares
+
+    costs = {"gift": {"per_member": 200, "recipients": "recipient"}, "disc": {"per_member": 1.5}}
+    assert reached_shares(frame(), costs) == {"gift": 0.5}
+    assert reached_shares(frame(), None) == {}
+    table = demo.campaign
+    got = reached_shares(table, {"vip_gift": {"per_member": 200, "recipients": "gift_recipient"}})
+    expected = table.loc[table["arm"] == "vip_gift", "gift_recipient"].astype(bool).mean()
+    assert got == {"vip_gift": pytest.approx(expected, abs=1e-12)}
+    assert 0.15 < got["vip_gift"] < 0.25

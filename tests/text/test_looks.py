@@ -137,4 +137,4 @@ def test_running_findings_and_headlines(campaign_monitors, analysis):
     assert list(heads) == ["Campaign status", "Sample-ratio check"]
     assert heads["Campaign status"] == "running, look 1 of 2: not yet decided"
     ended = campaign_headlines(analysis, "zh-TW", status="已結束：已有定論，精準勝過全面")
-    assert list(ended)[0] == "活動狀態" and len(ended) == 4 and "精準 vs 全面" in ended
+    assert list(ended)[0] == "活動狀態" and len(ended) == 4 and "精準對比全面" in ended

@@ -34,7 +34,7 @@ from workbench.experiments.campaign import (
     revenue_mde,
     write_policy_audience,
 )
-from workbench.experiments.costs import ArmCost, CampaignCosts, add_costs
+from workbench.experiments.costs import ArmCost, CampaignCosts, add_costs, reached_shares
 from workbench.experiments.design import (
     PowerDesign,
     assign_arms,
@@ -139,6 +139,7 @@ __all__ = [
     "SequentialEffect",
     "Verdict",
     "add_costs",
+    "reached_shares",
     "adjust_pvalues",
     "analyze",
     "analyze_campaign",

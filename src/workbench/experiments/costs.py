@@ -169,3 +169,38 @@ def add_costs(
     out[discount_cost] = disc
     out[gift_cost] = gift
     return out
+
+
+def reached_shares(frame: pd.DataFrame, costs) -> dict[str, float]:
+    """The share of each arm's members its offer reached, for the arms whose cost names ``recipients``.
+
+    A gift handed only to the top 20% of an arm (``recipients: gift_recipient``) was tested on those 20%:
+    a targeting rule that would hand it to more of them is outside what was randomised
+    (``workbench.experiments.supported_policy``'s ``tested_shares``).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The campaign table (``arm`` and the recipients columns).
+    costs : Mapping, CampaignCosts or None
+        ``costs:`` of ``params/campaign_ab.yaml``.
+
+    Returns
+    -------
+    dict of str to float
+        Arm -> share of its members flagged as recipients (arms without ``recipients`` are left out).
+    """
+    costs = costs if isinstance(costs, CampaignCosts) else CampaignCosts.from_dict(costs)
+    out = {}
+    for name, cost in costs.arms.items():
+        if cost.recipients is None or cost.recipients not in frame.columns:
+            continue
+        sel = frame["arm"].astype("str").to_numpy() == name
+        if sel.any():
+            flags = (
+                pd.to_numeric(frame.loc[sel, cost.recipients], errors="coerce")
+                .fillna(0)
+                .to_numpy(dtype=float)
+            )
+            out[name] = float((flags != 0).mean())
+    return out
