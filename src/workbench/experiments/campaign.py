@@ -18,7 +18,7 @@ import pandas as pd
 from workbench import files
 from workbench.experiments.analysis import DEFAULT_METRICS, analyze, arm_codes
 from workbench.experiments.design import PowerDesign, balance_table, minimum_detectable_effect
-from workbench.experiments.roi import CampaignEconomics, campaign_economics, policy_bins
+from workbench.experiments.roi import CampaignEconomics, campaign_economics, policy_bins, supported_policy
 from workbench.experiments.segments import segment_effects
 from workbench.experiments.stats import MetricKind, srm_check
 from workbench.settings import bounded, build, settings_error, validate
@@ -177,13 +177,45 @@ def analyze_campaign(frame: pd.DataFrame, settings: CampaignSettings | None = No
 
 
 def write_policy_audience(
-    frame: pd.DataFrame, result: CampaignAnalysis, audience_dir, month: str, *, id_column: str = "member_id"
+    frame: pd.DataFrame,
+    result: CampaignAnalysis,
+    audience_dir,
+    month: str,
+    *,
+    id_column: str = "member_id",
+    tested_shares: Mapping[str, float] | None = None,
 ):
-    """CSV of the members the best targeting rule would treat (``audience_dir`` empty: nothing, None)."""
+    """CSV of the members the supported targeting rule would treat; None when nothing is written.
+
+    The rule is the one the report may recommend (``supported_policy``: inside what was randomised, its
+    interval above zero); without one, or without ``audience_dir``, no file is written.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The campaign table (``id_column`` and ``policy_by``).
+    result : CampaignAnalysis
+        Its analysis (``economics.policy``).
+    audience_dir : str, Path or None
+        The brand's audience folder.
+    month : str
+        The report month (``campaign_targets_<month>.csv``).
+    id_column : str
+        The member id column.
+    tested_shares : Mapping of str to float, optional
+        Per arm, the share its offer reached (``reached_shares``).
+
+    Returns
+    -------
+    Path or None
+        The file written.
+    """
     eco, s = result.economics, result.settings
     if not audience_dir or eco is None or not s.policy_by or not len(eco.policy):
         return None
-    best = eco.policy.loc[eco.policy["value_per_1000"].idxmax()]
+    best = supported_policy(eco.policy, dict(tested_shares or {}))
+    if best is None:
+        return None
     bins = policy_bins(frame[s.policy_by].to_numpy(dtype=float), s.policy_steps)
     chosen = bins < round(best["share"] * s.policy_steps)
     targets = frame.loc[chosen, [id_column, s.policy_by]].assign(offer=best["arm"])
