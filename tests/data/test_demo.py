@@ -54,6 +54,9 @@ def test_campaign_assignment(demo):
     assert counts.max() - counts.min() <= 10  # stratified: arms equal within each of 10 strata
     per_stratum = c.groupby(["stratum", "arm"], observed=True).size().unstack()
     assert (per_stratum.max(axis=1) - per_stratum.min(axis=1)).max() <= 1
+    # strata are pre-period spend deciles, 1 = the highest (as every decile of the reports)
+    lowest_by_stratum = c.groupby("stratum")["pre_spend"].min()
+    assert list(lowest_by_stratum.index) == list(range(1, 11)) and lowest_by_stratum.is_monotonic_decreasing
     assert c["member_id"].is_unique
     assert (c.loc[c["gift_recipient"], "arm"] == "vip_gift").all()
     assert (c.loc[c["gift_recipient"], "gift_cost"] == 200).all()

@@ -14,6 +14,13 @@ def test_plots(analysis):
     assert len(ax.containers) == 6
     ax = plot_segment_lift(analysis.segments, lang="zh-TW")
     assert len(ax.containers) == 2 and "十分位" in ax.get_xlabel()
+    # segments read back as text sort 1, 10, 2, ...: the plot puts numbered segments in number order
+    as_text = analysis.segments.assign(segment=analysis.segments["segment"].astype(str)).sort_values(
+        "segment"
+    )
+    ax = plot_segment_lift(as_text, lang="en")
+    ticks = [label.get_text() for label in ax.get_xticklabels()]
+    assert ticks == [str(k) for k in range(1, len(ticks) + 1)] and len(ticks) == 10
     ax = plot_cost_margin(analysis.economics.economics, lang="en")
     x, y = ax.containers[0].lines[0].get_data()
     eco = analysis.economics.economics.set_index(["arm", "quantity"])["estimate"]

@@ -428,7 +428,8 @@ def _run_campaign(
         {
             "member_id": ids[pop],
             "arm": pd.Categorical(arm, categories=list(d.arms)),
-            "stratum": stratum + 1,
+            "stratum": d.strata
+            - stratum,  # 1 = the highest pre-period spend (deciles: 1 = highest everywhere)
             "assigned_at": start.to_datetime64(),
             "pre_spend": pre_spend[pop],
             "pre_orders": pre_orders[pop],

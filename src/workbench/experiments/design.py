@@ -194,7 +194,7 @@ def assign_arms(
     """Stratified, seeded assignment: a table ``member_id, stratum, arm`` in the members' order.
 
     ``strata`` names a column defining the strata (e.g. tier); with ``quantiles`` it is cut into that
-    many quantile groups (e.g. pre-period spend or CLV deciles). Within each stratum, the arm labels are
+    many quantile groups (e.g. pre-period spend or CLV deciles), labelled ``Q1`` (the highest) to ``Qk``. Within each stratum, the arm labels are
     laid out in the design shares (floor), the remaining places go to arms drawn with the shares, and the
     block is shuffled. Same input and seed, same table.
     """
@@ -227,7 +227,9 @@ def assign_arms(
                 raise ArgumentError(f"assign_arms: quantiles must be in [2, 100], got {quantiles!r}")
             ranks = col.rank(method="first").to_numpy() - 1
             stratum = np.minimum(ranks * quantiles // n, quantiles - 1).astype(np.int64)
-            labels = [f"Q{i + 1}" for i in range(quantiles)]
+            labels = [
+                f"Q{quantiles - i}" for i in range(quantiles)
+            ]  # Q1 = the highest values, as every decile
         else:
             cat = pd.Categorical(col)
             stratum, labels = cat.codes.astype(np.int64), [str(c) for c in cat.categories]

@@ -70,6 +70,11 @@ def plot_segment_lift(
     ax = axes(ax, (7, 4))
     seg = segments[(segments["metric"] == metric) & segments["abs_lift"].notna()]
     levels = list(dict.fromkeys(seg["segment"]))
+    numbers = pd.to_numeric(pd.Series(levels, dtype=object), errors="coerce")
+    if (
+        len(levels) and numbers.notna().all()
+    ):  # deciles and other numbered segments in number order (1, 2, ..., 10)
+        levels = [levels[i] for i in np.argsort(numbers.to_numpy(dtype=float), kind="stable")]
     arms = list(dict.fromkeys(seg["arm"]))
     width = 0.8 / max(len(arms), 1)
     for j, a in enumerate(arms):
