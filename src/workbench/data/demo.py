@@ -428,8 +428,7 @@ def _run_campaign(
         {
             "member_id": ids[pop],
             "arm": pd.Categorical(arm, categories=list(d.arms)),
-            "stratum": d.strata
-            - stratum,  # 1 = the highest pre-period spend (deciles: 1 = highest everywhere)
+            "stratum": d.strata - stratum,  # 1 = the highest pre-period spend, as every decile
             "assigned_at": start.to_datetime64(),
             "pre_spend": pre_spend[pop],
             "pre_orders": pre_orders[pop],
