@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from kit import TAIWAN_COLUMNS, UCI_PARAMS, uci_style_export
+from kit import CDNOW_COLUMNS, TAIWAN_COLUMNS, UCI_PARAMS, cdnow_pos_export, uci_style_export
 from kit import taiwan_export as _taiwan_export
 from kit import write_text_file as write
 
@@ -278,36 +278,11 @@ def test_line_columns_bad_variants_are_named(tmp_path):
 
 # --------------------------------------------------------------------------------------------- CDNOW as a POS export
 
-_FULL_WIDTH = str.maketrans("0123456789,$/", "０１２３４５６７８９，＄／")
-
 
 def cdnow_big5_export(cdnow: pd.DataFrame, rng) -> pd.DataFrame:
-    """The real CDNOW log as a Taiwanese POS export: receipt numbers, Chinese headers, ROC dates (民國86年...
-    and 86/01/01), ``NT$`` text amounts with thousands separators, some values in full-width digits, store
-    and channel labels, and a few guest sales (非會員, empty)."""
-    n = len(cdnow)
-    when = cdnow["ordered_at"]
-    roc_year = (when.dt.year - 1911).astype(str)
-    slash = roc_year + when.dt.strftime("/%m/%d")
-    long = "民國" + roc_year + "年" + when.dt.month.astype(str) + "月" + when.dt.day.astype(str) + "日"
-    dates = np.where(rng.random(n) < 0.5, slash, long)
-    amount = cdnow["amount"].to_numpy() * 31  # in NT$: some above 1,000, with thousands separators
-    money = np.array([f"NT${a:,.2f}" for a in amount], dtype=object)
-    wide = rng.random(n) < 0.1
-    money[wide] = [m.translate(_FULL_WIDTH) for m in money[wide]]
-    dates = np.where(rng.random(n) < 0.1, pd.Series(dates).str.translate(_FULL_WIDTH), dates)
-    stores = np.array(["台北信義店", "台中公益店", "高雄夢時代店", "官方網路商店"])
-    store = stores[rng.integers(0, 4, n)]
-    export = pd.DataFrame(
-        {
-            "交易序號": [f"R{i:07d}" for i in range(n)],
-            "會員編號": cdnow["member_id"].to_numpy(),
-            "交易日期": dates,
-            "消費金額": money,
-            "門市": store,
-            "通路": np.where(store == "官方網路商店", "網路商店", "門市"),
-        }
-    )
+    """The real CDNOW log as a Taiwanese POS export (``kit.cdnow_pos_export``, amounts x 31 in NT$: some above
+    1,000, with thousands separators) and a few guest sales (非會員, empty)."""
+    export = cdnow_pos_export(cdnow, rng, scale=31)
     guests = export.sample(40, random_state=1).assign(
         會員編號=["非會員", ""] * 20, 交易序號=lambda d: d["交易序號"] + "G"
     )
@@ -325,14 +300,7 @@ def test_cdnow_as_a_big5_pos_export_gives_the_spend_of_plain_pandas(cdnow, rng, 
     params = DataParams.from_dict(
         {
             "transactions": str(path),
-            "columns": {
-                "order_id": "交易序號",
-                "member_id": "會員編號",
-                "ordered_at": "交易日期",
-                "amount": "消費金額",
-                "store": "門市",
-                "channel": "通路",
-            },
+            "columns": CDNOW_COLUMNS,
             "date_format": "roc",
             "currency": "TWD",
             "observation_end": "1998-06-30",
