@@ -157,8 +157,7 @@ def add_costs(
                     f"{where}.recipients",
                     f"must be a column of the assignment list ({', '.join(frame.columns)}); got {cost.recipients!r}",
                 )
-            flags = pd.to_numeric(frame[cost.recipients], errors="coerce").fillna(0).to_numpy(dtype=float)
-            paid = sel & (flags != 0)
+            paid = sel & _received(frame[cost.recipients])
         gift[paid] += cost.per_member
         if cost.per_order:
             if "orders" not in frame.columns:
@@ -169,6 +168,11 @@ def add_costs(
     out[discount_cost] = disc
     out[gift_cost] = gift
     return out
+
+
+def _received(column: pd.Series) -> np.ndarray:
+    """The members a ``recipients`` column flags (1/true; text or missing counts as not received)."""
+    return pd.to_numeric(column, errors="coerce").fillna(0).to_numpy(dtype=float) != 0
 
 
 def reached_shares(frame: pd.DataFrame, costs) -> dict[str, float]:
@@ -197,10 +201,5 @@ def reached_shares(frame: pd.DataFrame, costs) -> dict[str, float]:
             continue
         sel = frame["arm"].astype("str").to_numpy() == name
         if sel.any():
-            flags = (
-                pd.to_numeric(frame.loc[sel, cost.recipients], errors="coerce")
-                .fillna(0)
-                .to_numpy(dtype=float)
-            )
-            out[name] = float((flags != 0).mean())
+            out[name] = float(_received(frame[cost.recipients])[sel].mean())
     return out
