@@ -323,15 +323,33 @@ def guest_totals(frame) -> dict[str, float | int]:
         amount of the member rows kept; 0 when unknown).
     """
     if isinstance(frame, str | Path):
-        import json
+        return stored_guests(frame) or _guest_counts({})
+    return _guest_counts(frame.attrs.get("guests") or {})
 
-        import pyarrow.parquet as pq
 
-        meta = pq.read_schema(frame).metadata or {}
-        attrs = json.loads(meta.get(b"PANDAS_ATTRS", b"{}"))
-    else:
-        attrs = frame.attrs
-    guests = attrs.get("guests") or {}
+def stored_guests(path) -> dict[str, float | int] | None:
+    """The guest count a canonical Parquet file keeps in its metadata (``guest_totals``); None without one.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.parquet`` file (only its schema is read).
+
+    Returns
+    -------
+    dict or None
+        ``rows``, ``revenue``, ``member_revenue``; None when the file was not written from a loaded frame.
+    """
+    import json
+
+    import pyarrow.parquet as pq
+
+    meta = pq.read_schema(path).metadata or {}
+    guests = json.loads(meta.get(b"PANDAS_ATTRS", b"{}")).get("guests")
+    return None if guests is None else _guest_counts(guests)
+
+
+def _guest_counts(guests: dict) -> dict[str, float | int]:
     return {
         "rows": int(guests.get("rows", 0)),
         "revenue": float(guests.get("revenue", 0.0)),

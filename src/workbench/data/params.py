@@ -52,6 +52,7 @@ from workbench.data.loader import (
     guest_totals,
     load_transactions,
     observation_end_problem,
+    stored_guests,
 )
 from workbench.data.sources import expand_env, is_url
 from workbench.settings import SettingsError, bounded, build, read_yaml, settings_error, validate
@@ -269,12 +270,8 @@ class DataParams:
         if not self.transactions:
             return None
         path = Path(self.transactions)
-        if path.suffix == ".parquet" and path.is_file():
-            import pyarrow.parquet as pq
-
-            if b"guests" in (pq.read_schema(path).metadata or {}).get(b"PANDAS_ATTRS", b""):
-                return guest_totals(path)
-        return guest_totals(self.load())
+        stored = stored_guests(path) if path.suffix == ".parquet" and path.is_file() else None
+        return stored if stored is not None else guest_totals(self.load())
 
     def load(self) -> pd.DataFrame:
         """``load_transactions`` of ``transactions`` with these params (``${NAME}`` in a database URL taken from the environment.
