@@ -225,3 +225,61 @@ def test_demo_truth_recovered_from_hourly_member_summary(demo30k):
     for name in ["r", "alpha", "a", "b", "p", "q", "v"]:
         row = table.loc[name]
         assert row["ci_low"] <= truth[name] <= row["ci_high"], (name, truth[name], row.to_dict())
+
+
+def test_warm_started_pareto_fit_equals_lifetimes_nelder_mead(demo_summary):
+    """Above 2,000 patterns Pareto/NBD runs BFGS in log-parameters from a thinned fit (workbench.clv.pareto);
+    lifetimes' own fitter (Nelder-Mead from ones, tight tolerance, its per-pattern likelihood with our
+    sign-aware A_0) lands on the same estimates to 4 significant digits and the same log-likelihood."""
+    from workbench.clv.formulas import stable_log_a0
+    from workbench.clv.patterns import patterns
+
+    s = demo_summary
+    model = wc.fit_clv(s, "pareto_nbd", spend_model=None)
+    diag = model.diagnostics["purchase"]
+    assert diag.patterns > clv_fit.WARM_START_PATTERNS_PARETO
+    assert diag.attempts[0]["warm_start"] and diag.attempts[0]["ok"] and len(diag.attempts) == 1
+    lt = _lifetimes()
+    reference = type("StableA0", (lt.ParetoNBDFitter,), {"_log_A_0": staticmethod(stable_log_a0)})
+    unique, _ = patterns(s)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        ref = reference().fit(
+            unique["frequency"],
+            unique["recency"],
+            unique["T"],
+            weights=unique["weights"],
+            initial_params=np.ones(4),
+            tol=1e-8,
+            maxiter=20_000,
+        )
+    for name, value in ref.params_.items():
+        assert f"{model.purchase_params[name]:.4g}" == f"{value:.4g}", name
+        assert model.purchase_params[name] == pytest.approx(value, rel=1e-4), name
+    n = len(unique)
+    assert diag.neg_log_likelihood == pytest.approx(ref._negative_log_likelihood_ / n, rel=1e-9)
+
+
+def test_pareto_log_bfgs_stops_with_an_error_when_it_cannot_converge(demo_summary):
+    """One BFGS iteration is not enough from a far start: lifetimes' ConvergenceError, so the retries run."""
+    from workbench.clv import pareto
+    from workbench.clv.patterns import patterns
+
+    lt = _lifetimes()
+    unique, _ = patterns(demo_summary)
+    cls = clv_fit._fitter_class("pareto_nbd")
+    with (
+        warnings.catch_warnings(),
+        np.errstate(all="ignore"),
+        pytest.raises(lt.utils.ConvergenceError, match="did not converge"),
+    ):
+        warnings.simplefilter("ignore")
+        cls().fit(
+            unique["frequency"],
+            unique["recency"],
+            unique["T"],
+            weights=unique["weights"],
+            initial_params=np.ones(4) * 3,
+            fit_method=pareto.LOG_BFGS,
+            maxiter=1,
+        )

@@ -80,7 +80,12 @@ def test_pareto_likelihood_equals_the_per_pattern_formula(demo_summary, cdnow_ca
                 np.log(s) + stable_log_a0(params, x, rec, T) - np.log(r + s + x),
             )
             ours = likelihoods.pareto_conditional_log_likelihood(params, x, rec, T)
-            np.testing.assert_array_equal(ours, per_pattern)
+            # rearranged (alive + softplus instead of logaddexp): equal to rounding
+            np.testing.assert_allclose(ours, per_pattern, rtol=1e-12, atol=1e-12)
+            w = np.arange(1, len(x) + 1) % 7 + 1  # uneven weights: the pair sums must follow them
+            expected = -(w * per_pattern).sum() / w.mean() + 0.01 * np.sum(np.square(params))
+            nll = likelihoods.pareto_negative_log_likelihood(params, x, rec, T, w, 0.01)
+            assert nll == pytest.approx(expected, rel=1e-12)
 
 
 def test_distinct_terms_follow_the_arrays_not_their_length(demo_summary):

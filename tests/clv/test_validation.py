@@ -86,7 +86,7 @@ def _per_pattern_fitters():
 
     from scipy.special import gammaln
 
-    from workbench.clv import fit
+    from workbench.clv import fit, pareto
     from workbench.clv.formulas import stable_log_a0
 
     with warnings.catch_warnings():
@@ -120,6 +120,7 @@ def _per_pattern_fitters():
         "StableParetoNBDFitter",
         (lt.ParetoNBDFitter,),
         {
+            "_fit": pareto.fit,  # the same optimiser: this compares the likelihoods
             "_log_A_0": staticmethod(stable_log_a0),
             "_conditional_log_likelihood": staticmethod(pareto_ll),
             "_negative_log_likelihood": staticmethod(pareto_nll),

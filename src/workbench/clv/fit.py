@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from workbench.clv import likelihoods
+from workbench.clv import likelihoods, pareto
 from workbench.clv.formulas import PURCHASE_MODELS, PurchaseModel, stable_log_a0
 from workbench.clv.patterns import SUMMARY_COLUMNS, check_choice, check_summary, patterns
 from workbench.errors import ArgumentError, WorkbenchError
@@ -170,6 +170,7 @@ def _fitter_class(model: str):
                 "StableParetoNBDFitter",
                 (lt.ParetoNBDFitter,),
                 {
+                    "_fit": pareto.fit,
                     "_log_A_0": staticmethod(stable_log_a0),
                     "_conditional_log_likelihood": staticmethod(
                         likelihoods.pareto_conditional_log_likelihood
@@ -230,8 +231,18 @@ def _warm_start(model: str, data: dict, penalizer: float, extra: dict) -> dict:
     else:
         scale = 1.0 / np.max(data["T"])
         scaled = params * np.array([1.0, scale, 1.0, scale if model == "pareto_nbd" else 1.0])
-    if model == "pareto_nbd":
-        return {"initial_params": scaled}
+    if model == "pareto_nbd":  # the thinned fit's Hessian starts the full fit's BFGS (pareto.LOG_BFGS)
+        hessian = _pareto_log_hessian(fitter, sub)
+        hess_inv = np.linalg.inv(hessian) if np.all(np.isfinite(hessian)) else hessian
+        try:
+            np.linalg.cholesky((hess_inv + hess_inv.T) / 2)
+        except np.linalg.LinAlgError:
+            return {"initial_params": scaled}
+        return {
+            "initial_params": scaled,
+            "fit_method": pareto.LOG_BFGS,
+            "hess_inv0": (hess_inv + hess_inv.T) / 2,
+        }
     hess_inv = np.linalg.inv(fitter._hessian_)
     hess_inv = (hess_inv + hess_inv.T) / 2
     try:
@@ -276,35 +287,29 @@ def _fit_with_retries(model: str, data: dict, tolerances, penalizer: float, pena
     )
 
 
+def _pareto_log_hessian(fitter, data: dict) -> np.ndarray:
+    """Pareto/NBD (lifetimes has no Hessian): central differences of the mean negative log-likelihood per member in log-parameters, time scaled as in its fit."""
+    x, rec, T, w = (np.asarray(data[k], dtype=float) for k in ("frequency", "recency", "T", "weights"))
+    scale = 1.0 / T.max()
+    theta = fitter.params_.to_numpy(dtype=float) * np.array([1.0, scale, 1.0, scale])
+    nll = type(fitter)._negative_log_likelihood
+    pen = fitter.penalizer_coef
+    # the same arrays at every evaluation, so the likelihood finds the distinct pairs once
+    rec_scaled, age_scaled, n = rec * scale, T * scale, len(w)
+
+    def f(log_theta):
+        p = np.exp(log_theta)
+        return nll(p, x, rec_scaled, age_scaled, w, 0.0) / n + pen * np.sum(p**2)
+
+    with _quiet():
+        return pareto.log_hessian(f, np.log(theta))
+
+
 def _log_hessian(model: str, fitter, data: dict) -> np.ndarray:
     """Hessian of the mean negative log-likelihood with respect to the log-parameters."""
     if model != "pareto_nbd":
         return np.asarray(fitter._hessian_, dtype=float)
-    # Pareto/NBD: lifetimes has no Hessian; central differences in log-parameters, time scaled as in its fit
-    x, rec, T, w = (np.asarray(data[k], dtype=float) for k in ("frequency", "recency", "T", "weights"))
-    scale = 1.0 / T.max()
-    theta = fitter.params_.to_numpy(dtype=float) * np.array([1.0, scale, 1.0, scale])
-    cll = type(fitter)._conditional_log_likelihood
-    pen = fitter.penalizer_coef
-
-    # the same arrays at every evaluation, so the likelihood finds the distinct pairs once
-    rec_scaled, age_scaled = rec * scale, T * scale
-
-    def f(log_theta):
-        p = np.exp(log_theta)
-        return -(w * cll(p, x, rec_scaled, age_scaled)).sum() / w.sum() + pen * np.sum(p**2)
-
-    k, h = len(theta), 1e-4
-    base = np.log(theta)
-    H = np.empty((k, k))
-    with _quiet():
-        for i in range(k):
-            for j in range(i, k):
-                ei, ej = np.eye(k)[i] * h, np.eye(k)[j] * h
-                H[i, j] = H[j, i] = (
-                    f(base + ei + ej) - f(base + ei - ej) - f(base - ei + ej) + f(base - ei - ej)
-                ) / (4 * h * h)
-    return H
+    return _pareto_log_hessian(fitter, data)
 
 
 def _param_table(
