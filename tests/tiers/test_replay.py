@@ -341,3 +341,28 @@ def test_replay_of_the_validated_copy_is_the_frames(demo, tmp_path, monkeypatch,
         demo.transactions[demo.transactions["member_id"].isin(sample)], prog, "2026-10-31"
     )
     assert ours.tier_names()[list(expected)].to_dict() == expected
+
+
+@pytest.mark.parametrize("returns_deducted", [True, False])
+def test_trailing_year_equals_pandas(demo, returns_deducted):
+    """``Replay.trailing(12)`` (the one metric matrix the replay keeps) against plain pandas: orders valued
+    at their rows' sum, dated by their first row, net of returns or purchases only, over Nov 2025-Oct 2026."""
+    prog = TierProgram.from_dict(
+        {
+            "tiers": [{"name": "M", "upgrade": 0}, {"name": "S", "upgrade": 10000, "renewal": 8000}],
+            "returns_deducted": returns_deducted,
+        }
+    )
+    history = replay(demo.transactions, prog, "2026-10-31")
+    assert history.values.shape == (len(history.member_ids), len(history.months))
+    tx = demo.transactions[demo.transactions["ordered_at"] < "2026-11-01"]
+    orders = tx.groupby(["member_id", "order_id"], observed=True).agg(
+        value=("amount", "sum"), first=("ordered_at", "min")
+    )
+    orders = orders[orders["first"] >= "2025-11-01"]
+    if not returns_deducted:
+        orders = orders[orders["value"] >= 0]
+    expected = orders.groupby(level="member_id")["value"].sum()
+    got = history.trailing(12)
+    expected = expected.reindex(got.index, fill_value=0.0)
+    np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=1e-9, atol=1e-6)

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from kit import tier_program as program
 
+from workbench.errors import ArgumentError
 from workbench.tiers import Response, TierProgram, pareto, simulate, sweep, thresholds_for_shares
 
 
@@ -241,3 +242,21 @@ def test_share_cutoffs_and_targets_that_need_more_buyers_than_there_are():
         100.0,
         600.0,
     ]
+
+
+def test_current_tiers_by_name_missing_members_in_the_entry_tier():
+    """``current`` names map to the programme's codes (pd.Categorical as the reference); members without a
+    name or not in ``current`` are in the entry tier; an unknown name is an error naming it."""
+    from workbench.tiers.simulation import tier_codes
+
+    prog = TierProgram.from_dict(
+        {"tiers": [{"name": "M", "upgrade": 0}, {"name": "S", "upgrade": 100}, {"name": "G", "upgrade": 300}]}
+    )
+    rng = np.random.default_rng(4)
+    index = pd.Index([f"{i:05d}" for i in range(500)], name="member_id")
+    names = pd.Series(rng.choice(["M", "S", "G", None], size=480), index=index[rng.permutation(500)[:480]])
+    expected = np.maximum(pd.Categorical(names.reindex(index), categories=["M", "S", "G"]).codes, 0)
+    np.testing.assert_array_equal(tier_codes(names, index, prog), expected)
+    assert tier_codes(names, index, prog).dtype == np.int8
+    with pytest.raises(ArgumentError, match=r"current tier\(s\) \['Platinum'\] not in the programme's tiers"):
+        tier_codes(pd.Series(["S", "Platinum"], index=index[:2]), index[:2], prog)

@@ -8,6 +8,8 @@ repeats it ``draws`` times and ``simulate``s the programme on each draw (mean an
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +22,10 @@ from workbench.tiers.program import TierProgram
 from workbench.tiers.simulation import Response, migration_matrix, review_year, tier_codes, tier_summary
 
 _PROJECTION_SALT = 0x7143_5EED
+#: projection draws run in this many threads (numpy's generators and array operations release the GIL; each
+#: draw has its own seeded generator and the results are gathered in seed order, so the numbers do not
+#: depend on it)
+PROJECTION_THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1))
 
 
 # --- projected spend --------------------------------------------------------------------------------
@@ -139,15 +145,21 @@ def simulate_projection(
     # summary rows -> positions in ``index`` (members without a summary row spend nothing), found once
     same = summary.index is index or (len(summary.index) == len(index) and summary.index.equals(index))
     pos = None if same else index.get_indexer(summary.index)
-    sims = []
-    for s in seeds:
+
+    def one(s: int):
         spend = draw(horizon, s)[3]
         if pos is not None:
             full = np.zeros(len(index))
             full[pos[pos >= 0]] = spend[pos >= 0]
             spend = full
         simulated, tier, _, _ = review_year(spend, cur_or_none, program, response)
-        sims.append((tier_summary(simulated, tier, program), migration_matrix(cur, tier, program)))
+        return tier_summary(simulated, tier, program), migration_matrix(cur, tier, program)
+
+    if PROJECTION_THREADS > 1 and len(seeds) > 1:
+        with ThreadPoolExecutor(min(PROJECTION_THREADS, len(seeds))) as pool:
+            sims = list(pool.map(one, seeds))  # in seed order
+    else:
+        sims = [one(s) for s in seeds]
     stacked = np.stack([summary_.to_numpy(float) for summary_, _ in sims])
     first = sims[0][0]
     mean = pd.DataFrame(stacked.mean(axis=0), index=first.index, columns=first.columns)

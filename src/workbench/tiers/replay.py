@@ -72,7 +72,7 @@ class Replay:
     tiers: np.ndarray  # int8 codes, member x month (state at each month end)
     qualifying: np.ndarray  # final qualifying value per member (incl. carried excess)
     events: pd.DataFrame  # member_id, month, event, from_tier, to_tier
-    activity: MonthlyActivity
+    values: np.ndarray  # the programme's metric per member and month (``MonthlyActivity.metric``)
 
     def tier_names(self, month=None) -> pd.Series:
         """Every member's tier name at the end of ``month`` (default the last month replayed)."""
@@ -89,7 +89,7 @@ class Replay:
 
     def trailing(self, months: int = 12) -> pd.Series:
         """The metric summed over the last ``months`` months (e.g. last year's qualifying spend)."""
-        values = self.activity.metric(self.program, slice(-months, None)).sum(axis=1)
+        values = self.values[:, slice(-months, None)].sum(axis=1)
         return pd.Series(values, index=pd.Index(self.member_ids, name="member_id", dtype="str"), name="spend")
 
 
@@ -109,6 +109,7 @@ def replay(transactions, program: TierProgram, as_of, *, engine: Engine = "numpy
     Replay: tier codes per member and month, the events, the final qualifying value, the activity.
     """
     act = monthly_activity(transactions, as_of, matrices=needed_matrices(program), engine=engine)
+    values = _metric_in_place(act, program)  # one member x month matrix kept (not purchases and returns)
     _, complete = as_of_bounds(as_of)
     n, n_months = len(act.member_ids), len(act.months)
     windows = WindowSums(act.months, program.window)
@@ -135,7 +136,7 @@ def replay(transactions, program: TierProgram, as_of, *, engine: Engine = "numpy
 
     q_window = np.zeros(n)
     for j, month in enumerate(act.months):
-        x_j = act.metric(program, j)
+        x_j = values[:, j]
         q_window = windows.step(x_j)
         q = q_window + carry
         # fast upgrade: one large order
@@ -216,7 +217,31 @@ def replay(transactions, program: TierProgram, as_of, *, engine: Engine = "numpy
         )
     else:
         events = pd.DataFrame(columns=["member_id", "month", "event", "from_tier", "to_tier"])
-    return Replay(program, act.member_ids, act.months, tiers, final_q, events, act)
+    return Replay(program, act.member_ids, act.months, tiers, final_q, events, values)
+
+
+def _metric_in_place(act: MonthlyActivity, program: TierProgram) -> np.ndarray:
+    """``act.metric(program)`` without a third matrix: spend net of returns is added into the purchases.
+
+    The same element-wise sum as ``metric`` (the same numbers); ``act.purchases`` then holds the net spend
+    and ``act.returns`` is dropped.
+
+    Parameters
+    ----------
+    act : MonthlyActivity
+        The member x month matrices of ``needed_matrices(program)``.
+    program : TierProgram
+
+    Returns
+    -------
+    numpy.ndarray
+        The metric per member and month.
+    """
+    if program.metric == "spend" and program.returns_deducted:
+        np.add(act.purchases, act.returns, out=act.purchases)
+        act.returns = None
+        return act.purchases
+    return act.metric(program)
 
 
 def assign_tiers(transactions, program: TierProgram, as_of) -> pd.Series:

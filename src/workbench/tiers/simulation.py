@@ -97,15 +97,16 @@ def tier_codes(current, index: pd.Index, program: TierProgram) -> np.ndarray:
     current = pd.Series(current)
     if not (current.index is index or len(current.index) == len(index) and current.index.equals(index)):
         current = current.reindex(index)
-    names = current.to_numpy(dtype=object, na_value=None)
-    codes = pd.Categorical(names, categories=program.names).codes
-    unknown_rows = (codes < 0) & pd.notna(names)
-    if unknown_rows.any():
-        unknown = sorted(set(names[unknown_rows]))
+    # the distinct names (hashed once), then each one's position among the programme's tiers
+    codes, uniques = pd.factorize(current, use_na_sentinel=True)
+    names = [None if pd.isna(u) else u for u in uniques]
+    unknown = sorted({u for u in names if u is not None and u not in program.names})
+    if unknown:
         raise ArgumentError(
             f"simulate: current tier(s) {unknown} not in the programme's tiers {program.names}"
         )
-    return np.maximum(codes, 0).astype(np.int8)
+    lookup = np.array([program.names.index(u) for u in names] + [0], dtype=np.int8)  # -1 (missing) -> 0
+    return lookup[codes]
 
 
 def migration_matrix(current: np.ndarray, tier: np.ndarray, program: TierProgram) -> pd.DataFrame:
