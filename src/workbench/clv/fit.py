@@ -21,8 +21,10 @@ How lifetimes 0.11.3 is tamed on this stack:
 
 Large fits are warm-started: a fit on a binomial thinning of the patterns to ~20k gives the start values
 and BFGS's initial inverse Hessian, so the full fit takes a few iterations instead of ~20 (same gradient
-tolerance, same estimates to ~1e-6). Standard errors come from the Hessian of the mean negative
-log-likelihood in log-parameters: forward differences of lifetimes' autograd gradient (the fitters' own
+tolerance, same estimates to ~1e-6). A warm-started Pareto/NBD fit (thinned to ~2k patterns) runs BFGS
+in log-parameters from the thinned fit's values and inverse Hessian (``workbench.clv.pareto``) instead of
+lifetimes' Nelder-Mead. Standard errors come from the Hessian of the mean negative log-likelihood in
+log-parameters: forward differences of lifetimes' autograd gradient (the fitters' own
 optimizer call is kept, only autograd's nested Hessian, ~40% of a large fit, is replaced), and of the
 likelihood for Pareto/NBD, which lifetimes fits without one. CIs are Wald intervals on the log scale
 (``estimate * exp(+-z * se_log)``), so they stay positive. Pareto/NBD is fitted with the sign-aware A_0 of
@@ -48,7 +50,7 @@ from workbench.errors import ArgumentError, WorkbenchError
 TOLERANCES: tuple[float, ...] = (1e-7, 1e-6, 1e-5)
 PENALIZERS: tuple[float, ...] = (1e-4, 1e-3, 1e-2)
 PARETO_TOLERANCES: tuple[float, ...] = (1e-5, 1e-4, 1e-3)
-WARM_START_PATTERNS = 20_000  # BFGS fitters; Nelder-Mead (Pareto/NBD) gains from a start already at 2,000
+WARM_START_PATTERNS = 20_000  # BFGS fitters; Pareto/NBD's thinned fit (Nelder-Mead) needs only 2,000
 WARM_START_PATTERNS_PARETO = 2_000
 
 

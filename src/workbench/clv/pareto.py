@@ -1,11 +1,12 @@
 """Fitting Pareto/NBD: a quasi-Newton fit in log-parameters from a warm start, and the log-scale Hessian.
 
-lifetimes fits Pareto/NBD by Nelder-Mead on the raw parameters (about 350 likelihood evaluations on a
-million members, which dominated the CLV report's model comparison). A fit warm-started by
+lifetimes fits Pareto/NBD by Nelder-Mead on the raw parameters (about 160 evaluations of the likelihood on
+all patterns even from a warm start, on the CLV report's 1M-member calibration summary: most of its model
+comparison). A fit warm-started by
 ``workbench.clv.fit`` (start values and the Hessian of a fit on a thinning of the patterns) runs
 :data:`LOG_BFGS` instead: BFGS in log-parameters with central-difference gradients of the same
-likelihood, starting from the thinned fit's inverse Hessian, so it needs a few iterations (about 50
-evaluations). It stops when every component of the gradient of the mean negative log-likelihood per
+likelihood, starting from the thinned fit's inverse Hessian, so it needs a few iterations (about 45
+evaluations there). It stops when every component of the gradient of the mean negative log-likelihood per
 member is below ``tol / 100`` (``tol`` = 1e-5 by default: 1e-7, a tighter optimum than Nelder-Mead's
 simplex of 1e-5 on the parameters; the estimates agree to 6 significant digits on the demo). Any other
 ``fit_method`` is lifetimes' own ``_fit`` (Nelder-Mead by default: the retries without a warm start).
