@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from workbench.errors import ArgumentError
 from workbench.experiments.analysis import arm_codes, numeric_column
@@ -162,8 +163,10 @@ def campaign_economics(
         )
         return main, pol
 
-    # arms are resampled independently (own seeded stream each), two at a time: numpy releases the GIL
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    # arms are resampled independently (own seeded stream each), two at a time: numpy releases the GIL;
+    # one BLAS thread each (threaded BLAS on top of two workers oversubscribes the cores, and its float32
+    # sums would depend on the number of cores)
+    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(run, range(len(names))))
     for i, name in enumerate(names):
         sel = codes == i
