@@ -312,7 +312,8 @@ def regression_adjusted(y: np.ndarray, treated: np.ndarray, x: np.ndarray, *, al
     """
     y = np.asarray(y, float)
     t = np.asarray(treated, float)
-    xc = np.asarray(x, float) - np.mean(x)
+    x = np.asarray(x, float)
+    xc = x - np.mean(x) if np.ptp(x) > 0 else np.zeros_like(x)  # a constant: nothing (not rounding) to fit
     b, v = _ols_hc1(np.column_stack([1.0 - t, t, xc]), y)
     diff = b[1] - b[0]
     se = float(np.sqrt(v[0, 0] + v[1, 1] - 2 * v[0, 1]))
@@ -334,17 +335,19 @@ def regression_adjusted(y: np.ndarray, treated: np.ndarray, x: np.ndarray, *, al
 
 
 def _ols_hc1(design: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """OLS coefficients and their HC1 covariance, ``n / (n - k) (X'X)^-1 X' diag(e^2) X (X'X)^-1``.
+    """OLS coefficients and their HC1 covariance, ``n / (n - rank) (X'X)^-1 X' diag(e^2) X (X'X)^-1``.
 
     The columns are scaled to unit norm first (the normal equations' conditioning is then that of the
     correlations, not of the units); a singular ``X'X`` (e.g. a constant covariate) is solved with the
     pseudo-inverse, as statsmodels does.
     """
-    n, k = design.shape
+    n = len(design)
     norm = np.sqrt(np.einsum("ij,ij->j", design, design))
     norm[norm == 0] = 1.0
     unit = design / norm
-    xtx_inv = np.linalg.pinv(unit.T @ unit)
+    xtx = unit.T @ unit
+    k = np.linalg.matrix_rank(xtx)  # the residual degrees of freedom are n - rank, as statsmodels'
+    xtx_inv = np.linalg.pinv(xtx)
     b = xtx_inv @ (unit.T @ y)
     scaled = unit * (y - unit @ b)[:, None]
     v = xtx_inv @ (scaled.T @ scaled) @ xtx_inv * (n / (n - k))

@@ -30,7 +30,7 @@ import pyarrow as pa
 
 from workbench.errors import ArgumentError
 from workbench.schema import NO_ORDER_ID_SQL, orders_per_member, require_columns, run_sql
-from workbench.summary import IN_MEMORY_ROWS, log_relation
+from workbench.summary import log_relation
 from workbench.summary.keys import count_distinct_per_group, dense_codes
 
 __all__ = [
@@ -211,8 +211,9 @@ def _read_whole(path) -> bool:
     import pyarrow.parquet as pq
 
     from workbench.data import is_validated_parquet
+    from workbench.summary import member  # its IN_MEMORY_ROWS, read now (tests lower it)
 
-    return is_validated_parquet(path) and pq.ParquetFile(path).metadata.num_rows <= IN_MEMORY_ROWS
+    return is_validated_parquet(path) and pq.ParquetFile(path).metadata.num_rows <= member.IN_MEMORY_ROWS
 
 
 _LOG_COLUMNS = ["member_id", "ordered_at", "amount", "order_id", "discount", "is_return"]
