@@ -8,8 +8,9 @@
   size (params) or the assignment list;
 * ``monitor_campaign(campaign, transactions, look, settings)``: the always-valid effects of this look, the
   targeted-vs-blanket decision on net profit per member (``sequential_decision``), and the trend: the same
-  estimate and its intervals at every month-end since the start, recomputed from the log (no stored
-  history).
+  estimate and its intervals at every month-end since the start, measured from the log (no stored
+  history): the earlier looks' tables come with the campaign (``load_campaign(..., looks=look.look_ends)``,
+  one reading of the log), else from ``transactions``.
 
 No words here: the report's sentences live in ``workbench.text.experiments``.
 """

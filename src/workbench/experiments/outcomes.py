@@ -5,9 +5,15 @@
 * ``campaign_frame(transactions, assignments, *, start, end, pre_days=365)``: the same plus ``discount`` (the
   log's discounts on those rows) and the pre-period covariates ``pre_spend``, ``pre_orders``: the table
   ``analyze_campaign`` reads, built from what a brand has (its log and who was in which arm);
-* ``load_campaign(source, *, start, end, costs=None)``: the campaign report's input: the ``data.campaign``
-  file read and validated (``workbench.data.read_assignments``); an assignment list without outcome columns
-  is measured from ``data.transactions`` (``campaign_frame``) and priced with the params' ``costs``
+* ``campaign_frames(transactions, assignments, *, start, ends, pre_days=365)``: that table at several window
+  ends (a campaign's looks) from one reading of the log: the rows of the pre-period and the window are read
+  once (a Parquet copy with the date filter pushed into the reader), members and orders become integer codes
+  (``workbench.summary.keys``) and every sum is a ``numpy.bincount``; a validated copy above
+  ``workbench.summary.IN_MEMORY_ROWS`` rows is measured in DuckDB instead (same numbers);
+* ``load_campaign(source, *, start, end, costs=None, looks=())``: the campaign report's input: the
+  ``data.campaign`` file read and validated (``workbench.data.read_assignments``); an assignment list without
+  outcome columns is measured from ``data.transactions`` (``campaign_frames``, with the earlier ``looks`` in
+  the same reading, ``CampaignData.looks``) and priced with the params' ``costs``
   (``workbench.experiments.CampaignCosts``); a table that already holds its outcomes is used as it is.
 
 Definitions, one for every caller: the window's *purchase rows* are rows dated from ``start`` 00:00 up to
