@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from workbench.summary import keys
+from workbench.summary.words import digit_keys
 
 _US_PER_DAY = 86_400_000_000
 _US_PER_HOUR = 3_600_000_000
@@ -124,6 +125,18 @@ def _sorted_runs(c: np.ndarray, t_us: np.ndarray, freq: str):
     return members, first_at, last_at, periods[first_row], periods[last_row], n_periods
 
 
+def _row_keys(values) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """Exact keys of every row's id (``words.digit_keys``; the lowest 0 when no row lacks an id), or None."""
+    chunks = keys._chunks(values)
+    found = digit_keys(chunks) if chunks else None
+    if found is None:
+        return None
+    key, missing, _ = found
+    if missing is None:
+        key -= key.min()  # a fresh array; keys of rows without an id are meaningless
+    return key, missing
+
+
 def numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, returns: str) -> pd.DataFrame:
     """``member_summary`` by numpy: the same numbers as ``summary_sql`` (see ``workbench.summary.member``)."""
     times = transactions["ordered_at"].to_numpy().astype("datetime64[us]", copy=False)
@@ -135,23 +148,20 @@ def numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, return
     in_range = t_us < cutoff
     all_in = bool(in_range.all())
     amount = transactions["amount"].to_numpy(dtype=np.float64)
-    ids = transactions["member_id"].array
-    if not all_in:
-        t_us, amount, ids = t_us[in_range], amount[in_range], ids[in_range]
-    positive = amount >= 0
-    all_positive = bool(positive.all())
-    every = all_positive or returns == "include"  # every row is a purchase row
     # A second thread (numpy and Arrow release the GIL) takes what does not need the sort: the order
-    # ids' keys while this thread encodes the member ids, then the money sums and the distinct orders
-    # per member while this thread sorts.
+    # ids' keys (of every row, masked later: no filtered copy of the strings) while this thread encodes
+    # the member ids, then the money sums and the distinct orders per member while this thread sorts.
     pool = ThreadPoolExecutor(1)
     has_orders = "order_id" in transactions.columns
     if has_orders:
-        order_ids = transactions["order_id"].array
-        order_ids = order_ids if all_in else order_ids[in_range]
-        order_keys = pool.submit(keys.dense_codes, order_ids if all_positive else order_ids[positive])
-    codes, uniques = keys.encode(ids, dense=False)
+        order_job = pool.submit(_row_keys, transactions["order_id"].array)
+    codes, uniques = keys.encode(transactions["member_id"].array, dense=False)
     n = len(uniques)
+    if not all_in:
+        t_us, amount, codes = t_us[in_range], amount[in_range], codes[in_range]
+    positive = amount >= 0
+    all_positive = bool(positive.all())
+    every = all_positive or returns == "include"  # every row is a purchase row
 
     def money() -> tuple[np.ndarray, np.ndarray]:
         if all_positive:
@@ -164,13 +174,32 @@ def numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, return
 
     def order_counts() -> np.ndarray:
         pos_codes = codes if all_positive else codes[positive]
-        if has_orders:
-            order_key, n_orders, missing = order_keys.result()
-            if missing is None:
-                return keys.count_distinct_per_group(pos_codes, order_key, n, n_items=n_orders)
-            with_id = keys.count_distinct_per_group(pos_codes[~missing], order_key, n, n_items=n_orders)
-            return with_id + np.bincount(pos_codes[missing], minlength=n)
-        return np.bincount(pos_codes, minlength=n)
+        if not has_orders:
+            return np.bincount(pos_codes, minlength=n)
+        found = order_job.result()
+        if found is None:  # no exact digit layout: the general keys of the purchase rows' ids
+            order_ids = transactions["order_id"].array
+            order_ids = order_ids if all_in else order_ids[in_range]
+            order_key, n_orders, missing = keys.dense_codes(
+                order_ids if all_positive else order_ids[positive]
+            )
+        else:  # keys of every row of the log, masked like the codes
+            order_key, missing = found
+            n_orders = None
+            if not all_in:
+                order_key = order_key[in_range]
+                missing = None if missing is None else missing[in_range]
+            if not all_positive:
+                order_key = order_key[positive]
+                missing = None if missing is None else missing[positive]
+            if missing is not None and missing.any():
+                order_key = order_key[~missing]
+            else:
+                missing = None
+        if missing is None:
+            return keys.count_distinct_per_group(pos_codes, order_key, n, n_items=n_orders)
+        with_id = keys.count_distinct_per_group(pos_codes[~missing], order_key, n, n_items=n_orders)
+        return with_id + np.bincount(pos_codes[missing], minlength=n)
 
     money_job, orders_job = pool.submit(money), pool.submit(order_counts)
     pool.shutdown(wait=False)
