@@ -56,31 +56,34 @@ def _period_start_us(periods: np.ndarray, freq: str) -> np.ndarray:
     return periods * _US_PER_DAY
 
 
-def _sorted_keys(c: np.ndarray, t_us: np.ndarray) -> tuple[np.ndarray, int, int, int] | None:
+_PERIOD_US = {"h": _US_PER_HOUR, "D": _US_PER_DAY, "W": 7 * _US_PER_DAY}  # periods of one length
+
+
+def _sorted_keys(c: np.ndarray, t_us: np.ndarray, freq: str) -> tuple[np.ndarray, int, int, int] | None:
     """Purchase rows' (member code, time) packed in one sorted int64 key: (keys, bits, unit, t0).
 
     A key is ``code << bits | (t - t0) // unit`` with times in µs when they fit, else in whole seconds when
-    every time is a whole second; None when neither fits (the caller then uses a lexsort).
+    every time is a whole second; None when neither fits (the caller then uses a lexsort). ``t0`` is the
+    start of the first row's period when periods have one length (then ``(t - t0) // (period // unit)`` is
+    the period, counted from t0's), else the first whole second.
     """
-    t0 = int(t_us.min())
+    low = int(t_us.min())
+    if freq in _PERIOD_US:
+        t0 = int(_period_start_us(_periods_of_us(np.array([low]), freq), freq)[0])
+    else:
+        t0 = low - low % 1_000_000
     member_bits = max(int(c.max()).bit_length(), 1)
     span = int(t_us.max()) - t0
     for unit in (1, 1_000_000):
         bits = max((span // unit).bit_length(), 1)
         if member_bits + bits > 62:
             continue
-        packed = np.left_shift(c, bits)
-        if unit == 1:
-            packed += t_us
-            packed -= t0
-        else:
-            off = np.subtract(t_us, t0)
-            if np.any(np.remainder(off, unit, out=off)):
-                return None
-            np.subtract(t_us, t0, out=off)
-            np.floor_divide(off, unit, out=off)
-            packed |= off
-            del off
+        if unit > 1 and np.any(np.remainder(t_us, unit)):
+            return None
+        packed = np.subtract(t_us, t0)
+        if unit > 1:
+            np.floor_divide(packed, unit, out=packed)
+        packed |= np.left_shift(c, bits)
         packed.sort()
         return packed, bits, unit, t0
     return None
@@ -91,22 +94,28 @@ def _sorted_runs(c: np.ndarray, t_us: np.ndarray, freq: str):
 
     Code, first and last time (µs), first and last period, and the number of distinct periods.
     """
-    found = _sorted_keys(c, t_us)
+    found = _sorted_keys(c, t_us, freq)
     if found is not None:
         packed, bits, unit, t0 = found
+        member = np.right_shift(packed, bits)
         starts = np.empty(len(packed), dtype=bool)
         starts[:1] = True
-        diff = np.bitwise_xor(packed[1:], packed[:-1])
-        np.right_shift(diff, bits, out=diff)
-        np.not_equal(diff, 0, out=starts[1:])
-        del diff
+        np.not_equal(member[1:], member[:-1], out=starts[1:])
         first_row = np.flatnonzero(starts)
-        members = packed[first_row] >> bits
-        np.bitwise_and(packed, (1 << bits) - 1, out=packed)  # the keys become times, then periods, in place
-        if unit > 1:
-            packed *= unit
-        packed += t0
-        times = packed
+        members = member[first_row]
+        del member
+        last_row = np.empty_like(first_row)
+        last_row[:-1], last_row[-1:] = first_row[1:] - 1, len(packed) - 1
+        np.bitwise_and(packed, (1 << bits) - 1, out=packed)  # the keys become times since t0, then periods
+        first_at, last_at = packed[first_row] * unit + t0, packed[last_row] * unit + t0
+        if freq in _PERIOD_US:
+            periods = np.floor_divide(packed, _PERIOD_US[freq] // unit, out=packed)
+            periods += int(_periods_of_us(np.array([t0]), freq)[0])
+        else:
+            if unit > 1:
+                packed *= unit
+            packed += t0
+            periods = _periods_of_us(packed, freq)
     else:  # times neither in µs nor in whole seconds fit beside the member bits
         order = np.lexsort((t_us, c))
         sorted_c, times = c[order], t_us[order]
@@ -115,10 +124,10 @@ def _sorted_runs(c: np.ndarray, t_us: np.ndarray, freq: str):
         np.not_equal(sorted_c[1:], sorted_c[:-1], out=starts[1:])
         first_row = np.flatnonzero(starts)
         members = sorted_c[first_row]
-    last_row = np.empty_like(first_row)
-    last_row[:-1], last_row[-1:] = first_row[1:] - 1, len(times) - 1
-    first_at, last_at = times[first_row], times[last_row]
-    periods = _periods_of_us(times, freq)
+        last_row = np.empty_like(first_row)
+        last_row[:-1], last_row[-1:] = first_row[1:] - 1, len(times) - 1
+        first_at, last_at = times[first_row], times[last_row]
+        periods = _periods_of_us(times, freq)
     new_period = starts  # a new member or a new period starts a purchase occasion
     new_period[1:] |= periods[1:] != periods[:-1]
     n_periods = np.add.reduceat(new_period, first_row, dtype=np.int64)
@@ -164,13 +173,12 @@ def numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, return
     every = all_positive or returns == "include"  # every row is a purchase row
 
     def money() -> tuple[np.ndarray, np.ndarray]:
+        """Each member's sum of every row's amount, and of the returns (made positive)."""
+        total = np.bincount(codes, weights=amount, minlength=n)
         if all_positive:
-            return np.bincount(codes, weights=amount, minlength=n), np.zeros(n)
-        # purchases and returns split with max/min into one reused buffer instead of masked copies
-        part = np.maximum(amount, 0.0)
-        spend = np.bincount(codes, weights=part, minlength=n)
-        np.minimum(amount, 0.0, out=part)
-        return spend, -np.bincount(codes, weights=part, minlength=n)
+            return total, np.zeros(n)
+        back = np.flatnonzero(~positive)  # returns are few: their own sum, from their rows only
+        return total, -np.bincount(codes[back], weights=amount[back], minlength=n)
 
     def order_counts() -> np.ndarray:
         pos_codes = codes if all_positive else codes[positive]
@@ -231,8 +239,9 @@ def numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, return
     first_total = np.bincount(c, weights=weights, minlength=n)
     del weights
     frequency = n_periods - 1
-    spend, returned = money_job.result()
-    total = spend - returned if every else spend
+    net, returned = money_job.result()
+    spend = net + returned
+    total = net if every else spend
     monetary = np.where(frequency > 0, (total - first_total) / np.maximum(frequency, 1), 0.0)
 
     orders = orders_job.result()
@@ -248,7 +257,7 @@ def numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, return
             "orders": orders.astype(np.int64),
             "total_spend": spend,
             "returns_amount": returned + 0.0,
-            "net_spend": spend - returned,
+            "net_spend": net,
             "first_purchase": first_at.view("datetime64[us]"),
             "last_purchase": last_at.view("datetime64[us]"),
         },

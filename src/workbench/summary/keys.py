@@ -213,6 +213,28 @@ def split_missing(values) -> tuple[pa.ChunkedArray, np.ndarray | None]:
     return arr.filter(pc.invert(missing)), missing.to_numpy(zero_copy_only=False)
 
 
+def _count_in_order(group: np.ndarray, item: np.ndarray, n_groups: int) -> np.ndarray | None:
+    """``count_distinct_per_group`` by runs of equal items, or None when the items are out of order.
+
+    A time-sorted log with orders numbered in time order has its items in order; when each run of equal
+    items has one group, the runs are counted per group: no scatter, no sort.
+    """
+    if len(item) < 2 or np.any(np.diff(item[:: max(len(item) // 1000, 1)]) < 0):
+        return None  # a sample is out of order already
+    step = np.subtract(item[1:], item[:-1])
+    if np.any(step < 0):
+        return None
+    same = step == 0
+    if not same.any():
+        return np.bincount(group, minlength=n_groups)
+    if not np.array_equal(group[1:][same], group[:-1][same]):
+        return None
+    first = np.empty(len(item), dtype=bool)
+    first[0] = True
+    np.logical_not(same, out=first[1:])
+    return np.bincount(group[first], minlength=n_groups)
+
+
 def count_distinct_per_group(
     group: np.ndarray, item: np.ndarray, n_groups: int, *, n_items: int | None = None
 ) -> np.ndarray:
@@ -224,6 +246,9 @@ def count_distinct_per_group(
     """
     if len(group) == 0:
         return np.zeros(n_groups, dtype=np.int64)
+    counted = _count_in_order(group, item, n_groups)
+    if counted is not None:
+        return counted
     span = n_items if n_items is not None else int(item.max()) + 1
     if span <= max(4 * len(item), 1 << 16):
         owner = np.full(span, -1, dtype=np.int32 if n_groups < 1 << 31 else np.int64)
