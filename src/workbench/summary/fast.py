@@ -59,13 +59,13 @@ def _period_start_us(periods: np.ndarray, freq: str) -> np.ndarray:
 _PERIOD_US = {"h": _US_PER_HOUR, "D": _US_PER_DAY, "W": 7 * _US_PER_DAY}  # periods of one length
 
 
-def _sorted_keys(c: np.ndarray, t_us: np.ndarray, freq: str) -> tuple[np.ndarray, int, int, int] | None:
-    """Purchase rows' (member code, time) packed in one sorted int64 key: (keys, bits, unit, t0).
+def _sorted_keys(c: np.ndarray, t_us: np.ndarray, freq: str) -> tuple | None:
+    """Purchase rows' (member code, time) packed in one sorted int64 key: (keys, bits, unit, t0, scratch).
 
     A key is ``code << bits | (t - t0) // unit`` with times in µs when they fit, else in whole seconds when
     every time is a whole second; None when neither fits (the caller then uses a lexsort). ``t0`` is the
     start of the first row's period when periods have one length (then ``(t - t0) // (period // unit)`` is
-    the period, counted from t0's), else the first whole second.
+    the period, counted from t0's), else the first whole second. ``scratch``: a free row-length buffer.
     """
     low = int(t_us.min())
     if freq in _PERIOD_US:
@@ -78,14 +78,15 @@ def _sorted_keys(c: np.ndarray, t_us: np.ndarray, freq: str) -> tuple[np.ndarray
         bits = max((span // unit).bit_length(), 1)
         if member_bits + bits > 62:
             continue
-        if unit > 1 and np.any(np.remainder(t_us, unit)):
+        scratch = np.empty_like(t_us)  # two row-length buffers for the whole step (fresh memory is slow)
+        if unit > 1 and np.any(np.remainder(t_us, unit, out=scratch)):
             return None
         packed = np.subtract(t_us, t0)
         if unit > 1:
             np.floor_divide(packed, unit, out=packed)
-        packed |= np.left_shift(c, bits)
+        packed |= np.multiply(c, 1 << bits, out=scratch)  # a multiply is faster than a shift here
         packed.sort()
-        return packed, bits, unit, t0
+        return packed, bits, unit, t0, scratch
     return None
 
 
@@ -96,8 +97,8 @@ def _sorted_runs(c: np.ndarray, t_us: np.ndarray, freq: str):
     """
     found = _sorted_keys(c, t_us, freq)
     if found is not None:
-        packed, bits, unit, t0 = found
-        member = np.right_shift(packed, bits)
+        packed, bits, unit, t0, scratch = found
+        member = np.right_shift(packed, bits, out=scratch)
         starts = np.empty(len(packed), dtype=bool)
         starts[:1] = True
         np.not_equal(member[1:], member[:-1], out=starts[1:])
