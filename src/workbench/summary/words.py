@@ -3,10 +3,10 @@
 Real ids are fixed layouts: constant bytes around one run of decimal digits (``0795120``, ``T000000001``,
 ``T000000248-R``). For each byte length, the layout is read off a sample of rows (a template and the
 varying span); then every row is checked and parsed with no copy of its bytes: the 8 bytes at a row's
-start plus a shift are read as one little-endian ``uint64`` (a strided view when all rows of a chunk have
-the same length, else a gather at the offsets), the constant bytes compared with the template, the digit
-bytes checked and turned into a number SWAR-style (three multiply/shift steps for 8 digits). Rows are
-processed in blocks that stay in cache. The result is exact (no hashing): when any row breaks its
+start plus a shift are read as one little-endian ``uint64`` (a strided view when all rows of a block have
+the same length, else two aligned gathers and shifts at the offsets), the constant bytes compared with
+the template, the digit bytes checked and turned into a number SWAR-style (three multiply/shift steps
+for 8 digits). Rows are processed in blocks that stay in cache. The result is exact (no hashing): when any row breaks its
 layout, the caller falls back to ``workbench.summary.keys``' general paths.
 """
 
