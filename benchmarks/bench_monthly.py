@@ -43,6 +43,8 @@ MONTH = "2026-10"
 FILES = ("transactions.parquet", "members.parquet", "campaign.parquet", "truth.json")
 GIB = 2**30
 RUNNING = re.compile(r"^\[\d+/\d+\] (\S+): running")
+DONE = re.compile(r"^\[\d+/\d+\] (\S+): (OK|FAILED) in")
+AT_ONCE = re.compile(r", (\d+) at a time$")
 
 
 class TreeSampler:
@@ -55,6 +57,7 @@ class TreeSampler:
         self.killed = False
         self.interval = interval
         self.phase = "inputs"
+        self.running: set[str] = set()  # notebooks running now (several at once with --jobs > 1)
         self.peaks: dict[str, int] = {}
         self.peak = 0
         self._stop = threading.Event()
@@ -82,7 +85,8 @@ class TreeSampler:
                     with contextlib.suppress(psutil.Error):
                         p.kill()
             self.peak = max(self.peak, rss)
-            self.peaks[self.phase] = max(self.peaks.get(self.phase, 0), rss)
+            for phase in self.running or {self.phase}:
+                self.peaks[phase] = max(self.peaks.get(phase, 0), rss)
             self._stop.wait(self.interval)
 
     def start(self) -> TreeSampler:
@@ -178,12 +182,20 @@ def whole_run(members: int, env: dict) -> dict:
     load0 = os.getloadavg()[0]
     print(f"== {members:,} members, {rows:,} rows: workbench report (load average {load0:.1f})", flush=True)
 
+    jobs, finished = [1], set()
+
     def on_line(line: str, sampler: TreeSampler) -> None:
-        found = RUNNING.match(line)
-        if found:
-            sampler.phase = found.group(1)
-        elif line.startswith("[") and f"[{len(names)}/{len(names)}]" in line and "running" not in line:
-            sampler.phase = "publish"
+        at_once = AT_ONCE.search(line)
+        if at_once:
+            jobs[0] = int(at_once.group(1))
+        started, done = RUNNING.match(line), DONE.match(line)
+        if started:
+            sampler.running.add(started.group(1))
+        elif done:
+            sampler.running.discard(done.group(1))
+            finished.add(done.group(1))
+            if not sampler.running:
+                sampler.phase = "publish" if len(finished) == len(names) else "between"
 
     cmd = [
         sys.executable, "-m", "workbench.cli", "report", "--month", MONTH,
@@ -210,6 +222,7 @@ def whole_run(members: int, env: dict) -> dict:
         "gen_seconds": gen_seconds,
         "gen_peak": gen_peak,
         "load": (load0, load1),
+        "jobs": jobs[0],
         "headline": {r["name"]: r.get("headlines") for r in run["reports"]},
     }
 
@@ -229,6 +242,8 @@ def table(results: list[dict]) -> list[str]:
                 f"{r['gen_peak'] / GIB:.2f} | {rows / r['gen_seconds']:,.0f} | {r['gen_peak'] / m:,.0f} |"
             )
         inputs = r["phases"].get("inputs", 0)
+        if r.get("jobs", 1) > 1:
+            lines.append(f"| {m:,} | {rows:,} | ({r['jobs']} notebooks at a time) | | | | | |")
         lines.append(f"| {m:,} | {rows:,} | inputs (validation, cache) | | | {inputs / GIB:.2f} | | |")
         for name, (status, sec) in r["notebooks"].items():
             peak = r["phases"].get(name, 0)
@@ -246,7 +261,8 @@ def table(results: list[dict]) -> list[str]:
         f"{os.cpu_count()} cores, {psutil.virtual_memory().total / GIB:.0f} GiB, shared with other sessions; "
         f"1-minute load average at the start and end of each run: {loads}. Peak RSS = the largest sum of "
         "resident memory over the `workbench report` process and all its descendants (kernels), sampled every "
-        "0.2 s; per step, while that notebook ran (its kernel plus the runner). Wall = the report's timing of "
+        "0.2 s; per step, while that notebook ran (its kernel plus the runner, and the other notebook's kernel "
+        "when two ran at once: `workbench report` chooses how many by cores and available memory). Wall = the report's timing of "
         "the notebook (papermill + HTML export); whole run = the process, start to exit. Demo generation is "
         "not part of the run (its time and peak as measured when it was generated). Targets: 1M whole run <= 60 s, "
         "3M peak <= 4 GiB, 10M peak <= 12 GiB. Command: `.venv/bin/python benchmarks/bench_monthly.py`.",

@@ -392,11 +392,15 @@ def write_counts(root: Path, values: dict) -> None:
     (root / "params" / "counts.yaml").write_text(lines, encoding="utf-8")
 
 
-def run_project(root: Path, *, month: str | None = None, only: list[str] | None = None) -> int:
-    """``workbench report`` (``report_cli``) in this process on the project ``root``."""
+def run_project(
+    root: Path, *, month: str | None = None, only: list[str] | None = None, jobs: int | None = None
+) -> int:
+    """``workbench report`` (``report_cli``) in this process on the project ``root`` (``jobs``: ``--jobs``)."""
     from workbench.report import report_cli
 
-    args = argparse.Namespace(params=str(root / "params"), out=str(root / "reports"), month=month, only=only)
+    args = argparse.Namespace(
+        params=str(root / "params"), out=str(root / "reports"), month=month, only=only, jobs=jobs
+    )
     return report_cli(args)
 
 

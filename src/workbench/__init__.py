@@ -150,6 +150,7 @@ _EXPORTS: dict[str, str] = {
     "calibration_summary": "clv",
     "campaign_economics": "experiments",
     "campaign_frame": "experiments",
+    "campaign_frames": "experiments",
     "campaign_look": "experiments",
     "campaign_outcomes": "experiments",
     "can_stream": "data",

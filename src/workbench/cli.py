@@ -166,6 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--month", help="YYYY-MM (default: the latest complete month of the data)")
     p.add_argument("--params", default="params", help="params folder")
     p.add_argument("--out", default="reports", help="output folder")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        help="notebooks run at once (default: report.yaml's jobs; 0 chooses by CPU cores and memory)",
+    )
     p.add_argument("--only", action="append", help="run only this notebook (repeatable)")
     p.add_argument(
         "--wait",

@@ -321,3 +321,25 @@ def test_postgres_is_read_arrow_native(postgres_url, demo, tmp_path, monkeypatch
         arrow, load_transactions(csv_path).sort_values("order_id", ignore_index=True)
     )
     assert sources.read_postgres_arrow(postgres_url, "no_such_table", None) is None
+
+
+@pytest.mark.postgres
+def test_postgres_numeric_arrives_as_the_double_of_its_text(postgres_url):
+    """NUMERIC columns are converted by the server (numeric::float8): every value is float(Decimal(text)),
+    for a table and for a query (with a trailing semicolon and a repeated column name, read as it is)."""
+    from decimal import Decimal
+
+    from workbench.data import sources
+
+    texts = ["0.1", "1234567.89", "-0.01", "0.0000001234", "99999999.99999999", "3.14159265358979323846", "0"]
+    rows = "id,value\n" + "".join(f"{i},{t}\n" for i, t in enumerate(texts))
+    _execute(postgres_url, "CREATE TABLE exact_numbers (id integer, value numeric(30, 22))", rows)
+    expected = [float(Decimal(t)) for t in texts]
+    table = sources.read_postgres_arrow(postgres_url, "exact_numbers", None).sort_values("id")
+    assert table["value"].dtype == "float64" and table["value"].tolist() == expected
+    query = sources.read_postgres_arrow(
+        postgres_url, None, "SELECT id, value, value AS again FROM exact_numbers ORDER BY id;"
+    )
+    assert query["value"].tolist() == expected and query["again"].tolist() == expected
+    dupes = sources.read_postgres_arrow(postgres_url, None, "SELECT id, value, value FROM exact_numbers")
+    assert dupes is not None and len(dupes) == len(texts)

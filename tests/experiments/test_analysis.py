@@ -3,6 +3,8 @@ an independent statsmodels/scipy computation written here; error handling."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -147,3 +149,34 @@ def test_bad_settings_raise(hillstrom):
         analyze(hillstrom, "group", CONTROL, METRICS)
     with pytest.raises(ValueError, match="analyze: column 'pre' not in the frame"):
         analyze(hillstrom, "segment", CONTROL, METRICS, covariate="pre")
+
+
+@pytest.mark.parametrize("constant_covariate", [False, True], ids=["covariate", "constant"])
+def test_regression_adjusted_closed_form_equals_statsmodels_ols(constant_covariate):
+    """The closed-form OLS + HC1 of ``regression_adjusted`` against statsmodels' OLS on the same design
+    (``y ~ 0 + control + treated + centred x``), on skewed spend with money-sized covariates; a constant
+    covariate (a singular design) is solved as statsmodels' pseudo-inverse solves it."""
+    from statsmodels.regression.linear_model import OLS
+
+    from workbench.experiments import regression_adjusted
+
+    rng = np.random.default_rng(7)
+    n = 20_000
+    t = (rng.random(n) < 0.4).astype(float)
+    x = np.full(n, 1234.5) if constant_covariate else rng.gamma(0.7, 20_000.0, n)
+    y = rng.gamma(0.5, 800.0, n) * (rng.random(n) < 0.3) + 0.05 * x + 40.0 * t
+    ours = regression_adjusted(y, t, x)
+    xc = np.zeros(n) if constant_covariate else x - x.mean()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # statsmodels' warning about the singular design of the constant case
+        fit = OLS(y, np.column_stack([1 - t, t, xc]), hasconst=True).fit(cov_type="HC1")
+    b, v = fit.params, fit.cov_params()
+    se = np.sqrt(v[0, 0] + v[1, 1] - 2 * v[0, 1])
+    assert ours["abs_lift"] == pytest.approx(b[1] - b[0], rel=1e-10)
+    assert ours["abs_se"] == pytest.approx(se, rel=1e-10)
+    assert ours["slope"] == pytest.approx(b[2], rel=1e-9, abs=1e-12)
+    assert ours["p_value"] == pytest.approx(2 * stats.norm.sf(abs((b[1] - b[0]) / se)), rel=1e-8)
+    if constant_covariate:
+        assert abs(ours["variance_reduction"]) < 1e-3  # nothing to adjust for: HC1 vs Welch factors only
+    else:
+        assert ours["variance_reduction"] > 0.5  # the covariate explains most of the spend

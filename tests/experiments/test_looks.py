@@ -209,3 +209,35 @@ def test_profit_per_member_is_the_economics_accounting(analysis, big_demo):
     for a in ("blanket_discount", "vip_gift"):
         diff = profit[arm == a].mean() - profit[arm == "control"].mean()
         assert diff == pytest.approx(eco[(a, "net_incremental_profit")], rel=1e-9)
+
+
+def test_monitor_reads_the_earlier_looks_measured_with_the_table(campaign_monitors, demo):
+    """A table loaded with its earlier looks (``CampaignData.looks``, one reading of the log) needs no log:
+    the same trend, decision and effects as recomputing each look from the transactions."""
+    from pathlib import Path
+
+    import yaml
+
+    from workbench.experiments import CampaignCosts, CampaignData, add_costs, campaign_frames
+
+    params = yaml.safe_load((Path(__file__).resolve().parents[2] / "params" / "campaign_ab.yaml").read_text())
+    costs = CampaignCosts.from_dict(params["costs"])
+    settings = CampaignSettings.from_dict({**params["analysis"], "resamples": 200, "policy_resamples": 100})
+    look = campaign_look(params["window_start"], params["window_end"], "2026-10")
+    frames = campaign_frames(
+        demo.transactions, demo.assignments, start=look.window_start, ends=look.look_ends
+    )
+    priced = {end: add_costs(f, costs) for end, f in frames.items()}
+    table = priced.pop(look.as_of)
+    data = CampaignData(
+        table, True, "assignments.csv", "transactions", look.window_start, look.as_of, costs, priced
+    )
+    ours = monitor_campaign(data, None, look, settings)
+    theirs = campaign_monitors["2026-10"]
+    assert ours.recomputed and theirs.recomputed and len(ours.trend) == len(look.look_ends) == 2
+    pd.testing.assert_frame_equal(ours.trend, theirs.trend)
+    pd.testing.assert_frame_equal(ours.effects, theirs.effects)
+    assert ours.decision == theirs.decision
+    # without the earlier looks and without a log, only this look is shown
+    alone = monitor_campaign(dataclasses.replace(data, looks=None), None, look, settings)
+    assert not alone.recomputed and alone.trend["look_number"].tolist() == [2]

@@ -15,6 +15,7 @@ from workbench.experiments import (
     analyze_campaign,
     assign_arms,
     campaign_frame,
+    campaign_frames,
     campaign_outcomes,
     load_campaign,
 )
@@ -238,3 +239,121 @@ def test_campaign_frame_of_the_validated_copy_equals_the_recorded_outcomes(
             campaign_frame(path, demo.assignments, start=truth["start"], end=truth["end"], pre_days=pre_days),
             campaign_frame(tx, demo.assignments, start=truth["start"], end=truth["end"], pre_days=pre_days),
         )
+
+
+def _reference_frame(tx: pd.DataFrame, ids: pd.Series, start: str, end: str, pre_days: int) -> pd.DataFrame:
+    """The module docstring's definitions in plain pandas groupbys (independent of the package's code)."""
+    lo, hi = pd.Timestamp(start), pd.Timestamp(end) + pd.Timedelta(days=1)
+    when, amount = tx["ordered_at"], tx["amount"]
+    purchase = (amount >= 0) & ~np.signbit(amount) & ~tx["is_return"].astype(bool)
+    win = tx[(when >= lo) & (when < hi) & purchase]
+    pre = tx[(when >= lo - pd.Timedelta(days=pre_days)) & (when < lo)]
+
+    def orders(rows: pd.DataFrame) -> pd.Series:
+        empty = rows["order_id"].isna() | (rows["order_id"] == "")
+        with_id = rows[~empty].groupby("member_id")["order_id"].nunique()
+        return with_id.add(rows[empty].groupby("member_id").size(), fill_value=0)
+
+    out = pd.DataFrame(index=pd.Index(ids, name="member_id"))
+    out["orders"] = orders(win)
+    out["revenue"] = win.groupby("member_id")["amount"].sum()
+    out["discount"] = win.groupby("member_id")["discount"].sum()
+    out["pre_spend"] = pre.groupby("member_id")["amount"].sum()
+    out["pre_orders"] = orders(pre[purchase.loc[pre.index]])
+    return out.fillna(0)
+
+
+@pytest.fixture(scope="module")
+def messy_log(demo):
+    """The demo's log with purchase rows without an order id (null and empty), returns, and one order id
+    shared by two assigned members in the window (each counts it once)."""
+    tx = demo.transactions.copy()
+    tx["order_id"] = tx["order_id"].astype(object)
+    buy = tx.index[tx["amount"] >= 0]
+    tx.loc[buy[::40], "order_id"] = None
+    tx.loc[buy[7::40], "order_id"] = ""
+    tx.loc[buy[3::97], "is_return"] = True
+    assigned = set(demo.assignments["member_id"])
+    win = tx.index[
+        (tx["ordered_at"] >= "2026-09-02") & tx["member_id"].isin(assigned) & tx["order_id"].notna()
+    ]
+    first = win[0]
+    other = next(
+        i for i in win if tx.at[i, "member_id"] != tx.at[first, "member_id"] and tx.at[i, "order_id"]
+    )
+    tx.loc[other, "order_id"] = tx.at[first, "order_id"]
+    tx["order_id"] = tx["order_id"].astype("str").where(tx["order_id"].notna(), None)
+    return tx
+
+
+def test_campaign_frames_at_every_look_equal_plain_pandas(demo, messy_log):
+    """One reading of the log for three window ends: each table equals the plain pandas groupbys (returns,
+    rows without an order id, an order id shared by two members) and ``campaign_frame`` of that end alone."""
+    start, ends, pre_days = "2026-09-01", ["2026-09-15", "2026-09-30", "2026-10-31"], 90
+    frames = campaign_frames(messy_log, demo.assignments, start=start, ends=ends, pre_days=pre_days)
+    assert list(frames) == ends
+    ids = demo.assignments["member_id"]
+    for end, frame in frames.items():
+        expected = _reference_frame(messy_log, ids, start, end, pre_days)
+        assert frame["member_id"].tolist() == ids.tolist()
+        for col in ("revenue", "discount", "pre_spend"):
+            np.testing.assert_allclose(
+                frame[col], expected[col], rtol=1e-12, atol=1e-9, err_msg=f"{end} {col}"
+            )
+        for col in ("orders", "pre_orders"):
+            np.testing.assert_array_equal(frame[col], expected[col].astype("int64"), err_msg=f"{end} {col}")
+        np.testing.assert_array_equal(frame["converted"], (expected["orders"] > 0).astype("int64"))
+        assert frame.attrs == {"start": start, "end": end, "pre_days": pre_days, "has_discount": True}
+        alone = campaign_frame(messy_log, demo.assignments, start=start, end=end, pre_days=pre_days)
+        pd.testing.assert_frame_equal(frame, alone)
+    assert (
+        frames[ends[0]]["revenue"].sum() < frames[ends[1]]["revenue"].sum() < frames[ends[2]]["revenue"].sum()
+    )
+    with pytest.raises(
+        ArgumentError, match=r"campaign_frame: ends must name at least one window end; got \[\]"
+    ):
+        campaign_frames(messy_log, demo.assignments, start=start, ends=[])
+    with pytest.raises(ArgumentError, match="campaign_frame: end '2026-08-01' is before start '2026-09-01'"):
+        campaign_frames(messy_log, demo.assignments, start=start, ends=["2026-09-30", "2026-08-01"])
+
+
+@pytest.mark.parametrize("in_memory", [True, False], ids=["read", "duckdb"])
+def test_campaign_frames_of_the_validated_copy_equal_the_frame_path(
+    demo, messy_log, tmp_path, monkeypatch, in_memory
+):
+    """The validated Parquet copy (read with the date filter, or measured in DuckDB when large) gives the
+    tables of the frame path, at every end."""
+    import workbench.summary.member as sm
+    from workbench import files
+    from workbench.data import VALIDATED_METADATA
+
+    monkeypatch.setattr(sm, "IN_MEMORY_ROWS", sm.IN_MEMORY_ROWS if in_memory else 0)
+    path = str(files.write_parquet(tmp_path / "tx.parquet", messy_log, metadata=VALIDATED_METADATA))
+    kw = {"start": "2026-09-01", "ends": ["2026-09-30", "2026-10-31"], "pre_days": 365}
+    ours = campaign_frames(path, demo.assignments, **kw)
+    theirs = campaign_frames(messy_log, demo.assignments, **kw)
+    for end in kw["ends"]:
+        pd.testing.assert_frame_equal(ours[end], theirs[end], check_exact=in_memory, rtol=1e-12)
+
+
+def test_load_campaign_measures_the_earlier_looks_in_the_same_reading(demo, tmp_path):
+    """``load_campaign(looks=)``: the earlier looks' tables, priced, equal ``campaign_frame`` + ``add_costs``
+    of each end; the last look is the campaign's own table."""
+    from workbench.experiments import add_costs
+
+    demo.write(tmp_path)
+    source = DataParams.from_dict(
+        {
+            "transactions": str(tmp_path / "transactions.parquet"),
+            "campaign": str(tmp_path / "assignments.csv"),
+        }
+    )
+    looks = ["2026-09-30", "2026-10-31"]
+    data = load_campaign(source, start="2026-09-01", end="2026-10-31", costs=COSTS, looks=looks)
+    assert list(data.looks) == ["2026-09-30"]
+    plain = load_campaign(source, start="2026-09-01", end="2026-10-31", costs=COSTS)
+    assert plain.looks is None
+    pd.testing.assert_frame_equal(data.frame, plain.frame)
+    table = plain.frame[list(demo.assignments.columns)]
+    early = campaign_frame(source.load(), table, start="2026-09-01", end="2026-09-30")
+    pd.testing.assert_frame_equal(data.looks["2026-09-30"], add_costs(early, data.costs))

@@ -224,6 +224,12 @@ def test_a_notebook_off_by_default_runs_only_when_asked_for(project):
         ParamsError, match=r"notebooks\['counts'\]\.default must be true or false; got 'sometimes'"
     ):
         load_plan(project / "params")
+    write(project, "report.yaml", "jobs: -1\nnotebooks:\n  - {name: counts}\n")
+    with pytest.raises(ParamsError, match=r"report\.yaml: jobs must be between 0 and 64; got -1"):
+        load_plan(project / "params")
+    write(project, "counts.yaml", "fail: false\n")
+    write(project, "report.yaml", "jobs: 1\nnotebooks:\n  - {name: counts}\n")
+    assert load_plan(project / "params").config.jobs == 1
 
 
 @pytest.mark.parametrize(

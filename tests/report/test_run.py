@@ -148,6 +148,42 @@ def test_same_inputs_give_same_numbers(first_run, tmp_path):
         assert (root / "reports" / MONTH / name).read_bytes() == (src / "reports" / MONTH / name).read_bytes()
 
 
+def test_one_at_a_time_gives_the_same_pages_as_at_once(first_run, tmp_path):
+    """``--jobs 1`` (one kernel after another) and ``--jobs 2`` (both kernels at once; the first run chose by
+    cores and memory) publish byte-identical pages, and run.json keeps the plan's order."""
+    src, _ = first_run
+    pages = {}
+    for jobs in (1, 2):
+        root = tmp_path / f"jobs{jobs}"
+        shutil.copytree(src, root, ignore=shutil.ignore_patterns("reports"))
+        assert run(root, month=MONTH, jobs=jobs) == 0
+        month_dir = root / "reports" / MONTH
+        pages[jobs] = {name: (month_dir / name).read_bytes() for name in ("summary.html", "counts.html")}
+        run_json = json.loads((month_dir / "run.json").read_text(encoding="utf-8"))
+        assert [r["name"] for r in run_json["reports"]] == ["summary", "counts"]
+        assert os.getcwd() != str(root / "notebooks")  # the run's working directory was given back
+    assert pages[1] == pages[2]
+    first = {name: (src / "reports" / MONTH / name).read_bytes() for name in pages[1]}
+    assert pages[1] == first
+
+
+def test_parallel_jobs_by_cores_and_memory(monkeypatch):
+    from workbench.report.run import KERNEL_BYTES_PER_ROW, parallel_jobs
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    gib = 2**30
+    assert parallel_jobs(3, 4, 10**9) == 3  # asked for: no memory judgement
+    assert parallel_jobs(8, 4, 0) == 4  # at most one per notebook
+    assert parallel_jobs(0, 4, 1000, memory=24 * gib) == 2  # one per core
+    assert parallel_jobs(0, 1, 1000, memory=24 * gib) == 1
+    # 1M-member demo (9.1M rows) on 22 GiB available: two kernels of ~3.9 GiB fit in 60%; 3M (27.5M) do not
+    assert parallel_jobs(0, 4, 9_148_348, memory=22 * gib) == 2
+    assert parallel_jobs(0, 4, 27_451_270, memory=22 * gib) == 1
+    per = 10_000_000 * KERNEL_BYTES_PER_ROW + 2**29
+    assert parallel_jobs(0, 4, 10_000_000, memory=int(2 * per / 0.6) + 1) == 2
+    assert parallel_jobs(0, 4, 10_000_000, memory=int(2 * per / 0.6) - 10) == 1
+
+
 def test_timeout_is_a_failure_of_that_notebook(tmp_path, rng):
     root = make_project(tmp_path / "slow", rng, counts={"sleep_seconds": 60}, timeout=4)
     assert run(root, only=["counts"]) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from lifetimes.utils import calibration_and_holdout_data
 
@@ -45,6 +46,10 @@ def test_validated_copy_equals_lifetimes(cdnow, tmp_path, monkeypatch, in_memory
     monkeypatch.setattr(sm, "IN_MEMORY_ROWS", sm.IN_MEMORY_ROWS if in_memory else 0)
     path = str(files.write_parquet(tmp_path / "tx.parquet", cdnow, metadata=VALIDATED_METADATA))
     ours = calibration_and_holdout(path, "1997-09-30", "1998-06-30", "D", returns="include")
+    if not in_memory:  # in member buckets (a log larger than BUCKET_ROWS): the same split
+        monkeypatch.setattr(sm, "BUCKET_ROWS", -(-len(cdnow) // 5))
+        bucketed = calibration_and_holdout(path, "1997-09-30", "1998-06-30", "D", returns="include")
+        pd.testing.assert_frame_equal(bucketed, ours)
     ref = calibration_and_holdout_data(
         cdnow, "member_id", "ordered_at", "1997-09-30", "1998-06-30", freq="D", monetary_value_col="amount"
     ).sort_index()

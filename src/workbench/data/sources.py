@@ -311,14 +311,37 @@ def read_postgres_arrow(url: str, table: str | None, query: str | None) -> pd.Da
         return None
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
-    sql = f"SELECT * FROM {_quote_table(table)}" if table is not None else query
+    sql = f"SELECT * FROM {_quote_table(table)}" if table is not None else query.strip().rstrip(";")
     try:
         with adbc.connect(url) as conn, conn.cursor() as cur:
-            cur.execute(sql)
+            try:
+                cur.execute(_float_numeric_sql(cur, sql))
+            except Exception:  # a query the rewrite cannot wrap: read it as it is
+                conn.rollback()  # the failed statement aborted the transaction
+                cur.execute(sql)
             result = cur.fetch_arrow_table()
     except Exception:  # any driver error: the SQLAlchemy path reports it as the loader always has
         return None
     return _arrow_frame(result)
+
+
+def _float_numeric_sql(cur, sql: str) -> str:
+    """``sql`` with its NUMERIC columns converted to float8 by the server.
+
+    The driver's binary COPY sends NUMERIC as text that the client then parses: three times the transfer of
+    float8 (the 1M-row demo log: 1.23 s against 0.85 s). PostgreSQL's ``numeric::float8`` parses the numeric's
+    text with ``strtod``, the correctly rounded double, so the values equal ``float(Decimal(text))``, what
+    ``_arrow_frame`` and ``pandas.read_sql`` give. The columns are learnt from the statement itself
+    (``LIMIT 0``: one round trip, no rows).
+    """
+    cur.execute(f"SELECT * FROM ({sql}) AS source LIMIT 0")
+    schema = cur.fetch_arrow_table().schema
+    numeric = [(f.metadata or {}).get(b"POSTGRESQL:type") == b"numeric" for f in schema]
+    if not any(numeric):
+        return sql
+    names = ['"' + name.replace('"', '""') + '"' for name in schema.names]
+    items = [f"{n}::float8 AS {n}" if is_num else n for n, is_num in zip(names, numeric, strict=True)]
+    return f"SELECT {', '.join(items)} FROM ({sql}) AS source"
 
 
 def _read_sql(url: str, table: str | None, query: str | None) -> tuple[pd.DataFrame, str]:

@@ -10,7 +10,7 @@
   the decision on net profit per member, the trend since the start recomputed from the log);
 * ``srm_check``, ``adjust_pvalues``, ``segment_effects``;
 * ``sample_size``, ``minimum_detectable_effect``, ``assign_arms``, ``balance_table``: design;
-* ``campaign_outcomes``, ``campaign_frame``, ``load_campaign``: outcomes and covariates of assigned members
+* ``campaign_outcomes``, ``campaign_frame`` (``campaign_frames``: several window ends, one reading), ``load_campaign``: outcomes and covariates of assigned members
   measured from the log; ``CampaignCosts`` / ``add_costs``: what each arm cost, from params;
 * ``CampaignPlan`` + ``plan_campaign``: a campaign designed from member attributes (audience, arms, stratified
   assignment, power, budget); ``write_campaign_files``: its assignment list and send lists (SMS, EDM, LINE,
@@ -62,6 +62,7 @@ from workbench.experiments.outcomes import (
     OUTCOME_COLUMNS,
     CampaignData,
     campaign_frame,
+    campaign_frames,
     campaign_outcomes,
     load_campaign,
 )
@@ -148,6 +149,7 @@ __all__ = [
     "balance_table",
     "campaign_economics",
     "campaign_frame",
+    "campaign_frames",
     "campaign_outcomes",
     "contact_lists",
     "load_campaign",

@@ -10,7 +10,9 @@ indistinguishable from it for the sample sizes of campaigns and allows exact sho
   NT$ has many ties, so 60,000 buyers are ~10,000 distinct rows;
 * the weights are drawn as 16-bit uniforms mapped through a Poisson(``f``) inverse-CDF table
   (probabilities exact to 1/65,536; ``rng.poisson`` above f = 64) and summed with a float32 matrix
-  product, in chunks.
+  product, in chunks (one BLAS thread: ``campaign_economics`` runs its arms in threads under
+  ``threadpoolctl.threadpool_limits(1, "blas")``, so the float32 sums do not depend on the machine's
+  core count and two arms' matrix products do not fight over the cores).
 
 So a revenue column with 70% zeros costs a fraction of the work, and 10,000 resamples of 1M members
 take seconds. The resampled means are ``sums / counts``.
@@ -101,7 +103,8 @@ def poisson_bootstrap(
             b1 = min(B, b0 + chunk)
             if f <= _MAX_TABLE_F:
                 u = rng.integers(0, 2**_TABLE_BITS, size=(b1 - b0, hi - lo), dtype=np.uint16)
-                w = _poisson_table(f)[u]
+                # the table lookup (every u is inside the table: "clip" only skips the bounds check)
+                w = np.take(_poisson_table(f), u, mode="clip", out=np.empty(u.shape, np.float32))
             else:
                 w = rng.poisson(float(f), size=(b1 - b0, hi - lo)).astype(np.float32)
             res = (w @ x1[lo:hi]).astype(float)

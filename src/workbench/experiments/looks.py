@@ -8,8 +8,9 @@
   size (params) or the assignment list;
 * ``monitor_campaign(campaign, transactions, look, settings)``: the always-valid effects of this look, the
   targeted-vs-blanket decision on net profit per member (``sequential_decision``), and the trend: the same
-  estimate and its intervals at every month-end since the start, recomputed from the log (no stored
-  history).
+  estimate and its intervals at every month-end since the start, measured from the log (no stored
+  history): the earlier looks' tables come with the campaign (``load_campaign(..., looks=look.look_ends)``,
+  one reading of the log), else from ``transactions``.
 
 No words here: the report's sentences live in ``workbench.text.experiments``.
 """
@@ -156,7 +157,7 @@ def sequential_tuning_for(
     """
     owner = "sequential_tuning_for"
     labels = frame[arm].astype(str)
-    arms = list(dict.fromkeys(labels))
+    arms = list(pd.unique(labels))
     for name in (first, second):
         if name not in arms:
             raise ArgumentError(f"{owner}: arm {name!r} not among the arms {arms}")
@@ -269,10 +270,13 @@ def monitor_campaign(
     Parameters
     ----------
     campaign : CampaignData
-        ``load_campaign(..., start=look.window_start, end=look.as_of)``: the table at this look.
-    transactions : DataFrame or None
-        The log, to recompute the earlier looks of a table measured from it (``campaign.measured``);
-        ignored (may be ``None``) for a table that holds its own outcomes: its trend is this look only.
+        ``load_campaign(..., start=look.window_start, end=look.as_of, looks=look.look_ends)``: the table at
+        this look (and the tables of the earlier looks, ``campaign.looks``).
+    transactions : DataFrame, str, Path or None
+        The log (a frame or the run's validated Parquet copy), to recompute the earlier looks of a table
+        measured from it (``campaign.measured``) that ``campaign.looks`` lacks; may be ``None`` when
+        ``load_campaign(..., looks=look.look_ends)`` measured them in its one reading of the log, or for a
+        table that holds its own outcomes (its trend is this look only).
     look : CampaignLook
         ``campaign_look(...)`` of the report month (running or ended; not before the start).
     settings : CampaignSettings
@@ -320,15 +324,20 @@ def monitor_campaign(
     tuning = tuning_of(s.targeted, s.blanket)
     cov = s.covariate if s.covariate in frame.columns else None
     decision = _decide(frame, s, tuning, cov)
-    recomputed = bool(campaign.measured and transactions is not None)
+    known = dict(campaign.looks or {}) if campaign.measured else {}
+    measured_all = all(d in known for d in look.look_ends if d != look.as_of)
+    recomputed = bool(campaign.measured and (transactions is not None or measured_all))
     ends = look.look_ends if recomputed else (look.as_of,)
     rows = []
     for number, as_of in enumerate(ends, start=len(look.look_ends) - len(ends) + 1):
         if as_of == look.as_of:
             rows.append(_trend_row(frame, decision, number, as_of, s, cov))
             continue
-        measured = campaign_frame(transactions, campaign.frame, start=look.window_start, end=as_of)
-        at = with_profit(add_costs(measured, campaign.costs, arm=s.arm), s)
+        if as_of in known:  # measured with this look's table (load_campaign(looks=...)): the same numbers
+            at = with_profit(known[as_of], s)
+        else:
+            measured = campaign_frame(transactions, campaign.frame, start=look.window_start, end=as_of)
+            at = with_profit(add_costs(measured, campaign.costs, arm=s.arm), s)
         rows.append(_trend_row(at, _decide(at, s, tuning, cov), number, as_of, s, cov))
     trend = pd.DataFrame(rows, columns=list(TREND_COLUMNS))
     return CampaignMonitor(look, tuning, effects_tuning, effects, decision, trend, recomputed=recomputed)

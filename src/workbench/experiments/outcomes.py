@@ -5,9 +5,15 @@
 * ``campaign_frame(transactions, assignments, *, start, end, pre_days=365)``: the same plus ``discount`` (the
   log's discounts on those rows) and the pre-period covariates ``pre_spend``, ``pre_orders``: the table
   ``analyze_campaign`` reads, built from what a brand has (its log and who was in which arm);
-* ``load_campaign(source, *, start, end, costs=None)``: the campaign report's input: the ``data.campaign``
-  file read and validated (``workbench.data.read_assignments``); an assignment list without outcome columns
-  is measured from ``data.transactions`` (``campaign_frame``) and priced with the params' ``costs``
+* ``campaign_frames(transactions, assignments, *, start, ends, pre_days=365)``: that table at several window
+  ends (a campaign's looks) from one reading of the log: the rows of the pre-period and the window are read
+  once (a Parquet copy with the date filter pushed into the reader), members and orders become integer codes
+  (``workbench.summary.keys``) and every sum is a ``numpy.bincount``; a validated copy above
+  ``workbench.summary.IN_MEMORY_ROWS`` rows is measured in DuckDB instead (same numbers);
+* ``load_campaign(source, *, start, end, costs=None, looks=())``: the campaign report's input: the
+  ``data.campaign`` file read and validated (``workbench.data.read_assignments``); an assignment list without
+  outcome columns is measured from ``data.transactions`` (``campaign_frames``, with the earlier ``looks`` in
+  the same reading, ``CampaignData.looks``) and priced with the params' ``costs``
   (``workbench.experiments.CampaignCosts``); a table that already holds its outcomes is used as it is.
 
 Definitions, one for every caller: the window's *purchase rows* are rows dated from ``start`` 00:00 up to
@@ -20,6 +26,7 @@ is the ``pre_days`` days before ``start``: ``pre_spend`` = net spend (every row,
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,9 +36,17 @@ import pyarrow as pa
 
 from workbench.errors import ArgumentError
 from workbench.schema import NO_ORDER_ID_SQL, orders_per_member, require_columns, run_sql
-from workbench.summary import in_memory_log, log_relation
+from workbench.summary import log_relation
+from workbench.summary.keys import count_distinct_per_group, dense_codes
 
-__all__ = ["OUTCOME_COLUMNS", "CampaignData", "campaign_frame", "campaign_outcomes", "load_campaign"]
+__all__ = [
+    "OUTCOME_COLUMNS",
+    "CampaignData",
+    "campaign_frame",
+    "campaign_frames",
+    "campaign_outcomes",
+    "load_campaign",
+]
 
 OUTCOME_COLUMNS: tuple[str, ...] = ("orders", "converted", "revenue")
 """The outcomes a campaign table may already hold; a list with none of them is measured from the log."""
@@ -123,6 +138,34 @@ def campaign_frame(
         pre_orders`` (see the module docstring); ``attrs`` record the window and whether the log had a
         ``discount`` column (without one ``discount`` is 0).
     """
+    frames = campaign_frames(transactions, assignments, start=start, ends=[end], pre_days=pre_days)
+    return next(iter(frames.values()))
+
+
+def campaign_frames(
+    transactions, assignments: pd.DataFrame, *, start, ends, pre_days: int = 365
+) -> dict[str, pd.DataFrame]:
+    """``campaign_frame`` at several window ends in one reading of the log (the looks of a campaign).
+
+    Parameters
+    ----------
+    transactions : DataFrame, str or Path
+        As for ``campaign_frame``.
+    assignments : DataFrame
+        The assignment list (``member_id`` once per member).
+    start : date
+        The campaign's first day.
+    ends : sequence of date
+        The window ends (each included), e.g. a campaign's look ends.
+    pre_days : int
+        Length of the pre-period before ``start``.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        Window end (``YYYY-MM-DD``) -> the table ``campaign_frame(..., end=that day)`` gives, in the order
+        of ``ends``; the pre-period columns are the same in each.
+    """
     owner = "campaign_frame"
     if not isinstance(transactions, str | Path):
         require_columns(transactions, ("member_id", "ordered_at", "amount"), owner, what="transactions")
@@ -136,40 +179,176 @@ def campaign_frame(
         raise ArgumentError(
             f"{owner}: member_id repeats in the assignment list (rows {rows}: {ids[dup].iloc[:3].tolist()})"
         )
-    lo, hi = _window(start, end, owner)
-    # the run's validated Parquet copy: read when small (pandas), else measured in DuckDB where it lies
-    transactions = in_memory_log(
-        transactions, ["member_id", "ordered_at", "amount", "order_id", "discount", "is_return"]
-    )
-    if isinstance(transactions, str | Path):
-        return _sql_frame(transactions, assignments, ids, lo, hi, int(pre_days))
-    out = campaign_outcomes(transactions, assignments, start, end)
-    outcome_cols = ("discount", "pre_spend", "pre_orders")
-    out = out.drop(columns=[c for c in outcome_cols if c in out.columns])
-    has_discount = "discount" in transactions.columns
-    if has_discount:
-        win = transactions.loc[_purchase_rows(transactions, lo, hi), _columns(transactions, "discount")]
-        discount = win.groupby("member_id", sort=False, observed=True)["discount"].sum()
-        out["discount"] = _per_member(ids, discount, 0.0).astype(float)
-    else:
-        out["discount"] = 0.0
+    windows = [_window(start, end, owner) for end in ends]
+    if not windows:
+        raise ArgumentError(f"{owner}: ends must name at least one window end; got {ends!r}")
+    lo = windows[0][0]
     pre_lo = lo - pd.Timedelta(days=int(pre_days))
-    when = transactions["ordered_at"]
-    keep = _columns(transactions, "amount", "ordered_at", "is_return")
-    pre = transactions.loc[(when >= pre_lo).to_numpy() & (when < lo).to_numpy(), keep]
-    out["pre_spend"] = _per_member(
-        ids, pre.groupby("member_id", sort=False, observed=True)["amount"].sum(), 0.0
-    )
-    out["pre_spend"] = out["pre_spend"].astype(float)
-    bought = pre.loc[_purchase_rows(pre, pre_lo, lo)]
-    out["pre_orders"] = _per_member(ids, orders_per_member(bought), 0).astype("int64")
-    out.attrs.update(
-        start=str(lo.date()),
-        end=str((hi - pd.Timedelta(days=1)).date()),
-        pre_days=int(pre_days),
-        has_discount=has_discount,
-    )
+    his = [hi for _, hi in windows]
+    base = assignments.drop(columns=[c for c in _MEASURED if c in assignments.columns])
+    if isinstance(transactions, str | Path) and not _read_whole(transactions):
+        # a large validated Parquet copy: measured in DuckDB where it lies, memory bounded
+        return {_end_label(hi): _sql_frame(transactions, base, ids, lo, hi, int(pre_days)) for hi in his}
+    log = _log_arrays(transactions, pre_lo, max(his))
+    has_discount = "discount" in log
+    covariates, looks = _measure(log, ids, lo, his, pre_lo)
+    out = {}
+    for hi, measured in zip(his, looks, strict=True):
+        frame = base.copy()
+        frame["orders"] = measured["orders"].astype("int64")
+        frame["converted"] = (frame["orders"] > 0).astype("int64")
+        frame["revenue"] = measured["revenue"].astype(float)
+        frame["discount"] = measured["discount"].astype(float)
+        frame["pre_spend"] = covariates["pre_spend"].astype(float)
+        frame["pre_orders"] = covariates["pre_orders"].astype("int64")
+        frame.attrs.update(
+            start=str(lo.date()), end=_end_label(hi), pre_days=int(pre_days), has_discount=has_discount
+        )
+        out[_end_label(hi)] = frame
     return out
+
+
+def _end_label(hi: pd.Timestamp) -> str:
+    return str((hi - pd.Timedelta(days=1)).date())
+
+
+def _read_whole(path) -> bool:
+    """Whether the validated Parquet copy at ``path`` is small enough to be measured in memory."""
+    import pyarrow.parquet as pq
+
+    from workbench.data import is_validated_parquet
+    from workbench.summary import member  # its IN_MEMORY_ROWS, read now (tests lower it)
+
+    return is_validated_parquet(path) and pq.ParquetFile(path).metadata.num_rows <= member.IN_MEMORY_ROWS
+
+
+_LOG_COLUMNS = ["member_id", "ordered_at", "amount", "order_id", "discount", "is_return"]
+_MEASURED = ("orders", "converted", "revenue", "discount", "pre_spend", "pre_orders")
+
+
+def _log_arrays(transactions, pre_lo: pd.Timestamp, hi: pd.Timestamp) -> dict:
+    """The log's rows dated in ``[pre_lo, hi)`` as arrays (``member_id`` / ``order_id`` as Arrow text).
+
+    A frame is sliced by a mask; the run's validated Parquet copy is read with the date filter pushed into
+    the reader (row groups outside the dates skipped), its columns never converted to pandas.
+    """
+    if isinstance(transactions, str | Path):
+        import pyarrow.parquet as pq
+
+        present = [c for c in _LOG_COLUMNS if c in pq.read_schema(transactions).names]
+        stamp = (
+            pa.scalar(pre_lo.to_datetime64(), pa.timestamp("us")),
+            pa.scalar(hi.to_datetime64(), pa.timestamp("us")),
+        )
+        table = pq.read_table(
+            transactions,
+            columns=present,
+            filters=[("ordered_at", ">=", stamp[0]), ("ordered_at", "<", stamp[1])],
+        )
+        cols = {c: table.column(c) for c in present}
+        out = {c: v for c, v in cols.items() if c in ("member_id", "order_id")}
+        for c in ("ordered_at", "amount", "discount", "is_return"):
+            if c in cols:
+                out[c] = cols[c].to_numpy()
+        return out
+    when = transactions["ordered_at"]
+    keep = (when >= pre_lo).to_numpy() & (when < hi).to_numpy()
+    rows = np.flatnonzero(keep)
+    out = {}
+    for c in _LOG_COLUMNS:
+        if c not in transactions.columns:
+            continue
+        col = transactions[c]
+        if c in ("member_id", "order_id"):
+            arr = pa.chunked_array(_text_chunks(col))
+            out[c] = arr.take(pa.array(rows))
+        elif c == "is_return":
+            out[c] = col.to_numpy(dtype=bool)[rows]
+        elif c == "ordered_at":
+            out[c] = col.to_numpy()[rows]
+        else:
+            out[c] = col.to_numpy(dtype=float)[rows]
+    return out
+
+
+def _text_chunks(col: pd.Series) -> list[pa.Array]:
+    """A text column as Arrow string chunks (missing values null)."""
+    pa_arr = getattr(getattr(col, "array", None), "_pa_array", None)
+    if pa_arr is not None:
+        return [c.cast(pa.large_string()) for c in pa_arr.chunks] or [pa.array([], pa.large_string())]
+    return [pa.array(col.astype(object).where(col.notna(), None).to_numpy(), pa.large_string())]
+
+
+def _positions(assigned: pd.Series, member_id: pa.ChunkedArray) -> np.ndarray:
+    """Each row's position in the assignment list (``-1``: a member not on it, or no member id)."""
+    n = len(assigned)
+    both = pa.chunked_array(
+        [
+            pa.array(assigned.to_numpy(dtype=object), pa.large_string()),
+            *member_id.cast(pa.large_string()).chunks,
+        ],
+        pa.large_string(),
+    )
+    codes, n_codes, missing = dense_codes(both)
+    full = np.full(len(both), -1, dtype=np.int64)
+    if missing is None:
+        full[:] = codes
+    else:
+        full[~missing] = codes
+    lut = np.full(n_codes + 1, -1, dtype=np.int64)  # the last slot: rows without a code
+    lut[full[:n]] = np.arange(n)
+    return lut[full[n:]]
+
+
+def _orders(pos: np.ndarray, order_id: pa.ChunkedArray | None, n: int) -> np.ndarray:
+    """Orders per assigned member among the given rows: distinct ``order_id``s plus one per row without one."""
+    if order_id is None:
+        return np.bincount(pos, minlength=n)
+    codes, n_orders, missing = dense_codes(order_id)
+    if missing is None:
+        return count_distinct_per_group(pos, codes, n, n_items=n_orders)
+    with_id = count_distinct_per_group(pos[~missing], codes, n, n_items=n_orders)
+    return with_id + np.bincount(pos[missing], minlength=n)
+
+
+def _measure(log: dict, assigned: pd.Series, lo, his: list, pre_lo) -> tuple[dict, list[dict]]:
+    """The pre-period covariates and, per window end in ``his``, the outcomes of every assigned member (numpy)."""
+    n = len(assigned)
+    pos = _positions(assigned, log["member_id"])
+    on_list = np.flatnonzero(pos >= 0)
+    pos = pos[on_list]
+    when = log["ordered_at"][on_list]
+    amount = log["amount"][on_list]
+    purchase = (amount >= 0) & ~np.signbit(amount)
+    if "is_return" in log:
+        purchase &= ~log["is_return"][on_list]
+    order_id = log["order_id"].take(pa.array(on_list)) if "order_id" in log else None
+    discount = log["discount"][on_list] if "discount" in log else None
+    lo64 = np.datetime64(lo.to_datetime64())
+    pre = when < lo64
+    pre_buy = np.flatnonzero(pre & purchase)
+    covariates = {
+        "pre_spend": np.bincount(pos[pre], weights=amount[pre], minlength=n),
+        "pre_orders": _orders(
+            pos[pre_buy], None if order_id is None else order_id.take(pa.array(pre_buy)), n
+        ),
+    }
+    looks = []
+    for hi in his:
+        rows = np.flatnonzero(~pre & (when < np.datetime64(hi.to_datetime64())) & purchase)
+        p = pos[rows]
+        looks.append(
+            {
+                "orders": _orders(p, None if order_id is None else order_id.take(pa.array(rows)), n),
+                "revenue": np.bincount(p, weights=amount[rows], minlength=n),
+                "discount": (
+                    np.bincount(p, weights=discount[rows], minlength=n)
+                    if discount is not None
+                    else np.zeros(n)
+                ),
+            }
+        )
+    return covariates, looks
 
 
 def _sql_frame(path, assignments: pd.DataFrame, ids: pd.Series, lo, hi, pre_days: int) -> pd.DataFrame:
@@ -235,9 +414,12 @@ class CampaignData:
     start: str
     end: str
     costs: object = None
+    looks: Mapping[str, pd.DataFrame] | None = None  # window end -> the table of that earlier look (priced)
 
 
-def load_campaign(source, *, start, end, costs=None, pre_days: int = 365) -> CampaignData:
+def load_campaign(
+    source, *, start, end, costs=None, pre_days: int = 365, looks: Sequence = ()
+) -> CampaignData:
     """The campaign report's input from the ``data:`` params (``workbench.data.DataParams``).
 
     Parameters
@@ -250,6 +432,9 @@ def load_campaign(source, *, start, end, costs=None, pre_days: int = 365) -> Cam
         Cost per arm (``params/campaign_ab.yaml`` ``costs:``), applied to outcomes measured from the log.
     pre_days : int
         The pre-period of ``pre_spend`` / ``pre_orders``.
+    looks : sequence of date
+        Earlier window ends (``CampaignLook.look_ends``) measured in the same reading of the log, for
+        ``monitor_campaign``'s trend (``CampaignData.looks``); ignored for a table with its own outcomes.
 
     Returns
     -------
@@ -270,6 +455,11 @@ def load_campaign(source, *, start, end, costs=None, pre_days: int = 365) -> Cam
             table, False, name, log, str(pd.Timestamp(start).date()), str(pd.Timestamp(end).date())
         )
     settings = costs if isinstance(costs, CampaignCosts) else CampaignCosts.from_dict(costs)
-    frame = campaign_frame(source.log_input(), table, start=start, end=end, pre_days=pre_days)
-    frame = add_costs(frame, settings)
-    return CampaignData(frame, True, name, log, frame.attrs["start"], frame.attrs["end"], settings)
+    last = str(pd.Timestamp(end).date())
+    ends = [*dict.fromkeys(str(pd.Timestamp(d).date()) for d in looks if str(pd.Timestamp(d).date()) != last)]
+    frames = campaign_frames(source.log_input(), table, start=start, ends=[*ends, end], pre_days=pre_days)
+    priced = {day: add_costs(f, settings) for day, f in frames.items()}
+    frame = priced.pop(next(reversed(priced)))
+    return CampaignData(
+        frame, True, name, log, frame.attrs["start"], frame.attrs["end"], settings, looks=priced or None
+    )

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from workbench.errors import ArgumentError
 from workbench.experiments.analysis import arm_codes, numeric_column
@@ -154,20 +155,28 @@ def campaign_economics(
     pboot: dict[str, BootstrapSums] = {}
     ppoint: dict[str, BootstrapSums] = {}
 
-    def run(i: int):
+    def run(task: tuple[int, bool]):
+        i, policy = task
         sel = codes == i
-        main = poisson_bootstrap(x[sel], resamples=resamples, rng=np.random.default_rng([seed, i]))
-        pol = poisson_bootstrap(
-            profit[sel], bins[sel], steps, resamples=policy_resamples, rng=np.random.default_rng([seed, i, 1])
-        )
-        return main, pol
+        if policy:
+            return poisson_bootstrap(
+                profit[sel],
+                bins[sel],
+                steps,
+                resamples=policy_resamples,
+                rng=np.random.default_rng([seed, i, 1]),
+            )
+        return poisson_bootstrap(x[sel], resamples=resamples, rng=np.random.default_rng([seed, i]))
 
-    # arms are resampled independently (own seeded stream each), two at a time: numpy releases the GIL
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(run, range(len(names))))
+    # each arm's two bootstraps (own seeded stream each, so the order they run in changes nothing), the main
+    # ones first, two at a time: numpy releases the GIL; one BLAS thread each (threaded BLAS on top of two workers
+    # oversubscribes the cores, and its float32 sums would depend on the number of cores)
+    tasks = [(i, False) for i in range(len(names))] + [(i, True) for i in range(len(names))]
+    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(max_workers=2) as pool:
+        results = dict(zip(tasks, pool.map(run, tasks), strict=True))
     for i, name in enumerate(names):
         sel = codes == i
-        boot[name], pboot[name] = results[i]
+        boot[name], pboot[name] = results[(i, False)], results[(i, True)]
         point[name] = BootstrapSums(
             counts=np.array([[sel.sum()]], float), sums=x[sel].sum(axis=0)[None, None, :]
         )

@@ -114,10 +114,15 @@ class NotebookSpec:
 
 @dataclass(frozen=True)
 class ReportConfig:
-    """``params/report.yaml``: the notebooks in run order; ``notebooks_dir`` relative to the params folder."""
+    """``params/report.yaml``: the notebooks in run order; ``notebooks_dir`` relative to the params folder.
+
+    ``jobs``: notebooks run at once (0, the default, chooses by CPU cores and available memory:
+    ``workbench.report.run.parallel_jobs``; 1 runs them one after another).
+    """
 
     notebooks: tuple[NotebookSpec, ...]
     notebooks_dir: str = "../notebooks"
+    jobs: int = field(default=0, metadata=bounded(0, 64))
 
     _error = ParamsError
 

@@ -12,7 +12,8 @@ published in one step.
    frame is written once to ``OUT/.cache/<month>/transactions.parquet`` and every notebook's ``data``
    parameter points at it.
 4. Each notebook runs through papermill (kernel ``python3``, cwd ``notebooks/``, a wall-time limit per
-   notebook, ``MPLBACKEND`` removed from the kernel's environment) and is exported to HTML without code,
+   notebook, ``MPLBACKEND`` removed from the kernel's environment; up to ``jobs`` notebooks at once, see
+   ``parallel_jobs``) and is exported to HTML without code,
    prompts, stderr or warnings, images embedded, into the month's staging folder (``workbench.report.publish``),
    which starts as a copy of the published month. A success replaces ``<name>.html`` and ``<name>.ipynb``;
    a failure keeps the earlier good copy, writes ``<name>.error.txt`` (failing cell, the error without
@@ -33,6 +34,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +60,9 @@ KERNEL_ENV = {
 }
 DEFAULT_WAIT = 300
 """Seconds a run waits for another run into the same output folder before it stops (``--wait``)."""
+KERNEL_BYTES_PER_ROW = 400
+"""A notebook kernel's peak memory per transaction row, rounded up from ``benchmarks/bench_monthly.py`` (1M-member
+demo: 9.1M rows, the largest kernel ~3.3 GiB): how ``parallel_jobs`` judges whether two kernels fit at once."""
 
 
 @dataclass
@@ -139,8 +144,74 @@ def headlines_of(nb: dict) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------------------------------------- runner
-def execute(run: NotebookRun, output: Path, *, cwd: Path) -> None:
-    """Run one notebook with papermill; raises on a failing cell or when the wall-time limit passes."""
+def available_memory() -> int:
+    """Bytes of memory available to new processes (``MemAvailable``: free plus reclaimable cache)."""
+    import psutil
+
+    return int(psutil.virtual_memory().available)
+
+
+def parallel_jobs(requested: int, n_notebooks: int, rows: int, *, memory: int | None = None) -> int:
+    """How many notebooks run at once.
+
+    Parameters
+    ----------
+    requested : int
+        ``report.yaml``'s ``jobs`` or ``--jobs``: that many (at most one per notebook); 0 chooses: one per
+        CPU core, as many as fit in 60% of the available memory at ``KERNEL_BYTES_PER_ROW`` per row each.
+    n_notebooks : int
+        Notebooks in the run.
+    rows : int
+        Transaction rows of the run's log.
+    memory : int, optional
+        Available bytes (default ``available_memory()``).
+
+    Returns
+    -------
+    int
+        At least 1. A large brand's log runs one notebook at a time (its peak memory is one kernel's).
+    """
+    if requested:
+        return max(1, min(requested, n_notebooks))
+    per_kernel = rows * KERNEL_BYTES_PER_ROW + 2**29  # half a GiB: the kernel with its imports
+    fit = int(0.6 * (available_memory() if memory is None else memory)) // per_kernel
+    return max(1, min(os.cpu_count() or 1, n_notebooks, fit))
+
+
+def _release_memory() -> None:
+    """Give the validated log's memory back to the system.
+
+    Arrow's allocator keeps freed pages otherwise: ~0.6 GiB at 1M members, held by this process while every
+    kernel runs.
+    """
+    import gc
+
+    import pyarrow as pa
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+
+
+@contextlib.contextmanager
+def _working_dir(path: Path) -> Iterator[None]:
+    """The process's working directory for the run's kernels.
+
+    Set once for the month: papermill's own ``cwd`` switches it per notebook, which concurrent notebooks would
+    undo for each other.
+    """
+    before = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+def execute(run: NotebookRun, output: Path, *, cwd: Path | None = None) -> None:
+    """Run one notebook with papermill; raises on a failing cell or when the wall-time limit passes.
+
+    ``cwd``: the kernel's working directory (None: this process's, as ``_run_month`` sets it).
+    """
     import papermill
 
     deadline = time.monotonic() + run.timeout
@@ -153,7 +224,7 @@ def execute(run: NotebookRun, output: Path, *, cwd: Path) -> None:
         str(output),
         parameters=dict(run.parameters),
         kernel_name="python3",
-        cwd=str(cwd),
+        cwd=None if cwd is None else str(cwd),
         progress_bar=False,
         log_output=False,
         start_timeout=min(120, run.timeout),
@@ -172,6 +243,7 @@ def run_report(
     *,
     log: Callable[[str], None] = _progress,
     wait: float = DEFAULT_WAIT,
+    jobs: int | None = None,
 ) -> ReportResult:
     """Validate the data once, then execute, export and publish every notebook of ``plan`` for the month.
 
@@ -185,6 +257,8 @@ def run_report(
         Progress lines (default: printed).
     wait : float
         Seconds to wait for another run holding the output folder.
+    jobs : int, optional
+        Notebooks run at once (``--jobs``; default ``report.yaml``'s ``jobs``; 0 chooses, see ``parallel_jobs``).
 
     Returns
     -------
@@ -219,8 +293,13 @@ def run_report(
                 log(f"workbench report: removed what earlier runs left in {out}: {', '.join(removed)}")
             cache = write_cache(frame, out, inputs.month) if frame is not None else None
             del frame  # the notebooks read the copy; the log does not stay in this process's memory
+            _release_memory()
             try:
-                report = _run_month(plan.prepared(inputs.month, cache), out, inputs, log, started, t_run)
+                wanted = plan.config.jobs if jobs is None else jobs
+                n_jobs = parallel_jobs(wanted, len(plan.notebooks), inputs.rows)
+                report = _run_month(
+                    plan.prepared(inputs.month, cache), out, inputs, log, started, t_run, jobs=n_jobs
+                )
             finally:
                 if cache is not None:
                     shutil.rmtree(cache.parent, ignore_errors=True)
@@ -241,30 +320,48 @@ def run_report(
 
 
 def _run_month(
-    plan: RunPlan, out: Path, inputs: RunInputs, log: Callable[[str], None], started: str, t_run: float
+    plan: RunPlan,
+    out: Path,
+    inputs: RunInputs,
+    log: Callable[[str], None],
+    started: str,
+    t_run: float,
+    *,
+    jobs: int = 1,
 ) -> ReportResult:
-    """Build the month in its staging folder and publish it (the staging folder goes if this fails)."""
+    """Build the month in its staging folder and publish it (the staging folder goes if this fails).
+
+    ``jobs`` notebooks run at once (threads, each driving its own kernel); results keep the plan's order.
+    """
     from workbench.i18n import t
 
     build = MonthBuild(out, plan.month).start()
     n = len(plan.notebooks)
-    log(f"workbench report {plan.month}: {n} notebook(s) -> {build.link}")
+    at_once = f", {jobs} at a time" if jobs > 1 else ""
+    log(f"workbench report {plan.month}: {n} notebook(s) -> {build.link}{at_once}")
     footer = t("report.footer", plan.language, fingerprint=inputs.fingerprint["sha256"][:16])
-    results: list[NotebookResult] = []
+
+    def one(i: int, run: NotebookRun) -> NotebookResult:
+        log(f"[{i}/{n}] {run.name}: running (limit {run.timeout} s)")
+        result = _run_one(plan, run, build, title=index.title(run.name, plan.language), footer=footer)
+        detail = ""
+        if not result.ok:
+            detail = f": {result.console[:300]}"
+            if result.error.get("cell_index") is not None:
+                detail += f" (cell {result.error['cell_index']})"
+            detail += f"; full error in {build.logs / f'{run.name}.error.txt'}"
+        status = "OK" if result.ok else "FAILED"
+        log(f"[{i}/{n}] {run.name}: {status} in {result.seconds:.1f} s{detail}")
+        return result
+
     try:
-        with kernel_environment():
-            for i, run in enumerate(plan.notebooks, 1):
-                log(f"[{i}/{n}] {run.name}: running (limit {run.timeout} s)")
-                result = _run_one(plan, run, build, title=index.title(run.name, plan.language), footer=footer)
-                results.append(result)
-                detail = ""
-                if not result.ok:
-                    detail = f": {result.console[:300]}"
-                    if result.error.get("cell_index") is not None:
-                        detail += f" (cell {result.error['cell_index']})"
-                    detail += f"; full error in {build.logs / f'{run.name}.error.txt'}"
-                status = "OK" if result.ok else "FAILED"
-                log(f"[{i}/{n}] {run.name}: {status} in {result.seconds:.1f} s{detail}")
+        with kernel_environment(), _working_dir(plan.notebooks_dir):
+            if jobs > 1:
+                with ThreadPoolExecutor(jobs, thread_name_prefix="notebook") as pool:
+                    futures = [pool.submit(one, i, run) for i, run in enumerate(plan.notebooks, 1)]
+                    results = [f.result() for f in futures]
+            else:
+                results = [one(i, run) for i, run in enumerate(plan.notebooks, 1)]
         index.write_month(
             plan, build.staging, results, inputs, started=started, seconds=time.perf_counter() - t_run
         )
@@ -287,7 +384,7 @@ def _run_one(
     params_file = str(run.params_file.relative_to(plan.root)) if run.params_file else None
     result = NotebookResult(run.name, "ok", started, 0.0, dict(run.parameters), params_file)
     try:
-        execute(run, executed, cwd=plan.notebooks_dir)
+        execute(run, executed)
         nb = json.loads(executed.read_text(encoding="utf-8"))
         result.headlines = headlines_of(nb)
         # papermill recorded the staging path, which is about to disappear: record where it is published
@@ -339,7 +436,7 @@ def report_cli(args) -> int:
     Parameters
     ----------
     args : argparse.Namespace
-        ``params``, ``out``, ``month``, ``only`` and optionally ``wait`` (seconds).
+        ``params``, ``out``, ``month``, ``only`` and optionally ``wait`` (seconds) and ``jobs``.
 
     Returns
     -------
@@ -350,7 +447,9 @@ def report_cli(args) -> int:
     try:
         plan = load_plan(args.params, month=args.month, only=args.only)
         wait = getattr(args, "wait", None)
-        report = run_report(plan, args.out, wait=DEFAULT_WAIT if wait is None else wait)
+        report = run_report(
+            plan, args.out, wait=DEFAULT_WAIT if wait is None else wait, jobs=getattr(args, "jobs", None)
+        )
     except OutputBusyError as exc:
         print(f"workbench report: {exc}", file=sys.stderr)
         return 3

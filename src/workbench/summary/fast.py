@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from workbench.summary import keys
+from workbench.summary.words import digit_keys
 
 _US_PER_DAY = 86_400_000_000
 _US_PER_HOUR = 3_600_000_000
@@ -55,33 +56,37 @@ def _period_start_us(periods: np.ndarray, freq: str) -> np.ndarray:
     return periods * _US_PER_DAY
 
 
-def _sorted_keys(c: np.ndarray, t_us: np.ndarray) -> tuple[np.ndarray, int, int, int] | None:
-    """Purchase rows' (member code, time) packed in one sorted int64 key: (keys, bits, unit, t0).
+_PERIOD_US = {"h": _US_PER_HOUR, "D": _US_PER_DAY, "W": 7 * _US_PER_DAY}  # periods of one length
+
+
+def _sorted_keys(c: np.ndarray, t_us: np.ndarray, freq: str) -> tuple | None:
+    """Purchase rows' (member code, time) packed in one sorted int64 key: (keys, bits, unit, t0, scratch).
 
     A key is ``code << bits | (t - t0) // unit`` with times in µs when they fit, else in whole seconds when
-    every time is a whole second; None when neither fits (the caller then uses a lexsort).
+    every time is a whole second; None when neither fits (the caller then uses a lexsort). ``t0`` is the
+    start of the first row's period when periods have one length (then ``(t - t0) // (period // unit)`` is
+    the period, counted from t0's), else the first whole second. ``scratch``: a free row-length buffer.
     """
-    t0 = int(t_us.min())
+    low = int(t_us.min())
+    if freq in _PERIOD_US:
+        t0 = int(_period_start_us(_periods_of_us(np.array([low]), freq), freq)[0])
+    else:
+        t0 = low - low % 1_000_000
     member_bits = max(int(c.max()).bit_length(), 1)
     span = int(t_us.max()) - t0
     for unit in (1, 1_000_000):
         bits = max((span // unit).bit_length(), 1)
         if member_bits + bits > 62:
             continue
-        packed = np.left_shift(c, bits)
-        if unit == 1:
-            packed += t_us
-            packed -= t0
-        else:
-            off = np.subtract(t_us, t0)
-            if np.any(np.remainder(off, unit, out=off)):
-                return None
-            np.subtract(t_us, t0, out=off)
-            np.floor_divide(off, unit, out=off)
-            packed |= off
-            del off
+        scratch = np.empty_like(t_us)  # two row-length buffers for the whole step (fresh memory is slow)
+        if unit > 1 and np.any(np.remainder(t_us, unit, out=scratch)):
+            return None
+        packed = np.subtract(t_us, t0)
+        if unit > 1:
+            np.floor_divide(packed, unit, out=packed)
+        packed |= np.multiply(c, 1 << bits, out=scratch)  # a multiply is faster than a shift here
         packed.sort()
-        return packed, bits, unit, t0
+        return packed, bits, unit, t0, scratch
     return None
 
 
@@ -90,22 +95,28 @@ def _sorted_runs(c: np.ndarray, t_us: np.ndarray, freq: str):
 
     Code, first and last time (µs), first and last period, and the number of distinct periods.
     """
-    found = _sorted_keys(c, t_us)
+    found = _sorted_keys(c, t_us, freq)
     if found is not None:
-        packed, bits, unit, t0 = found
+        packed, bits, unit, t0, scratch = found
+        member = np.right_shift(packed, bits, out=scratch)
         starts = np.empty(len(packed), dtype=bool)
         starts[:1] = True
-        diff = np.bitwise_xor(packed[1:], packed[:-1])
-        np.right_shift(diff, bits, out=diff)
-        np.not_equal(diff, 0, out=starts[1:])
-        del diff
+        np.not_equal(member[1:], member[:-1], out=starts[1:])
         first_row = np.flatnonzero(starts)
-        members = packed[first_row] >> bits
-        np.bitwise_and(packed, (1 << bits) - 1, out=packed)  # the keys become times, then periods, in place
-        if unit > 1:
-            packed *= unit
-        packed += t0
-        times = packed
+        members = member[first_row]
+        del member
+        last_row = np.empty_like(first_row)
+        last_row[:-1], last_row[-1:] = first_row[1:] - 1, len(packed) - 1
+        np.bitwise_and(packed, (1 << bits) - 1, out=packed)  # the keys become times since t0, then periods
+        first_at, last_at = packed[first_row] * unit + t0, packed[last_row] * unit + t0
+        if freq in _PERIOD_US:
+            periods = np.floor_divide(packed, _PERIOD_US[freq] // unit, out=packed)
+            periods += int(_periods_of_us(np.array([t0]), freq)[0])
+        else:
+            if unit > 1:
+                packed *= unit
+            packed += t0
+            periods = _periods_of_us(packed, freq)
     else:  # times neither in µs nor in whole seconds fit beside the member bits
         order = np.lexsort((t_us, c))
         sorted_c, times = c[order], t_us[order]
@@ -114,14 +125,26 @@ def _sorted_runs(c: np.ndarray, t_us: np.ndarray, freq: str):
         np.not_equal(sorted_c[1:], sorted_c[:-1], out=starts[1:])
         first_row = np.flatnonzero(starts)
         members = sorted_c[first_row]
-    last_row = np.empty_like(first_row)
-    last_row[:-1], last_row[-1:] = first_row[1:] - 1, len(times) - 1
-    first_at, last_at = times[first_row], times[last_row]
-    periods = _periods_of_us(times, freq)
+        last_row = np.empty_like(first_row)
+        last_row[:-1], last_row[-1:] = first_row[1:] - 1, len(times) - 1
+        first_at, last_at = times[first_row], times[last_row]
+        periods = _periods_of_us(times, freq)
     new_period = starts  # a new member or a new period starts a purchase occasion
     new_period[1:] |= periods[1:] != periods[:-1]
     n_periods = np.add.reduceat(new_period, first_row, dtype=np.int64)
     return members, first_at, last_at, periods[first_row], periods[last_row], n_periods
+
+
+def _row_keys(values) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """Exact keys of every row's id (``words.digit_keys``; the lowest 0 when no row lacks an id), or None."""
+    chunks = keys._chunks(values)
+    found = digit_keys(chunks) if chunks else None
+    if found is None:
+        return None
+    key, missing, _ = found
+    if missing is None:
+        key -= key.min()  # a fresh array; keys of rows without an id are meaningless
+    return key, missing
 
 
 def numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, returns: str) -> pd.DataFrame:
@@ -135,42 +158,57 @@ def numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, return
     in_range = t_us < cutoff
     all_in = bool(in_range.all())
     amount = transactions["amount"].to_numpy(dtype=np.float64)
-    ids = transactions["member_id"].array
-    if not all_in:
-        t_us, amount, ids = t_us[in_range], amount[in_range], ids[in_range]
-    positive = amount >= 0
-    all_positive = bool(positive.all())
-    every = all_positive or returns == "include"  # every row is a purchase row
     # A second thread (numpy and Arrow release the GIL) takes what does not need the sort: the order
-    # ids' keys while this thread encodes the member ids, then the money sums and the distinct orders
-    # per member while this thread sorts.
+    # ids' keys (of every row, masked later: no filtered copy of the strings) while this thread encodes
+    # the member ids, then the money sums and the distinct orders per member while this thread sorts.
     pool = ThreadPoolExecutor(1)
     has_orders = "order_id" in transactions.columns
     if has_orders:
-        order_ids = transactions["order_id"].array
-        order_ids = order_ids if all_in else order_ids[in_range]
-        order_keys = pool.submit(keys.dense_codes, order_ids if all_positive else order_ids[positive])
-    codes, uniques = keys.encode(ids, dense=False)
+        order_job = pool.submit(_row_keys, transactions["order_id"].array)
+    codes, uniques = keys.encode(transactions["member_id"].array, dense=False)
     n = len(uniques)
+    if not all_in:
+        t_us, amount, codes = t_us[in_range], amount[in_range], codes[in_range]
+    positive = amount >= 0
+    all_positive = bool(positive.all())
+    every = all_positive or returns == "include"  # every row is a purchase row
 
     def money() -> tuple[np.ndarray, np.ndarray]:
+        """Each member's sum of every row's amount, and of the returns (made positive)."""
+        total = np.bincount(codes, weights=amount, minlength=n)
         if all_positive:
-            return np.bincount(codes, weights=amount, minlength=n), np.zeros(n)
-        # purchases and returns split with max/min into one reused buffer instead of masked copies
-        part = np.maximum(amount, 0.0)
-        spend = np.bincount(codes, weights=part, minlength=n)
-        np.minimum(amount, 0.0, out=part)
-        return spend, -np.bincount(codes, weights=part, minlength=n)
+            return total, np.zeros(n)
+        back = np.flatnonzero(~positive)  # returns are few: their own sum, from their rows only
+        return total, -np.bincount(codes[back], weights=amount[back], minlength=n)
 
     def order_counts() -> np.ndarray:
         pos_codes = codes if all_positive else codes[positive]
-        if has_orders:
-            order_key, n_orders, missing = order_keys.result()
-            if missing is None:
-                return keys.count_distinct_per_group(pos_codes, order_key, n, n_items=n_orders)
-            with_id = keys.count_distinct_per_group(pos_codes[~missing], order_key, n, n_items=n_orders)
-            return with_id + np.bincount(pos_codes[missing], minlength=n)
-        return np.bincount(pos_codes, minlength=n)
+        if not has_orders:
+            return np.bincount(pos_codes, minlength=n)
+        found = order_job.result()
+        if found is None:  # no exact digit layout: the general keys of the purchase rows' ids
+            order_ids = transactions["order_id"].array
+            order_ids = order_ids if all_in else order_ids[in_range]
+            order_key, n_orders, missing = keys.dense_codes(
+                order_ids if all_positive else order_ids[positive]
+            )
+        else:  # keys of every row of the log, masked like the codes
+            order_key, missing = found
+            n_orders = None
+            if not all_in:
+                order_key = order_key[in_range]
+                missing = None if missing is None else missing[in_range]
+            if not all_positive:
+                order_key = order_key[positive]
+                missing = None if missing is None else missing[positive]
+            if missing is not None and missing.any():
+                order_key = order_key[~missing]
+            else:
+                missing = None
+        if missing is None:
+            return keys.count_distinct_per_group(pos_codes, order_key, n, n_items=n_orders)
+        with_id = keys.count_distinct_per_group(pos_codes[~missing], order_key, n, n_items=n_orders)
+        return with_id + np.bincount(pos_codes[missing], minlength=n)
 
     money_job, orders_job = pool.submit(money), pool.submit(order_counts)
     pool.shutdown(wait=False)
@@ -202,8 +240,9 @@ def numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, return
     first_total = np.bincount(c, weights=weights, minlength=n)
     del weights
     frequency = n_periods - 1
-    spend, returned = money_job.result()
-    total = spend - returned if every else spend
+    net, returned = money_job.result()
+    spend = net + returned
+    total = net if every else spend
     monetary = np.where(frequency > 0, (total - first_total) / np.maximum(frequency, 1), 0.0)
 
     orders = orders_job.result()
@@ -219,7 +258,7 @@ def numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, return
             "orders": orders.astype(np.int64),
             "total_spend": spend,
             "returns_amount": returned + 0.0,
-            "net_spend": spend - returned,
+            "net_spend": net,
             "first_purchase": first_at.view("datetime64[us]"),
             "last_purchase": last_at.view("datetime64[us]"),
         },

@@ -6,7 +6,14 @@ import pandas as pd
 
 from workbench.errors import ArgumentError
 from workbench.schema import run_sql
-from workbench.summary.member import _to_frame, in_memory_log, log_relation, member_summary
+from workbench.summary.member import (
+    _to_frame,
+    in_memory_log,
+    log_relation,
+    member_summary,
+    run_by_members,
+    source_rows,
+)
 from workbench.summary.sql import (
     MODEL_COLUMNS,
     Freq,
@@ -59,9 +66,15 @@ def calibration_and_holdout(
             freq_multiplier=freq_multiplier,
         )
     else:  # the run's validated Parquet copy: both parts in DuckDB, nothing loaded
-        cal_rows = f"(SELECT * FROM {source} WHERE ordered_at <= {timestamp_sql(cal_end)}) AS cal_rows"
-        sql = summary_sql(cal_rows, cal_end, freq=freq, returns=returns, has_order_id="order_id" in present)
-        cal = _to_frame(run_sql(sql))
+        rows = source_rows(transactions)
+
+        def cal_sql(relation: str) -> str:
+            cal_rows = f"(SELECT * FROM {relation} WHERE ordered_at <= {timestamp_sql(cal_end)}) AS cal_rows"
+            return summary_sql(
+                cal_rows, cal_end, freq=freq, returns=returns, has_order_id="order_id" in present
+            )
+
+        cal = _to_frame(run_by_members(cal_sql, source, rows))
         cal.index = cal.index.astype(pd.StringDtype("pyarrow"))  # as the numpy engine's
         if freq_multiplier != 1:
             cal["recency"] /= freq_multiplier
@@ -69,14 +82,15 @@ def calibration_and_holdout(
     cal = cal[MODEL_COLUMNS].add_suffix("_cal")
 
     purchase = " AND amount >= 0" if returns == "exclude" else ""
-    hold = run_sql(
-        f"""SELECT member_id, CAST(count(DISTINCT {period_sql("ordered_at", freq)}) AS DOUBLE)
+
+    def hold_sql(relation: str) -> str:
+        return f"""SELECT member_id, CAST(count(DISTINCT {period_sql("ordered_at", freq)}) AS DOUBLE)
                AS frequency_holdout, avg(amount) AS monetary_value_holdout
-        FROM {source}
+        FROM {relation}
         WHERE ordered_at > {timestamp_sql(cal_end)} AND ordered_at <= {timestamp_sql(obs_end)}{purchase}
-        GROUP BY member_id""",
-        **tables,
-    ).to_pandas()
+        GROUP BY member_id"""
+
+    hold = run_by_members(hold_sql, source, source_rows(transactions), **tables).to_pandas()
     duration = (
         run_sql(
             f"SELECT {period_sql(timestamp_sql(obs_end), freq)} - {period_sql(timestamp_sql(cal_end), freq)} AS d"

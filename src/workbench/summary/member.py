@@ -123,6 +123,72 @@ def log_relation(transactions, columns, owner: str) -> tuple[str, dict, list[str
     return "tx", {"tx": arrow_table(transactions, [c for c in columns if c in present], owner)}, present
 
 
+BUCKET_ROWS = 12_000_000
+"""Rows of the log one DuckDB pass of a per-member query aggregates at most: a larger log is summarised in
+member buckets (``member_buckets``), so the pass's hash tables (a member's distinct orders and days) stay
+within DuckDB's memory cap (``workbench.schema.duckdb_connect``): the 91.5M-row log of the 10M-member demo
+needed more than 3 GB in one pass."""
+
+
+def member_buckets(source: str, rows: int, *, bucket_rows: int | None = None) -> list[str]:
+    """The relation ``source`` split into disjoint sets of members, each of about ``bucket_rows`` rows.
+
+    Parameters
+    ----------
+    source : str
+        A DuckDB relation (a table name or a parenthesised query) with a ``member_id`` column.
+    rows : int
+        Its number of rows (a Parquet file's metadata gives it without a scan).
+    bucket_rows : int, optional
+        Rows per bucket (default ``BUCKET_ROWS``).
+
+    Returns
+    -------
+    list of str
+        One relation per bucket (``hash(member_id) % k``: every member in exactly one); ``[source]`` when
+        the log fits one pass. A per-member query run on each and the results concatenated equals the query
+        on the whole.
+    """
+    k = -(-rows // (bucket_rows or BUCKET_ROWS))
+    if k <= 1:
+        return [source]
+    return [f"(SELECT * FROM {source} WHERE hash(member_id) % {k} = {i}) AS bucket_{i}" for i in range(k)]
+
+
+def run_by_members(make_sql, source: str, rows: int, **tables) -> pa.Table:
+    """``make_sql(relation)`` run on each member bucket of ``source`` (``member_buckets``).
+
+    The parts are concatenated and sorted by ``member_id``, as one query over ``source`` would return them.
+
+    Parameters
+    ----------
+    make_sql : callable
+        ``relation -> SQL`` of a per-member query (one row per member, ``member_id`` a column).
+    source : str
+        The relation.
+    rows : int
+        Rows of ``source``.
+    **tables
+        Tables to register (``workbench.schema.run_sql``).
+
+    Returns
+    -------
+    pyarrow.Table
+    """
+    buckets = member_buckets(source, rows)
+    if len(buckets) == 1:
+        return run_sql(make_sql(source), **tables)
+    parts = [run_sql(make_sql(bucket), **tables) for bucket in buckets]
+    return pa.concat_tables(parts).sort_by("member_id")
+
+
+def source_rows(transactions) -> int:
+    """Rows of a log given as a frame, an Arrow table or the run's validated Parquet copy (its metadata)."""
+    if isinstance(transactions, str | Path):
+        return pq.ParquetFile(transactions).metadata.num_rows
+    return len(transactions)
+
+
 def _to_frame(result: pa.Table | pd.DataFrame) -> pd.DataFrame:
     frame = result.to_pandas() if isinstance(result, pa.Table) else result
     frame["member_id"] = frame["member_id"].astype("str")
@@ -136,8 +202,11 @@ def _duckdb_summary(transactions, observation_end, freq: str, returns: str) -> p
     cols = ["member_id", "ordered_at", "amount", "order_id"]
     source, tables, present = log_relation(transactions, cols, "member_summary")
     has_order = "order_id" in present
-    sql = summary_sql(source, observation_end, freq=freq, returns=returns, has_order_id=has_order)
-    return _to_frame(run_sql(sql, **tables))
+
+    def sql(relation: str) -> str:
+        return summary_sql(relation, observation_end, freq=freq, returns=returns, has_order_id=has_order)
+
+    return _to_frame(run_by_members(sql, source, source_rows(transactions), **tables))
 
 
 def _spark_summary(transactions, observation_end, freq: str, returns: str, spark) -> pd.DataFrame:
