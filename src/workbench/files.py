@@ -89,7 +89,14 @@ def write_csv(target: str | Path, frame, *, index: bool = False) -> Path:
     return _write(target, lambda p: frame.to_csv(p, index=index, encoding="utf-8"))
 
 
-def write_parquet(target: str | Path, frame, *, index: bool = False, metadata: dict | None = None) -> Path:
+def write_parquet(
+    target: str | Path,
+    frame,
+    *,
+    index: bool = False,
+    metadata: dict | None = None,
+    options: dict | None = None,
+) -> Path:
     """Write a DataFrame as Parquet to ``target`` atomically.
 
     Parameters
@@ -103,13 +110,16 @@ def write_parquet(target: str | Path, frame, *, index: bool = False, metadata: d
     metadata : dict of str, optional
         Extra key-value pairs for the file's schema metadata (beside pandas' own and ``frame.attrs``, kept
         as ``DataFrame.to_parquet`` keeps them).
+    options : dict, optional
+        Keyword arguments of ``pyarrow.parquet.write_table`` (compression, dictionary columns), with
+        ``metadata``.
 
     Returns
     -------
     Path
         ``target``.
     """
-    if not metadata:
+    if not metadata and not options:
         return _write(target, lambda p: frame.to_parquet(p, index=index))
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -118,8 +128,8 @@ def write_parquet(target: str | Path, frame, *, index: bool = False, metadata: d
     extra = (
         {"PANDAS_ATTRS": json.dumps(frame.attrs)} if frame.attrs else {}
     )  # as DataFrame.to_parquet keeps them
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **extra, **metadata})
-    return _write(target, lambda p: pq.write_table(table, p))
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **extra, **(metadata or {})})
+    return _write(target, lambda p: pq.write_table(table, p, **(options or {})))
 
 
 def write_audience(frame, audience_dir: str | Path | None, name: str) -> Path | None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pyarrow.parquet as pq
 
 from workbench import files
@@ -218,7 +219,12 @@ def write_cache(frame, out: Path, month: str) -> Path:
             frame.write(tmp, VALIDATED_METADATA)
         frame.close()
         return target
-    return files.write_parquet(target, frame, metadata=VALIDATED_METADATA)
+    # a scratch copy, read by every notebook and removed after the run: uncompressed (the 1M-member demo's
+    # 9.1M rows: written in 1.3 s instead of 2.5 s, read in 0.5 s instead of 1.1 s), dictionaries only for
+    # the categorical columns (ids and amounts would only fall back from them)
+    categorical = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    options = {"compression": "none", "use_dictionary": categorical}
+    return files.write_parquet(target, frame, metadata=VALIDATED_METADATA, options=options)
 
 
 def result_files_month(data: DataParams) -> str:
