@@ -199,7 +199,7 @@ def whole_run(members: int, env: dict) -> dict:
 
     cmd = [
         sys.executable, "-m", "workbench.cli", "report", "--month", MONTH,
-        "--params", str(params), "--out", str(out),
+        "--params", str(params), "--out", str(out), "--jobs", "0",
     ]  # fmt: skip
     rc, seconds, sampler, _ = run_sampled(cmd, env, on_line)
     load1 = os.getloadavg()[0]
@@ -262,7 +262,7 @@ def table(results: list[dict]) -> list[str]:
         f"1-minute load average at the start and end of each run: {loads}. Peak RSS = the largest sum of "
         "resident memory over the `workbench report` process and all its descendants (kernels), sampled every "
         "0.2 s; per step, while that notebook ran (its kernel plus the runner, and the other notebook's kernel "
-        "when two ran at once: `workbench report` chooses how many by cores and available memory). Wall = the report's timing of "
+        "when two ran at once: the benchmark runs `workbench report --jobs 0`, which chooses how many by cores and available memory). Wall = the report's timing of "
         "the notebook (papermill + HTML export); whole run = the process, start to exit. Demo generation is "
         "not part of the run (its time and peak as measured when it was generated). Targets: 1M whole run <= 60 s, "
         "3M peak <= 4 GiB, 10M peak <= 12 GiB. Command: `.venv/bin/python benchmarks/bench_monthly.py`.",
