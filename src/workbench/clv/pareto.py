@@ -113,19 +113,9 @@ def fit(
     from lifetimes import ParetoNBDFitter
     from scipy.optimize import minimize
 
-    if fit_method != LOG_BFGS:
-        return ParetoNBDFitter._fit(
-            self,
-            minimizing_function_args,
-            iterative_fitting,
-            initial_params,
-            params_size,
-            disp,
-            tol=tol,
-            fit_method=fit_method,
-            maxiter=maxiter,
-            **kwargs,
-        )
+    if fit_method != LOG_BFGS:  # lifetimes' own fit, arguments passed on as they came
+        given = (minimizing_function_args, iterative_fitting, initial_params, params_size, disp)
+        return ParetoNBDFitter._fit(self, *given, tol=tol, fit_method=fit_method, maxiter=maxiter, **kwargs)
     f = _mean_objective(self, minimizing_function_args)
     gtol = tol / 100
     options = {"gtol": gtol, "maxiter": maxiter, "disp": disp}
