@@ -129,13 +129,11 @@ def test_a_tier_no_draw_reaches_has_no_interval_and_no_warning():
     assert res.intervals.loc["Member", "cost_pct_low"] == 0.0
 
 
-def test_simulate_projection_equals_simulate_on_each_draw(demo):
-    """The array path of simulate_projection gives what ``simulate`` gives on each draw reindexed to the
-    member base (members without a summary row spend nothing), tier codes by name."""
-    from workbench.summary import member_summary
-    from workbench.tiers import TierProgram, draw_seeds, replay, simulate_projection
+def _three_tiers():
+    """Member / Silver / Gold with renewal thresholds and benefits (the projection tests' programme)."""
+    from workbench.tiers import TierProgram
 
-    prog = TierProgram.from_dict(
+    return TierProgram.from_dict(
         {
             "tiers": [
                 {"name": "Member", "upgrade": 0},
@@ -144,6 +142,15 @@ def test_simulate_projection_equals_simulate_on_each_draw(demo):
             ]
         }
     )
+
+
+def test_simulate_projection_equals_simulate_on_each_draw(demo):
+    """The array path of simulate_projection gives what ``simulate`` gives on each draw reindexed to the
+    member base (members without a summary row spend nothing), tier codes by name."""
+    from workbench.summary import member_summary
+    from workbench.tiers import draw_seeds, replay, simulate_projection
+
+    prog = _three_tiers()
     current = replay(demo.transactions, prog, "2026-10-31").tier_names()
     summary = member_summary(demo.transactions, "2026-10-31", freq="D").iloc[::2]  # half the members
     response = Response(distance=0.1, uplift=0.1, churn_penalty=0.2)
@@ -170,17 +177,9 @@ def test_simulate_projection_same_numbers_in_any_number_of_threads(demo, monkeyp
     """Draws run in threads (each its own seeded generator, gathered in seed order): the same result, to
     the bit, as one draw after another."""
     from workbench.summary import member_summary
-    from workbench.tiers import TierProgram, projection, replay, simulate_projection
+    from workbench.tiers import projection, replay, simulate_projection
 
-    prog = TierProgram.from_dict(
-        {
-            "tiers": [
-                {"name": "Member", "upgrade": 0},
-                {"name": "Silver", "upgrade": 10000, "renewal": 8000, "benefits": {"discount": 0.03}},
-                {"name": "Gold", "upgrade": 30000, "renewal": 24000, "benefits": {"gift": 300}},
-            ]
-        }
-    )
+    prog = _three_tiers()
     current = replay(demo.transactions, prog, "2026-10-31").tier_names()
     summary = member_summary(demo.transactions, "2026-10-31", freq="D")
 
