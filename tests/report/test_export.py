@@ -29,3 +29,20 @@ def test_clean_for_report_drops_noise_but_keeps_content():
         "42",
     ]
     assert "widgets" not in nb.metadata
+
+
+def test_a_widget_view_is_dropped_with_its_text_repr():
+    """A progress bar shown while long work runs is a widget view whose text/plain is its repr: neither reaches
+    the page (seen on the 1M-member tier page: "FloatProgress(value=0.0, layout=...)")."""
+    from workbench.report.export import WIDGET_MIME, keep_output
+
+    widget = {
+        "output_type": "display_data",
+        "data": {
+            WIDGET_MIME: {"model_id": "x"},
+            "text/plain": "FloatProgress(value=0.0, layout=Layout(width='auto'))",
+        },
+    }
+    assert keep_output(widget) is False
+    text = {"output_type": "display_data", "data": {"text/plain": "FloatProgress is a word here"}}
+    assert keep_output(text) is True

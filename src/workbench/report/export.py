@@ -94,8 +94,11 @@ def keep_output(out: dict) -> bool:
         return False
     if kind in ("display_data", "execute_result"):
         data = out.get("data", {})
-        for mime in (HEADLINES_MIME, WIDGET_MIME):
-            data.pop(mime, None)
+        data.pop(HEADLINES_MIME, None)
+        if (
+            data.pop(WIDGET_MIME, None) is not None
+        ):  # a widget's text is its repr ("FloatProgress(value=0.0, ...)")
+            return False
         if not data:
             return False
         if set(data) == {"text/plain"}:
