@@ -9,9 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
+import psutil
 import pytest
 
-from workbench.report.kernel import SOCKET_PREFIX, kernel_transport
+from workbench.report.kernel import SOCKET_PREFIX, KernelPool, kernel_transport
 from workbench.report.params import NotebookRun
 from workbench.report.run import execute
 
@@ -50,3 +51,41 @@ def test_kernels_started_at_once_each_get_their_own_folder(tmp_path):
     folders = {Path(info["ip"]).parent for info in infos}
     assert len(folders) == 4
     assert not any(folder.exists() for folder in folders)
+
+
+WARM_CELL = (
+    "import os, sys\n"
+    "print(os.getcwd())\n"
+    "print(all(name in sys.modules for name in ('workbench.tiers', 'workbench.experiments', 'matplotlib.pyplot')))"
+)
+
+
+def _kernels() -> list:
+    return [p for p in psutil.Process().children(recursive=True) if "ipykernel" in " ".join(p.cmdline())]
+
+
+def test_pooled_kernel_runs_the_notebook_warm_and_is_shut_down(tmp_path):
+    source = tmp_path / "warm.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(WARM_CELL)]), source)
+    with KernelPool(1, 1, cwd=str(tmp_path), env=os.environ) as pool:
+        km = pool.take()
+        assert km is not None and km.is_alive()
+        assert pool.take() is None  # one notebook: no second kernel
+        execute(NotebookRun("warm", source, 60, {}, None), tmp_path / "out.ipynb", km=km)
+        assert not km.is_alive()
+    cell = nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[0]
+    assert cell.execution_count == 1  # the warm-up ran silently
+    assert cell.outputs[0]["text"].splitlines() == [str(tmp_path), "True"]
+    assert not _kernels()
+
+
+def test_pool_shuts_down_kernels_not_taken():
+    before = len(_kernels())
+    pool = KernelPool(2, 4, cwd=tempfile.gettempdir(), env=os.environ)
+    pool.resize(1, ahead=False)  # the run chose one at a time: the second kernel goes
+    km = pool.take()
+    assert km is not None
+    assert pool.take() is None  # not started ahead
+    km.shutdown_kernel(now=True)
+    pool.close()
+    assert len(_kernels()) == before

@@ -47,6 +47,7 @@ from workbench.report import index
 from workbench.report.export import export_html
 from workbench.report.failure import describe_failure, error_text, published_failure
 from workbench.report.inputs import RunInputs, validate_inputs, write_cache
+from workbench.report.kernel import KernelPool
 from workbench.report.params import NotebookRun, RunPlan, load_plan
 from workbench.report.publish import LOGS_DIR, MonthBuild, OutputBusyError, output_lock, remove_stale
 
@@ -207,37 +208,44 @@ def _working_dir(path: Path) -> Iterator[None]:
         os.chdir(before)
 
 
-def execute(run: NotebookRun, output: Path, *, cwd: Path | None = None) -> None:
+def execute(run: NotebookRun, output: Path, *, cwd: Path | None = None, km=None) -> None:
     """Run one notebook with papermill; raises on a failing cell or when the wall-time limit passes.
 
-    ``cwd``: the kernel's working directory (None: this process's, as ``_run_month`` sets it).
+    ``cwd``: the kernel's working directory (None: this process's, as ``_run_month`` sets it). ``km``: a
+    started kernel (``KernelPool.take``), shut down afterwards; None: papermill starts one.
     """
     import papermill
 
-    from workbench.report.kernel import RunKernelManager
+    from workbench.report.kernel import KERNEL_ARGUMENTS, RunKernelManager
 
     deadline = time.monotonic() + run.timeout
 
     def remaining(_cell) -> int:  # nbclient asks before each cell: the notebook's limit is wall time
         return max(1, math.ceil(deadline - time.monotonic()))
 
-    papermill.execute_notebook(
-        str(run.path),
-        str(output),
-        parameters=dict(run.parameters),
-        kernel_name="python3",
-        kernel_manager_class=RunKernelManager,  # Unix sockets, no TCP port to race for
-        cwd=None if cwd is None else str(cwd),
-        progress_bar=False,
-        log_output=False,
-        start_timeout=min(120, run.timeout),
-        timeout_func=remaining,
-        # ipykernel's own log goes to this terminal: its start-up warnings ("running over TCP without
-        # encryption"), and the "KeyboardInterrupt caught in kernel" it logs as an ERROR when jupyter_client
-        # interrupts an idle kernel before shutting it down (every notebook's end): neither is news to the
-        # analyst, and what fails in a notebook is in its outputs (error.txt)
-        extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-    )
+    options = {} if km is None else {"km": km}
+    try:
+        papermill.execute_notebook(
+            str(run.path),
+            str(output),
+            parameters=dict(run.parameters),
+            kernel_name="python3",
+            kernel_manager_class=RunKernelManager,  # Unix sockets, no TCP port to race for
+            cwd=None if cwd is None else str(cwd),
+            progress_bar=False,
+            log_output=False,
+            start_timeout=min(120, run.timeout),
+            timeout_func=remaining,
+            # ipykernel's own log goes to this terminal: its start-up warnings, and the "KeyboardInterrupt
+            # caught in kernel" it logs as an ERROR when jupyter_client interrupts an idle kernel before shutting
+            # it down (every notebook's end): neither is news to the analyst, and what fails in a notebook is in
+            # its outputs (error.txt)
+            extra_arguments=KERNEL_ARGUMENTS,
+            **options,
+        )
+    finally:
+        if km is not None:
+            km.shutdown_kernel(now=True)
 
 
 def run_report(
@@ -279,39 +287,52 @@ def run_report(
     out = Path(out).resolve()
     started = _now()
     t_run = time.perf_counter()
-    inputs, frame = validate_inputs(plan)
-    if frame is None:
-        log(f"workbench report: the engine's result files (no log); month {inputs.month}")
-    else:
-        log(
-            f"workbench report: data.transactions {mask_url(plan.common.data.transactions)}: "
-            f"{inputs.rows:,} rows validated; month {inputs.month}"
-        )
-    # batches validated into a scratch folder (a large Parquet log): removed whatever happens
-    close = frame.close if isinstance(frame, ValidatedBatches) else None
-    try:
-        with output_lock(out, wait=wait, log=log):
-            removed = remove_stale(out)
-            if removed:
-                log(f"workbench report: removed what earlier runs left in {out}: {', '.join(removed)}")
-            cache = write_cache(frame, out, inputs.month) if frame is not None else None
-            del frame  # the notebooks read the copy; the log does not stay in this process's memory
-            _release_memory()
-            try:
-                wanted = plan.config.jobs if jobs is None else jobs
-                n_jobs = parallel_jobs(wanted, len(plan.notebooks), inputs.rows)
-                report = _run_month(
-                    plan.prepared(inputs.month, cache), out, inputs, log, started, t_run, jobs=n_jobs
-                )
-            finally:
-                if cache is not None:
-                    shutil.rmtree(cache.parent, ignore_errors=True)
-                    with contextlib.suppress(OSError):
-                        cache.parent.parent.rmdir()  # OUT/.cache, when no other month's copy is in it
-            index.write_months(out, plan.language)
-    finally:
-        if close is not None:
-            close()
+    wanted = plan.config.jobs if jobs is None else jobs
+    # kernels start and import while the log is validated (see report.kernel.KernelPool)
+    env = {**KERNEL_ENV, **{k: v for k, v in os.environ.items() if k not in DROPPED_ENV}}
+    size = wanted or min(os.cpu_count() or 1, len(plan.notebooks))
+    with KernelPool(size, len(plan.notebooks), cwd=str(plan.notebooks_dir), env=env) as pool:
+        inputs, frame = validate_inputs(plan)
+        if frame is None:
+            log(f"workbench report: the engine's result files (no log); month {inputs.month}")
+        else:
+            log(
+                f"workbench report: data.transactions {mask_url(plan.common.data.transactions)}: "
+                f"{inputs.rows:,} rows validated; month {inputs.month}"
+            )
+        # batches validated into a scratch folder (a large Parquet log): removed whatever happens
+        close = frame.close if isinstance(frame, ValidatedBatches) else None
+        try:
+            with output_lock(out, wait=wait, log=log):
+                removed = remove_stale(out)
+                if removed:
+                    log(f"workbench report: removed what earlier runs left in {out}: {', '.join(removed)}")
+                cache = write_cache(frame, out, inputs.month) if frame is not None else None
+                del frame  # the notebooks read the copy; the log does not stay in this process's memory
+                _release_memory()
+                try:
+                    n_jobs = parallel_jobs(wanted, len(plan.notebooks), inputs.rows)
+                    # one at a time (a large log): no idle kernel waiting beside the running one's memory
+                    pool.resize(n_jobs, ahead=n_jobs > 1)
+                    report = _run_month(
+                        plan.prepared(inputs.month, cache),
+                        out,
+                        inputs,
+                        log,
+                        started,
+                        t_run,
+                        jobs=n_jobs,
+                        pool=pool,
+                    )
+                finally:
+                    if cache is not None:
+                        shutil.rmtree(cache.parent, ignore_errors=True)
+                        with contextlib.suppress(OSError):
+                            cache.parent.parent.rmdir()  # OUT/.cache, when no other month's copy is in it
+                index.write_months(out, plan.language)
+        finally:
+            if close is not None:
+                close()
     failed = [r.name for r in report.results if not r.ok]
     n = len(report.results)
     log(
@@ -331,10 +352,12 @@ def _run_month(
     t_run: float,
     *,
     jobs: int = 1,
+    pool: KernelPool | None = None,
 ) -> ReportResult:
     """Build the month in its staging folder and publish it (the staging folder goes if this fails).
 
-    ``jobs`` notebooks run at once (threads, each driving its own kernel); results keep the plan's order.
+    ``jobs`` notebooks run at once (threads, each driving its own kernel, from ``pool`` when given); results
+    keep the plan's order.
     """
     from workbench.i18n import t
 
@@ -346,7 +369,8 @@ def _run_month(
 
     def one(i: int, run: NotebookRun) -> NotebookResult:
         log(f"[{i}/{n}] {run.name}: running (limit {run.timeout} s)")
-        result = _run_one(plan, run, build, title=index.title(run.name, plan.language), footer=footer)
+        km = None if pool is None else pool.take()
+        result = _run_one(plan, run, build, title=index.title(run.name, plan.language), footer=footer, km=km)
         detail = ""
         if not result.ok:
             detail = f": {result.console[:300]}"
@@ -360,8 +384,8 @@ def _run_month(
     try:
         with kernel_environment(), _working_dir(plan.notebooks_dir):
             if jobs > 1:
-                with ThreadPoolExecutor(jobs, thread_name_prefix="notebook") as pool:
-                    futures = [pool.submit(one, i, run) for i, run in enumerate(plan.notebooks, 1)]
+                with ThreadPoolExecutor(jobs, thread_name_prefix="notebook") as threads:
+                    futures = [threads.submit(one, i, run) for i, run in enumerate(plan.notebooks, 1)]
                     results = [f.result() for f in futures]
             else:
                 results = [one(i, run) for i, run in enumerate(plan.notebooks, 1)]
@@ -376,7 +400,7 @@ def _run_month(
 
 
 def _run_one(
-    plan: RunPlan, run: NotebookRun, build: MonthBuild, *, title: str, footer: str
+    plan: RunPlan, run: NotebookRun, build: MonthBuild, *, title: str, footer: str, km=None
 ) -> NotebookResult:
     from workbench.i18n import month_label
 
@@ -387,7 +411,7 @@ def _run_one(
     params_file = str(run.params_file.relative_to(plan.root)) if run.params_file else None
     result = NotebookResult(run.name, "ok", started, 0.0, dict(run.parameters), params_file)
     try:
-        execute(run, executed)
+        execute(run, executed, km=km)
         nb = json.loads(executed.read_text(encoding="utf-8"))
         result.headlines = headlines_of(nb)
         # papermill recorded the staging path, which is about to disappear: record where it is published
