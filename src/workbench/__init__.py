@@ -146,7 +146,7 @@ _EXPORTS: dict[str, str] = {
     "attributes_sql": "audience",
     "balance_table": "experiments",
     "buyers_spend": "segments",
-    "buyers_window_spend": "segments",
+    "buyers_window_spend": "tiers",
     "calibration_and_holdout": "summary",
     "calibration_summary": "clv",
     "campaign_economics": "experiments",

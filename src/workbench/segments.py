@@ -48,13 +48,9 @@ import pandas as pd
 
 from workbench import files
 from workbench.errors import ArgumentError
-from workbench.kpis import TransactionLog, month_bounds, orders_query, rows_sql, use_log
-from workbench.schema import duckdb_connect
+from workbench.kpis import month_bounds, use_log
 from workbench.settings import bounded, build, settings_error, validate
-from workbench.summary import log_relation, render, with_ctes
-
-#: DuckDB's memory for ``buyers_window_spend`` (its order aggregation spills to disk beyond it)
-WINDOW_SPEND_DUCKDB_MEMORY = "1GB"
+from workbench.summary import render, with_ctes
 
 __all__ = [
     "MEMBER_TYPES",
@@ -62,7 +58,6 @@ __all__ = [
     "ClaimCheck",
     "SegmentSettings",
     "buyers_spend",
-    "buyers_window_spend",
     "check_claim",
     "concentration",
     "features_frame",
@@ -423,66 +418,6 @@ def buyers_spend(features: pd.DataFrame) -> pd.Series:
         ``window_spend`` of the members with at least one order in the window, indexed by member.
     """
     return features.loc[features["window_orders"] > 0, "window_spend"]
-
-
-def buyers_window_spend(transactions, month, settings: SegmentSettings | None = None) -> pd.Series:
-    """``buyers_spend(member_features(transactions, month, settings))`` without the feature frame.
-
-    The same statement (``features_parts`` over the log's ``rows`` and purchase ``orders``, inline) keeps only
-    the window's buyers and their spend, in one DuckDB statement of at most ``WINDOW_SPEND_DUCKDB_MEMORY``:
-    the tier page's concentration figure without the member overview's cached log (whose order table takes
-    DuckDB's whole cap on a large log). A ``TransactionLog`` or a path that is not the run's validated copy
-    goes through ``member_features``.
-
-    Parameters
-    ----------
-    transactions : DataFrame, str or TransactionLog
-        The canonical log (a frame or the run's validated Parquet copy), or an open log.
-    month : str
-        ``YYYY-MM``: the window ends with it.
-    settings : SegmentSettings, optional
-        Its ``window_days``.
-
-    Returns
-    -------
-    Series
-        ``window_spend`` of the members with an order in the window, indexed by member (sorted).
-    """
-    from workbench.data import is_validated_parquet
-
-    settings = settings or SegmentSettings()
-    if isinstance(transactions, TransactionLog) or (
-        isinstance(transactions, str | Path) and not is_validated_parquet(transactions)
-    ):
-        return buyers_spend(member_features(transactions, month, settings))
-    if month is None:
-        raise ArgumentError("buyers_window_spend: month is required unless transactions is a TransactionLog")
-    columns = ["member_id", "ordered_at", "amount", "order_id", "channel", "discount", "store"]
-    relation, tables, present = log_relation(transactions, columns, "buyers_window_spend")
-    _, end = month_bounds(pd.Period(month, freq="M"))
-    has = {f"has_{c}": c in present for c in ("order_id", "channel", "discount", "store")}
-    ctes, _ = features_parts(end, settings.window_days, has_discount=has["has_discount"])
-    query = with_ctes(
-        [
-            ("rows", rows_sql(relation, end, **has)),
-            ("orders", orders_query("rows", has_order_id=has["has_order_id"])),
-            *ctes[:2],
-        ],
-        'SELECT member_id AS "member_id", CAST(window_spend AS DOUBLE) AS "window_spend" FROM ft_member '
-        "WHERE window_orders > 0 ORDER BY member_id",
-    )
-    con = duckdb_connect({"memory_limit": WINDOW_SPEND_DUCKDB_MEMORY, "preserve_insertion_order": False})
-    try:
-        for name, table in tables.items():
-            con.register(name, table)
-        result = con.sql(render(query, "duckdb")).to_arrow_table()
-    finally:
-        con.close()
-    return pd.Series(
-        result.column("window_spend").to_numpy(),
-        index=pd.Index(result.column("member_id").to_pandas().astype("str"), name="member_id"),
-        name="window_spend",
-    )
 
 
 def lorenz_curve(revenue: pd.Series) -> pd.DataFrame:
