@@ -8,7 +8,10 @@ negative value is a return. Per member and month of the order's date: ``purchase
 
 Two engines compute the same matrices: ``engine="numpy"`` (default; exact integer codes of
 ``workbench.summary.keys`` and ``bincount``) and ``engine="duckdb"``, one SQL statement over a frame, an
-Arrow table or a Parquet file (so the log can stay on disk).
+Arrow table or a Parquet file (so the log can stay on disk). ``month_cells`` returns them as records grouped
+by month (``MonthCells``: a month's column on demand, the same numbers), which is what the replay walks, so
+memory grows with members and their active months, never with a member x month float matrix;
+``monthly_activity`` builds the dense matrices from them.
 """
 
 from __future__ import annotations
