@@ -34,9 +34,12 @@ Engine = Literal["numpy", "duckdb"]
 ACTIVITY_MATRICES = ("purchases", "returns", "orders", "max_order")
 _REQUIRED = ("member_id", "ordered_at", "amount")
 _EPOCH_MONTH = 1970 * 12  # month number (year * 12 + month - 1) of datetime64's month 0
-#: DuckDB's memory for the member-month aggregation (its hash tables spill to disk beyond it): the tier
-#: page's kernel stays within its budget at 3M members; the cells themselves come back as numbers
+#: DuckDB's memory for the member-month aggregation of a log of at most ``CELLS_CAPPED_ROWS`` rows (its hash
+#: tables spill beyond it): the tier page's kernel stays within its budget at 3M members (27.4M rows). A larger
+#: log gets the default cap (``workbench.schema.duckdb_connect``): at 1 GB the 91.5M-row log of the 10M demo
+#: ran out of memory.
 CELLS_DUCKDB_MEMORY = "1GB"
+CELLS_CAPPED_ROWS = 30_000_000
 
 
 @dataclass
@@ -364,11 +367,12 @@ def _duckdb_cells(transactions, end: pd.Timestamp, matrices, *, net: bool = Fals
 
     The cells are aggregated once into a temporary table; the members' ids come back once each (sorted by
     ``encode``, like the numpy engine's) and every cell as an integer code, so no id text is held per cell.
-    DuckDB runs with at most ``CELLS_DUCKDB_MEMORY`` for its operators (spilling beyond it).
+    DuckDB runs with at most ``CELLS_DUCKDB_MEMORY`` for its operators on a log of up to ``CELLS_CAPPED_ROWS``
+    rows (spilling beyond it), with the default cap on a larger one.
     """
-    if isinstance(transactions, (str, Path)):
-        import pyarrow.parquet as pq
+    import pyarrow.parquet as pq
 
+    if isinstance(transactions, (str, Path)):
         path = Path(transactions)
         columns = pq.read_schema(path).names
         source, tables = f"read_parquet('{str(path).replace(chr(39), chr(39) * 2)}')", {}
@@ -414,7 +418,9 @@ def _duckdb_cells(transactions, end: pd.Timestamp, matrices, *, net: bool = Fals
         exprs["net"] = f"{purchases} + {returns}"
         wanted.append("net")
     select = ", ".join(f"{exprs[name]} AS {name}" for name in wanted)
-    con = duckdb_connect({"memory_limit": CELLS_DUCKDB_MEMORY, "preserve_insertion_order": False})
+    rows = pq.ParquetFile(path).metadata.num_rows if not tables else len(table)
+    capped = {"memory_limit": CELLS_DUCKDB_MEMORY} if rows <= CELLS_CAPPED_ROWS else {}
+    con = duckdb_connect({**capped, "preserve_insertion_order": False})
     try:
         for name, table in tables.items():
             con.register(name, table)
