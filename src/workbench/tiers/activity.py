@@ -297,6 +297,22 @@ def month_cells(
     return MonthCells(ids.to_numpy(zero_copy_only=False).astype(object), months, member, bounds, weights)
 
 
+def duckdb_cap(rows: int) -> dict:
+    """DuckDB settings for a tier query over a log of ``rows`` rows: ``CELLS_DUCKDB_MEMORY`` up to ``CELLS_CAPPED_ROWS``.
+
+    Parameters
+    ----------
+    rows : int
+        The log's rows.
+
+    Returns
+    -------
+    dict
+        ``{"memory_limit": ...}``, or empty (the default cap) for a larger log.
+    """
+    return {"memory_limit": CELLS_DUCKDB_MEMORY} if rows <= CELLS_CAPPED_ROWS else {}
+
+
 def _check_columns(columns) -> None:
     missing = [c for c in _REQUIRED if c not in columns]
     if missing:
@@ -419,8 +435,7 @@ def _duckdb_cells(transactions, end: pd.Timestamp, matrices, *, net: bool = Fals
         wanted.append("net")
     select = ", ".join(f"{exprs[name]} AS {name}" for name in wanted)
     rows = pq.ParquetFile(path).metadata.num_rows if not tables else len(table)
-    capped = {"memory_limit": CELLS_DUCKDB_MEMORY} if rows <= CELLS_CAPPED_ROWS else {}
-    con = duckdb_connect({**capped, "preserve_insertion_order": False})
+    con = duckdb_connect({**duckdb_cap(rows), "preserve_insertion_order": False})
     try:
         for name, table in tables.items():
             con.register(name, table)

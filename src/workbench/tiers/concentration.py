@@ -11,22 +11,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from workbench import segments as ws
 from workbench.errors import ArgumentError
 from workbench.kpis import TransactionLog, month_bounds, orders_query, rows_sql
 from workbench.schema import duckdb_connect
 from workbench.summary import log_relation, render, with_ctes
-
-#: DuckDB's memory for ``buyers_window_spend`` (its order aggregation spills to disk beyond it)
-WINDOW_SPEND_DUCKDB_MEMORY = "1GB"
+from workbench.tiers.activity import duckdb_cap
 
 
 def buyers_window_spend(transactions, month, settings: ws.SegmentSettings | None = None) -> pd.Series:
     """``buyers_spend(ws.member_features(transactions, month, settings))`` without the feature frame.
 
     The same statement (``features_parts`` over the log's ``rows`` and purchase ``orders``, inline) keeps only
-    the window's buyers and their spend, in one DuckDB statement of at most ``WINDOW_SPEND_DUCKDB_MEMORY``:
+    the window's buyers and their spend, in one DuckDB statement (1 GB on a log of up to 30M rows: ``activity.duckdb_cap``):
     the tier page's concentration figure without the member overview's cached log (whose order table takes
     DuckDB's whole cap on a large log). A ``TransactionLog`` or a path that is not the run's validated copy
     goes through ``member_features``.
@@ -68,7 +67,12 @@ def buyers_window_spend(transactions, month, settings: ws.SegmentSettings | None
         'SELECT member_id AS "member_id", CAST(window_spend AS DOUBLE) AS "window_spend" FROM ft_member '
         "WHERE window_orders > 0 ORDER BY member_id",
     )
-    con = duckdb_connect({"memory_limit": WINDOW_SPEND_DUCKDB_MEMORY, "preserve_insertion_order": False})
+    rows = (
+        pq.ParquetFile(transactions).metadata.num_rows
+        if isinstance(transactions, str | Path)
+        else len(transactions)
+    )
+    con = duckdb_connect({**duckdb_cap(rows), "preserve_insertion_order": False})
     try:
         for name, table in tables.items():
             con.register(name, table)
