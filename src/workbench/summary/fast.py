@@ -135,6 +135,82 @@ def _sorted_runs(c: np.ndarray, t_us: np.ndarray, freq: str):
     return members, first_at, last_at, periods[first_row], periods[last_row], n_periods
 
 
+_ROWS_PER_PERIOD = 500  # a log in time order with fewer rows a period takes the sort (the loop's overhead)
+
+
+def _in_time_order(t_us: np.ndarray) -> bool:
+    """Whether the times never decrease (a log appended as it happened), checked in blocks (no row-length mask)."""
+    step, last = 1 << 20, len(t_us) - 1
+    return all(
+        not np.any(t_us[b + 1 : min(b + step, last) + 1] < t_us[b : min(b + step, last)])
+        for b in range(0, max(last, 0), step)
+    )
+
+
+def _time_ordered_runs(c: np.ndarray, t_us: np.ndarray, a: np.ndarray, n: int, freq: str):
+    """Per member code of purchase rows in time order, without a sort; None when periods are too many.
+
+    A period's rows are one slice (a binary search for each period's start). Period by period, the
+    members present are counted once each by a buffered fancy increment (``count[c] = count[c] + 1``: a
+    code present twice writes the same value twice), and a row lies in its member's first period when
+    the member's count was 0 before that period: the first period's amount and first time come from
+    those rows, the last time from a ``maximum.at`` over all rows. One pass of gathers and scatters into
+    a member-length array instead of a sort of the rows.
+
+    Returns
+    -------
+    tuple or None
+        ``(n_periods, first_at, last_at, first_total)``, each of length ``n`` (members without a row:
+        0 periods, times ``int64`` minimum), or None (then ``_sorted_runs``).
+    """
+    p_lo = int(_periods_of_us(t_us[:1].copy(), freq)[0])
+    p_hi = int(_periods_of_us(t_us[-1:].copy(), freq)[0])
+    if (p_hi - p_lo + 1) * _ROWS_PER_PERIOD > len(t_us):
+        return None
+    bounds = np.searchsorted(t_us, _period_start_us(np.arange(p_lo + 1, p_hi + 1), freq)).tolist()
+    count = np.zeros(n, dtype=np.int32)
+    first = np.empty(len(t_us), dtype=bool)
+    for s, e in zip([0, *bounds], [*bounds, len(t_us)], strict=True):
+        if s < e:
+            members = c[s:e]
+            seen = count[members]
+            np.equal(seen, 0, out=first[s:e])
+            seen += 1
+            count[members] = seen
+    rows = np.flatnonzero(first)
+    del first
+    first_c = c[rows]
+    first_total = np.bincount(first_c, weights=a[rows], minlength=n)
+    empty = np.iinfo(np.int64).min
+    first_at = np.full(n, np.iinfo(np.int64).max)
+    np.minimum.at(first_at, first_c, t_us[rows])
+    first_at[count == 0] = empty
+    last_at = np.full(n, empty)
+    np.maximum.at(last_at, c, t_us)
+    return count.astype(np.int64), first_at, last_at, first_total
+
+
+def _sorted_member_runs(c: np.ndarray, t_us: np.ndarray, a: np.ndarray, n: int, freq: str):
+    """``_time_ordered_runs`` of rows in any order: one sort by (member, time), then the runs.
+
+    The first purchase period's amount: the rows before the start of each member's second period.
+    """
+    members, first_t, last_t, first_p, _, periods = _sorted_runs(c, t_us, freq)
+    first_at = np.full(n, np.iinfo(np.int64).min)
+    last_at = np.full(n, np.iinfo(np.int64).min)
+    first_at[members], last_at[members] = first_t, last_t
+    n_periods = np.zeros(n, dtype=np.int64)
+    n_periods[members] = periods
+    first_end = np.zeros(n, dtype=np.int64)
+    first_end[members] = _period_start_us(first_p + 1, freq)
+    weights = np.take(first_end, c)  # one row-length buffer: first the period ends, then the weights
+    in_first = np.less(t_us, weights)
+    weights = weights.view(np.float64)
+    np.multiply(a, in_first, out=weights)
+    del in_first
+    return n_periods, first_at, last_at, np.bincount(c, weights=weights, minlength=n)
+
+
 def _row_keys(values) -> tuple[np.ndarray, np.ndarray | None] | None:
     """Exact keys of every row's id (``words.digit_keys``; the lowest 0 when no row lacks an id), or None."""
     chunks = keys._chunks(values)
@@ -155,8 +231,9 @@ def numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, return
     obs_period = int(_periods_of_us(obs.copy(), freq)[0])
     # a row counts up to the end of the period that holds observation_end
     cutoff = int(_period_start_us([obs_period + 1], freq)[0])
-    in_range = t_us < cutoff
-    all_in = bool(in_range.all())
+    all_in = not len(t_us) or int(t_us.max()) < cutoff
+    in_range = None if all_in else t_us < cutoff
+    in_order = _in_time_order(t_us)  # then so is any subset of the rows
     amount = transactions["amount"].to_numpy(dtype=np.float64)
     # A second thread (numpy and Arrow release the GIL) takes what does not need the sort: the order
     # ids' keys (of every row, masked later: no filtered copy of the strings) while this thread encodes
@@ -169,8 +246,8 @@ def numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, return
     n = len(uniques)
     if not all_in:
         t_us, amount, codes = t_us[in_range], amount[in_range], codes[in_range]
-    positive = amount >= 0
-    all_positive = bool(positive.all())
+    all_positive = not len(amount) or bool(amount.min() >= 0)
+    positive = None if all_positive else amount >= 0
     every = all_positive or returns == "include"  # every row is a purchase row
 
     def money() -> tuple[np.ndarray, np.ndarray]:
@@ -218,27 +295,14 @@ def numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, return
     else:
         c, t, a = codes[positive], t_us[positive], amount[positive]
 
-    # one sort of purchase rows by (member, time): first/last purchase, and the distinct periods
-    members, first_t, last_t, first_p, last_p, periods = _sorted_runs(c, t, freq)
-    first_at = np.full(n, np.iinfo(np.int64).min)
-    last_at = np.full(n, np.iinfo(np.int64).min)
-    first_at[members], last_at[members] = first_t, last_t
-    n_periods = np.zeros(n, dtype=np.int64)
-    n_periods[members] = periods
-    min_p = np.zeros(n, dtype=np.int64)
-    max_p = np.zeros(n, dtype=np.int64)
-    min_p[members], max_p[members] = first_p, last_p
-
-    # the first purchase period's amount: rows before the start of each member's second period
-    first_end = np.zeros(n, dtype=np.int64)
-    first_end[members] = _period_start_us(first_p + 1, freq)
-    weights = np.take(first_end, c)  # one row-length buffer: first the period ends, then the weights
-    in_first = np.less(t, weights)
-    weights = weights.view(np.float64)
-    np.multiply(a, in_first, out=weights)
-    del in_first
-    first_total = np.bincount(c, weights=weights, minlength=n)
-    del weights
+    # per member: distinct periods, first and last purchase, the first purchase period's amount
+    runs = _time_ordered_runs(c, t, a, n, freq) if len(t) and in_order else None
+    if runs is None:
+        runs = _sorted_member_runs(c, t, a, n, freq)
+    n_periods, first_at, last_at, first_total = runs
+    has = n_periods > 0
+    min_p = _periods_of_us(np.where(has, first_at, 0), freq)
+    max_p = _periods_of_us(np.where(has, last_at, 0), freq)
     frequency = n_periods - 1
     net, returned = money_job.result()
     spend = net + returned

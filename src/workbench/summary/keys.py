@@ -251,6 +251,12 @@ def count_distinct_per_group(
         return counted
     span = n_items if n_items is not None else int(item.max()) + 1
     if span <= max(4 * len(item), 1 << 16):
+        if n_items is None or n_items == len(item):  # every item once (an order id a row): one bitmap
+            seen = np.zeros(span, dtype=bool)
+            seen[item] = True
+            if np.count_nonzero(seen) == len(item):
+                return np.bincount(group, minlength=n_groups)
+            del seen
         owner = np.full(span, -1, dtype=np.int32 if n_groups < 1 << 31 else np.int64)
         owner[item] = group
         if np.array_equal(np.take(owner, item), group):  # every item in exactly one group

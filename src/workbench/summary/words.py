@@ -4,7 +4,7 @@ Real ids are fixed layouts: constant bytes around one run of decimal digits (``0
 ``T000000248-R``). For each byte length, the layout is read off a sample of rows (a template and the
 varying span); then every row is checked and parsed with no copy of its bytes: the 8 bytes at a row's
 start plus a shift are read as one little-endian ``uint64`` (a strided view when all rows of a block have
-the same length, else two aligned gathers and shifts at the offsets), the constant bytes compared with
+the same length, else one gather through an unaligned view at the offsets), the constant bytes compared with
 the template, the digit bytes checked and turned into a number SWAR-style (three multiply/shift steps
 for 8 digits). Rows are processed in blocks that stay in cache. The result is exact (no hashing): when any row breaks its
 layout, the caller falls back to ``workbench.summary.keys``' general paths.
@@ -37,39 +37,33 @@ def _word_of(values: np.ndarray) -> int:
 
 
 class _Chunk:
-    """One Arrow chunk: its offsets and data buffer (as bytes and, when aligned, as uint64 words)."""
+    """One Arrow chunk: its offsets and data buffer (as bytes), read as 8-byte words."""
 
     def __init__(self, arr: pa.Array):
         self.offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
         data = arr.buffers()[2]
         self.data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
-        self.aligned = None
-        if self.data.ctypes.data % 8 == 0 and len(self.data) >= 8:
-            self.aligned = np.frombuffer(data, dtype=np.uint64, count=len(self.data) // 8)
         self.nulls = arr.is_null().to_numpy(zero_copy_only=False) if arr.null_count else None
         self.n = len(arr)
 
     def words(self, pos: np.ndarray) -> np.ndarray:
-        """The 8 bytes at each (sorted) position as uint64; bytes past the buffer read as 0."""
+        """The 8 bytes at each (sorted) position as uint64 (a fresh array); bytes past the buffer read as 0.
+
+        One gather through an unaligned view of the buffer (8-byte windows at every byte), a few times
+        faster than two aligned gathers and shifts; the rows within 8 bytes of the end read a padded copy.
+        """
         data = self.data
-        cut = int(np.searchsorted(pos, len(data) - 16, side="right"))
-        if self.aligned is not None and cut:
-            head = pos[:cut] if cut < len(pos) else pos
-            q = head >> 3
-            shift = (head & 7).view(np.uint64)
-            shift <<= np.uint64(3)
-            out = np.take(self.aligned, q)
-            q += 1
-            nxt = np.take(self.aligned, q)
-            out >>= shift
-            np.subtract(np.uint64(64), shift, out=shift)
-            nxt <<= shift  # a shift by 64 gives 0 in numpy
-            out |= nxt
+        cut = int(np.searchsorted(pos, len(data) - 8, side="right"))
+        if cut == len(pos) == 0:
+            return np.zeros(0, dtype=np.uint64)
+        if cut:
+            view = np.ndarray((len(data) - 7,), dtype="<u8", buffer=data, strides=(1,))
+            head = view[pos[:cut] if cut < len(pos) else pos]
             if cut == len(pos):
-                return out
-            out = np.concatenate([out, np.empty(len(pos) - cut, np.uint64)])
+                return head
+            out = np.empty(len(pos), dtype=np.uint64)
+            out[:cut] = head
         else:
-            cut = 0
             out = np.empty(len(pos), dtype=np.uint64)
         first = int(pos[cut])
         pad = np.zeros(max(len(data) - first, 0) + 8, dtype=np.uint8)
