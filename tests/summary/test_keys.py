@@ -117,3 +117,13 @@ def test_dense_codes_partition_like_pandas(rng, kind):
     # the same partition: a one-to-one map between our codes and pandas' codes
     pairs = set(zip(codes.tolist(), expected.tolist(), strict=True))
     assert len(pairs) == n_codes
+
+
+def test_all_distinct_by_bitmap(rng):
+    """True for codes that never repeat, False for one repeat, None when the range is too sparse."""
+    item = rng.permutation(200_000)
+    assert keys.all_distinct(item) is True
+    item[17] = item[123_456]
+    assert keys.all_distinct(item) is False
+    assert keys.all_distinct(np.array([0, 10**9])) is None
+    assert keys.all_distinct(np.zeros(0, dtype=np.int64)) is True

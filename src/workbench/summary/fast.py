@@ -259,10 +259,15 @@ def numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, return
         return total, -np.bincount(codes[back], weights=amount[back], minlength=n)
 
     def order_counts() -> np.ndarray:
-        pos_codes = codes if all_positive else codes[positive]
         if not has_orders:
-            return np.bincount(pos_codes, minlength=n)
+            return np.bincount(codes if all_positive else codes[positive], minlength=n)
         found = order_job.result()
+        if found is not None and found[1] is None and keys.all_distinct(found[0]):
+            # an order id a row (of the whole log, so of its purchase rows): rows per member, minus returns
+            counts = np.bincount(codes, minlength=n)
+            if not all_positive:
+                counts -= np.bincount(codes[~positive], minlength=n)
+            return counts
         if found is None:  # no exact digit layout: the general keys of the purchase rows' ids
             order_ids = transactions["order_id"].array
             order_ids = order_ids if all_in else order_ids[in_range]
@@ -282,6 +287,7 @@ def numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, return
                 order_key = order_key[~missing]
             else:
                 missing = None
+        pos_codes = codes if all_positive else codes[positive]
         if missing is None:
             return keys.count_distinct_per_group(pos_codes, order_key, n, n_items=n_orders)
         with_id = keys.count_distinct_per_group(pos_codes[~missing], order_key, n, n_items=n_orders)

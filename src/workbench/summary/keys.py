@@ -235,6 +235,31 @@ def _count_in_order(group: np.ndarray, item: np.ndarray, n_groups: int) -> np.nd
     return np.bincount(group[first], minlength=n_groups)
 
 
+def all_distinct(item: np.ndarray, span: int | None = None) -> bool | None:
+    """Whether no code occurs twice, by one bitmap of the codes' range.
+
+    Parameters
+    ----------
+    item : numpy.ndarray
+        Non-negative int64 codes.
+    span : int, optional
+        A bound above every code (default: the largest code + 1).
+
+    Returns
+    -------
+    bool or None
+        None when the range is over four times the number of codes (too sparse for a bitmap).
+    """
+    if not len(item):
+        return True
+    span = int(item.max()) + 1 if span is None else span
+    if span > max(4 * len(item), 1 << 16):
+        return None
+    seen = np.zeros(span, dtype=bool)
+    seen[item] = True
+    return int(np.count_nonzero(seen)) == len(item)
+
+
 def count_distinct_per_group(
     group: np.ndarray, item: np.ndarray, n_groups: int, *, n_items: int | None = None
 ) -> np.ndarray:
@@ -251,12 +276,8 @@ def count_distinct_per_group(
         return counted
     span = n_items if n_items is not None else int(item.max()) + 1
     if span <= max(4 * len(item), 1 << 16):
-        if n_items is None or n_items == len(item):  # every item once (an order id a row): one bitmap
-            seen = np.zeros(span, dtype=bool)
-            seen[item] = True
-            if np.count_nonzero(seen) == len(item):
-                return np.bincount(group, minlength=n_groups)
-            del seen
+        if (n_items is None or n_items == len(item)) and all_distinct(item, span):  # an order id a row
+            return np.bincount(group, minlength=n_groups)
         owner = np.full(span, -1, dtype=np.int32 if n_groups < 1 << 31 else np.int64)
         owner[item] = group
         if np.array_equal(np.take(owner, item), group):  # every item in exactly one group
