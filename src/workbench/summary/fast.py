@@ -168,17 +168,20 @@ def _time_ordered_runs(c: np.ndarray, t_us: np.ndarray, a: np.ndarray, n: int, f
     if (p_hi - p_lo + 1) * _ROWS_PER_PERIOD > len(t_us):
         return None
     bounds = np.searchsorted(t_us, _period_start_us(np.arange(p_lo + 1, p_hi + 1), freq)).tolist()
-    count = np.zeros(n, dtype=np.int32)
-    first = np.empty(len(t_us), dtype=bool)
+    # at most len(t_us) // _ROWS_PER_PERIOD periods: a narrow count stays in cache
+    count = np.zeros(n, dtype=np.uint16 if len(bounds) + 1 <= np.iinfo(np.uint16).max else np.int64)
+    firsts = []  # per period, the rows of members not seen before
     for s, e in zip([0, *bounds], [*bounds, len(t_us)], strict=True):
         if s < e:
             members = c[s:e]
             seen = count[members]
-            np.equal(seen, 0, out=first[s:e])
+            found = np.flatnonzero(seen == 0)
+            found += s
+            firsts.append(found)
             seen += 1
             count[members] = seen
-    rows = np.flatnonzero(first)
-    del first
+    rows = np.concatenate(firsts) if firsts else np.zeros(0, dtype=np.int64)
+    del firsts
     first_c = c[rows]
     first_total = np.bincount(first_c, weights=a[rows], minlength=n)
     empty = np.iinfo(np.int64).min
@@ -237,7 +240,8 @@ def numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, return
     amount = transactions["amount"].to_numpy(dtype=np.float64)
     # A second thread (numpy and Arrow release the GIL) takes what does not need the sort: the order
     # ids' keys (of every row, masked later: no filtered copy of the strings) while this thread encodes
-    # the member ids, then the money sums and the distinct orders per member while this thread sorts.
+    # the member ids, then the money sums and the distinct orders per member while this thread finds
+    # each member's periods (a loop over the periods of a log in time order, else a sort).
     pool = ThreadPoolExecutor(1)
     has_orders = "order_id" in transactions.columns
     if has_orders:
@@ -247,33 +251,38 @@ def numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, return
     if not all_in:
         t_us, amount, codes = t_us[in_range], amount[in_range], codes[in_range]
     all_positive = not len(amount) or bool(amount.min() >= 0)
-    positive = None if all_positive else amount >= 0
+    positive = back = None  # the mask of purchase rows (made when needed), the rows of returns
+    if not all_positive:
+        positive = amount >= 0
+        back = np.flatnonzero(~positive)  # returns are few: their sums from their rows only
+        positive = None if returns == "include" else positive
     every = all_positive or returns == "include"  # every row is a purchase row
+
+    def purchase(values):
+        """``values`` of the purchase rows (rows with an amount of at least 0)."""
+        return values if all_positive else values[positive if positive is not None else amount >= 0]
 
     def money() -> tuple[np.ndarray, np.ndarray]:
         """Each member's sum of every row's amount, and of the returns (made positive)."""
         total = np.bincount(codes, weights=amount, minlength=n)
         if all_positive:
             return total, np.zeros(n)
-        back = np.flatnonzero(~positive)  # returns are few: their own sum, from their rows only
         return total, -np.bincount(codes[back], weights=amount[back], minlength=n)
 
     def order_counts() -> np.ndarray:
         if not has_orders:
-            return np.bincount(codes if all_positive else codes[positive], minlength=n)
+            return np.bincount(purchase(codes), minlength=n)
         found = order_job.result()
         if found is not None and found[1] is None and keys.all_distinct(found[0]):
             # an order id a row (of the whole log, so of its purchase rows): rows per member, minus returns
             counts = np.bincount(codes, minlength=n)
             if not all_positive:
-                counts -= np.bincount(codes[~positive], minlength=n)
+                counts -= np.bincount(codes[back], minlength=n)
             return counts
         if found is None:  # no exact digit layout: the general keys of the purchase rows' ids
             order_ids = transactions["order_id"].array
             order_ids = order_ids if all_in else order_ids[in_range]
-            order_key, n_orders, missing = keys.dense_codes(
-                order_ids if all_positive else order_ids[positive]
-            )
+            order_key, n_orders, missing = keys.dense_codes(purchase(order_ids))
         else:  # keys of every row of the log, masked like the codes
             order_key, missing = found
             n_orders = None
@@ -281,13 +290,13 @@ def numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, return
                 order_key = order_key[in_range]
                 missing = None if missing is None else missing[in_range]
             if not all_positive:
-                order_key = order_key[positive]
-                missing = None if missing is None else missing[positive]
+                order_key = purchase(order_key)
+                missing = None if missing is None else purchase(missing)
             if missing is not None and missing.any():
                 order_key = order_key[~missing]
             else:
                 missing = None
-        pos_codes = codes if all_positive else codes[positive]
+        pos_codes = purchase(codes)
         if missing is None:
             return keys.count_distinct_per_group(pos_codes, order_key, n, n_items=n_orders)
         with_id = keys.count_distinct_per_group(pos_codes[~missing], order_key, n, n_items=n_orders)
@@ -299,7 +308,7 @@ def numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, return
     if every:
         c, t, a = codes, t_us, amount
     else:
-        c, t, a = codes[positive], t_us[positive], amount[positive]
+        c, t, a = purchase(codes), purchase(t_us), purchase(amount)
 
     # per member: distinct periods, first and last purchase, the first purchase period's amount
     runs = _time_ordered_runs(c, t, a, n, freq) if len(t) and in_order else None
