@@ -315,26 +315,29 @@ def numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, return
     if runs is None:
         runs = _sorted_member_runs(c, t, a, n, freq)
     n_periods, first_at, last_at, first_total = runs
-    has = n_periods > 0
-    min_p = _periods_of_us(np.where(has, first_at, 0), freq)
-    max_p = _periods_of_us(np.where(has, last_at, 0), freq)
-    frequency = n_periods - 1
     net, returned = money_job.result()
+    orders = orders_job.result()
+    has = n_periods > 0
+    if not has.all():  # codes without a purchase row (gaps between exact keys, members with returns only)
+        keep = np.flatnonzero(has)
+        n_periods, first_at, last_at, first_total, net, returned, orders = (
+            x[keep] for x in (n_periods, first_at, last_at, first_total, net, returned, orders)
+        )
+        uniques = uniques.take(pa.array(keep))
+    min_p = _periods_of_us(first_at.copy(), freq)
+    max_p = _periods_of_us(last_at.copy(), freq)
+    frequency = n_periods - 1
     spend = net + returned
     total = net if every else spend
     monetary = np.where(frequency > 0, (total - first_total) / np.maximum(frequency, 1), 0.0)
-
-    orders = orders_job.result()
-
-    keep = n_periods > 0
     index = pd.Index(pd.arrays.ArrowStringArray(pa.chunked_array([uniques])), name="member_id")
-    frame = pd.DataFrame(
+    return pd.DataFrame(  # fresh arrays of our own: no copy into blocks
         {
             "frequency": frequency.astype(np.float64),
-            "recency": (max_p - min_p).astype(np.float64),
-            "T": (obs_period - min_p).astype(np.float64),
+            "recency": np.subtract(max_p, min_p, out=max_p).astype(np.float64),
+            "T": np.subtract(obs_period, min_p, out=min_p).astype(np.float64),
             "monetary_value": monetary,
-            "orders": orders.astype(np.int64),
+            "orders": orders.astype(np.int64, copy=False),
             "total_spend": spend,
             "returns_amount": returned + 0.0,
             "net_spend": net,
@@ -342,5 +345,5 @@ def numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, return
             "last_purchase": last_at.view("datetime64[us]"),
         },
         index=index,
+        copy=False,
     )
-    return frame.loc[keep] if not keep.all() else frame
