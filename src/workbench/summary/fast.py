@@ -1,13 +1,15 @@
 """The fast engine of ``member_summary``.
 
-Exact integer keys (``workbench.summary.keys``), one sort of the purchase rows by (member, time), and
-``bincount`` sums; a second thread takes what needs no sort.
+Exact integer keys (``workbench.summary.keys``), then per member its periods: for a log in time order (a log
+appended as it happened) a loop over the periods, each a slice of rows, counting each member present once
+(no sort); else one sort of the purchase rows by (member, time). ``bincount`` sums; a second thread takes
+what needs neither (the order ids' keys, the money sums, the distinct orders).
 
 On tens of millions of rows the cost is memory traffic more than arithmetic (and, in a fresh process, the
 first touch of each new page), so the engine keeps few row-length temporaries: no period array for all rows
 (a row's period is compared through times: ``t < start of period p + 1``), the sorted keys turned into times
-and then periods in place, run counts by ``reduceat`` instead of gathers, and one scratch buffer per thread
-reused for the masked weights.
+and then periods in place, run counts by ``reduceat`` instead of gathers, member arrays filtered once before
+the columns are made, and a frame that takes its columns without copying them into blocks.
 """
 
 from __future__ import annotations
