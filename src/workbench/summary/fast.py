@@ -217,9 +217,9 @@ def _sorted_member_runs(c: np.ndarray, t_us: np.ndarray, a: np.ndarray, n: int, 
 
 
 def _row_keys(values) -> tuple[np.ndarray, np.ndarray | None] | None:
-    """Exact keys of every row's id (``words.digit_keys``; the lowest 0 when no row lacks an id), or None."""
+    """Exact keys of every row's id (int32 when they fit), or None; the lowest 0 when no row lacks an id."""
     chunks = keys._chunks(values)
-    found = digit_keys(chunks) if chunks else None
+    found = digit_keys(chunks, narrow=True) if chunks else None
     if found is None:
         return None
     key, missing, _ = found

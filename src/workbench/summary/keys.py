@@ -244,7 +244,7 @@ def all_distinct(item: np.ndarray, span: int | None = None) -> bool | None:
     Parameters
     ----------
     item : numpy.ndarray
-        Non-negative int64 codes.
+        Non-negative integer codes.
     span : int, optional
         A bound above every code (default: the largest code + 1).
 
@@ -259,7 +259,9 @@ def all_distinct(item: np.ndarray, span: int | None = None) -> bool | None:
     if span > max(4 * len(item), 1 << 16):
         return None
     seen = np.zeros(span, dtype=bool)
-    seen[item] = True
+    step = len(item) if item.dtype == np.intp else 1 << 16  # other index types are cast: in blocks
+    for b in range(0, len(item), step):
+        seen[item[b : b + step]] = True
     return int(np.count_nonzero(seen)) == len(item)
 
 

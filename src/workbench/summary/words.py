@@ -186,7 +186,7 @@ def _dominant_width(parts: list[_Chunk]) -> int:
     return int(np.bincount(w).argmax()) if len(w) else 0
 
 
-def digit_keys(chunks: list[pa.Array], *, fixed: bool = False):
+def digit_keys(chunks: list[pa.Array], *, fixed: bool = False, narrow: bool = False):
     """Exact int64 keys of ids of at most eight byte lengths, each a fixed digit layout, or None.
 
     Parameters
@@ -195,6 +195,9 @@ def digit_keys(chunks: list[pa.Array], *, fixed: bool = False):
         The ids as large_string chunks (``workbench.summary.keys._chunks``).
     fixed : bool
         Only ids of one byte length, every row with an id (else None, early).
+    narrow : bool
+        int32 keys when they fit (at most nine varying digits; half the memory, for keys that are only
+        compared or scattered), else int64.
 
     Returns
     -------
@@ -213,7 +216,8 @@ def digit_keys(chunks: list[pa.Array], *, fixed: bool = False):
     if layout is None:
         return None
     n = sum(c.n for c in parts)
-    keys = np.empty(n, dtype=np.uint64)
+    narrow = narrow and layout[2] - layout[1] < 9  # numbers below 10**9 < 2**31
+    keys = np.empty(n, dtype=np.uint32 if narrow else np.uint64)
     low, high = np.iinfo(np.uint64).max, 0
     others = []  # per chunk, the rows of another length or without an id
     row0 = 0
@@ -249,8 +253,8 @@ def digit_keys(chunks: list[pa.Array], *, fixed: bool = False):
         row0 += chunk.n
     if not any(len(r) for r in others):
         template, lo, hi = layout[:3]
-        return keys.view(np.int64), None, (template, lo, hi, "digits" if hi >= lo else "same")
-    keys -= np.uint64(low)  # rows of other lengths are overwritten below
+        return _signed(keys), None, (template, lo, hi, "digits" if hi >= lo else "same")
+    keys -= keys.dtype.type(low)  # rows of other lengths are overwritten below
     base = high - low + 1
     widths = [c.offsets[r + 1] - c.offsets[r] for c, r in zip(parts, others, strict=True)]
     gone = [
@@ -283,9 +287,16 @@ def digit_keys(chunks: list[pa.Array], *, fixed: bool = False):
         vmax = max(int(v.max()) for _, v in found)
         if base + vmax - vmin >= 1 << 62:
             return None
+        if keys.dtype == np.uint32 and base + vmax - vmin >= 1 << 31:
+            keys = keys.astype(np.uint64)
         for r, v in found:
             v -= np.uint64(vmin)
             v += np.uint64(base)
             keys[r] = v
         base += vmax - vmin + 1
-    return keys.view(np.int64), missing if missing.any() else None, None
+    return _signed(keys), missing if missing.any() else None, None
+
+
+def _signed(keys: np.ndarray) -> np.ndarray:
+    """uint32 or uint64 keys (all below the signed maximum) viewed as int32 or int64."""
+    return keys.view(np.int32 if keys.dtype == np.uint32 else np.int64)
