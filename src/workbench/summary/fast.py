@@ -228,6 +228,12 @@ def _row_keys(values) -> tuple[np.ndarray, np.ndarray | None] | None:
     return key, missing
 
 
+def _order_keys(values) -> tuple[tuple | None, bool]:
+    """``_row_keys`` of the order ids, and whether every row has its own order id (one bitmap)."""
+    found = _row_keys(values)
+    return found, found is not None and found[1] is None and bool(keys.all_distinct(found[0]))
+
+
 def numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, returns: str) -> pd.DataFrame:
     """``member_summary`` by numpy: the same numbers as ``summary_sql`` (see ``workbench.summary.member``)."""
     times = transactions["ordered_at"].to_numpy().astype("datetime64[us]", copy=False)
@@ -247,7 +253,7 @@ def numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, return
     pool = ThreadPoolExecutor(1)
     has_orders = "order_id" in transactions.columns
     if has_orders:
-        order_job = pool.submit(_row_keys, transactions["order_id"].array)
+        order_job = pool.submit(_order_keys, transactions["order_id"].array)
     codes, uniques = keys.encode(transactions["member_id"].array, dense=False)
     n = len(uniques)
     if not all_in:
@@ -274,8 +280,8 @@ def numpy_summary(transactions: pd.DataFrame, observation_end, freq: str, return
     def order_counts() -> np.ndarray:
         if not has_orders:
             return np.bincount(purchase(codes), minlength=n)
-        found = order_job.result()
-        if found is not None and found[1] is None and keys.all_distinct(found[0]):
+        found, distinct = order_job.result()
+        if distinct:
             # an order id a row (of the whole log, so of its purchase rows): rows per member, minus returns
             counts = np.bincount(codes, minlength=n)
             if not all_positive:
