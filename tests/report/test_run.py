@@ -149,8 +149,8 @@ def test_same_inputs_give_same_numbers(first_run, tmp_path):
 
 
 def test_one_at_a_time_gives_the_same_pages_as_at_once(first_run, tmp_path):
-    """``--jobs 1`` (one kernel after another, as the first run: the default) and ``--jobs 2`` (both kernels at
-    once) publish byte-identical pages, and run.json keeps the plan's order."""
+    """``--jobs 1`` (one kernel after another) and ``--jobs 2`` (both kernels at once: the default on two cores)
+    publish byte-identical pages, and run.json keeps the plan's order."""
     src, _ = first_run
     pages = {}
     for jobs in (1, 2):

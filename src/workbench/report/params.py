@@ -116,15 +116,15 @@ class NotebookSpec:
 class ReportConfig:
     """``params/report.yaml``: the notebooks in run order; ``notebooks_dir`` relative to the params folder.
 
-    ``jobs``: notebooks run at once (1, the default: one after another; 0 chooses by CPU cores and available
-    memory, ``workbench.report.run.parallel_jobs``). Kernels started at the same moment by several runs on one
-    machine can race for a TCP port (a kernel then dies at start-up and its run waits), so side by side is
-    opt-in.
+    ``jobs``: notebooks run at once (0, the default, chooses by CPU cores and available memory,
+    ``workbench.report.run.parallel_jobs``; 1: one after another). The kernels talk to the run over Unix
+    sockets in private folders (``workbench.report.kernel``), so kernels started at the same moment by several
+    runs on one machine cannot take each other's ports.
     """
 
     notebooks: tuple[NotebookSpec, ...]
     notebooks_dir: str = "../notebooks"
-    jobs: int = field(default=1, metadata=bounded(0, 64))
+    jobs: int = field(default=0, metadata=bounded(0, 64))
 
     _error = ParamsError
 

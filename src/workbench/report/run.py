@@ -214,6 +214,8 @@ def execute(run: NotebookRun, output: Path, *, cwd: Path | None = None) -> None:
     """
     import papermill
 
+    from workbench.report.kernel import RunKernelManager
+
     deadline = time.monotonic() + run.timeout
 
     def remaining(_cell) -> int:  # nbclient asks before each cell: the notebook's limit is wall time
@@ -224,6 +226,7 @@ def execute(run: NotebookRun, output: Path, *, cwd: Path | None = None) -> None:
         str(output),
         parameters=dict(run.parameters),
         kernel_name="python3",
+        kernel_manager_class=RunKernelManager,  # Unix sockets, no TCP port to race for
         cwd=None if cwd is None else str(cwd),
         progress_bar=False,
         log_output=False,
