@@ -1,8 +1,8 @@
 """Benchmark: workbench.summary.member_summary (DuckDB) vs lifetimes' summary_data_from_transaction_data.
 
 Same logs in one run (demo brands of about 1M and 10M rows), identical output checked, time and peak memory
-of each implementation measured in its own subprocess (peak RSS above the RSS with the frame loaded).
-Also times the demo generator at 1,000,000 members.
+of each implementation measured in its own subprocess (peak RSS above the RSS with the frame loaded), with the
+1-minute load average before and after each process (the machine is shared).
 
     .venv/bin/python benchmarks/bench_summary.py            # full run (lifetimes at 10M rows takes minutes)
     .venv/bin/python benchmarks/bench_summary.py --quick    # 100k-row smoke run
@@ -89,6 +89,7 @@ def _best(results: list[dict]) -> dict:
         "peak_extra_mb": max(r["peak_extra_mb"] for r in results),
         "frame_mb": results[0]["frame_mb"],
         "out": results[-1]["out"],
+        "load": [x for r in results for x in r["load"]],
     }
 
 
@@ -112,19 +113,6 @@ def main(quick: bool) -> int:
     DATA.mkdir(exist_ok=True)
     load_start = os.getloadavg()[0]
     rows_out = []
-    gen = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import time; from workbench.data import generate_demo; t = time.perf_counter(); "
-            "generate_demo(1_000_000, seed=42); print(time.perf_counter() - t)",
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    gen_seconds = float(gen.stdout.strip().splitlines()[-1])
-    print(f"generate_demo(1,000,000 members): {gen_seconds:.1f} s", flush=True)
 
     sizes = {"100k": 11_000} if quick else SIZES
     for tag, members in sizes.items():
@@ -135,10 +123,12 @@ def main(quick: bool) -> int:
         rounds = {"workbench": [], "lifetimes": []}
         for _ in range(ROUNDS):
             for impl in rounds:
-                res = measure(impl, path, tag)
+                before = os.getloadavg()[0]
+                res = measure(impl, path, tag) | {"load": (before, os.getloadavg()[0])}
                 rounds[impl].append(res)
                 print(
-                    f"{tag}: {impl} runs {_fmt(res['runs'])} s, peak +{res['peak_extra_mb']:.0f} MB",
+                    f"{tag}: {impl} runs {_fmt(res['runs'])} s, peak +{res['peak_extra_mb']:.0f} MB, "
+                    f"load {before:.1f} -> {res['load'][1]:.1f}",
                     flush=True,
                 )
         ours, ref = (_best(rounds[impl]) for impl in ("workbench", "lifetimes"))
@@ -164,22 +154,24 @@ def main(quick: bool) -> int:
         "",
         f"| log | rows | members | workbench, best of {REPEAT * ROUNDS} (s) | lifetimes, best of {REPEAT * ROUNDS} (s) | "
         f"speed-up | first runs, best of {ROUNDS}: workbench / lifetimes (s) | speed-up, first runs | identical | "
-        "frame in memory (MB) | workbench peak extra (MB) | peak / frame |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|",
+        "frame in memory (MB) | workbench peak extra (MB) | peak / frame | load, workbench / lifetimes runs |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|",
     ]
     for tag, n_rows, members, ours, ref, ratio, ratio_first, identical, mem_ratio in rows_out:
         lines.append(
             f"| {tag} | {n_rows:,} | {members:,} | {ours['seconds']:.2f} | {ref['seconds']:.2f} | "
             f"{ratio:.1f}x | {ours['first']:.2f} / {ref['first']:.2f} | {ratio_first:.1f}x | "
             f"{'yes' if identical else 'no'} | {ours['frame_mb']:.0f} | "
-            f"{ours['peak_extra_mb']:.0f} | {mem_ratio:.2f} |"
+            f"{ours['peak_extra_mb']:.0f} | {mem_ratio:.2f} | {min(ours['load']):.1f}-{max(ours['load']):.1f} / "
+            f"{min(ref['load']):.1f}-{max(ref['load']):.1f} |"
         )
     lines += [
         "",
-        f'Demo generator, 1,000,000 members: {gen_seconds:.1f} s. Daily periods, `returns="include"` '
+        'Daily periods, `returns="include"` '
         "(lifetimes' treatment of every row); identical = same members and the four lifetimes columns equal "
         "to 1e-9. Peak extra = the largest rise of peak RSS above the RSS with the frame loaded, over the "
-        f"runs. {ROUNDS} rounds of fresh processes, alternating, {REPEAT} calls each (the first call of a fresh "
+        "runs; load = the 1-minute load average before and after each process of the implementation. "
+        f"{ROUNDS} rounds of fresh processes, alternating, {REPEAT} calls each (the first call of a fresh "
         "process pays for touching new memory); 1-minute load average "
         f"{load_start:.1f} at the start and {os.getloadavg()[0]:.1f} at the end on {os.cpu_count()} shared cores. "
         "Command: `.venv/bin/python benchmarks/bench_summary.py`.",

@@ -5,6 +5,12 @@ programme over the 1M-member log, the inverse (thresholds for target shares) and
 
     .venv/bin/python benchmarks/bench_tiers.py            # full run (the naive sweep takes a few minutes)
     .venv/bin/python benchmarks/bench_tiers.py --quick    # 50,000 members, 10 x 10 grid (smoke run)
+    .venv/bin/python benchmarks/bench_tiers.py --memory CACHE DEMO_DIR   # the tier notebook's memory
+
+``--memory`` runs notebooks/tier_simulation.ipynb in this process statement by statement (its parameters as
+``benchmarks/profile_report.py`` sets them, the log from CACHE, the report's validated copy) and prints each
+statement's peak resident set size (the kernel's high-water mark, reset before each statement through
+/proc/self/clear_refs: DuckDB's and Arrow's memory included) and the whole run's peak. Linux only.
 """
 
 from __future__ import annotations
@@ -125,7 +131,62 @@ class Timer:
         self.cpu = time.process_time() - self.cpu0
 
 
+def _memory() -> tuple[float, float]:
+    """(resident, peak since the last reset) of this process in GiB, from /proc/self/status."""
+    found = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            found[key] = int(value.split()[0]) / 2**20
+    return found["VmRSS"], found["VmHWM"]
+
+
+def memory_profile(cache: Path, demo: Path) -> float:
+    """The tier notebook statement by statement: each one's peak RSS; returns the run's peak (GiB)."""
+    import ast
+    import contextlib
+    import io
+    import json
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sys.path.insert(0, str(HERE))
+    from profile_report import notebook_params
+
+    nb = json.loads((ROOT / "notebooks" / "tier_simulation.ipynb").read_text(encoding="utf-8"))
+    params = notebook_params("tier_simulation", cache.resolve(), demo.resolve())
+    env: dict = {}
+    overall, t_all = 0.0, time.perf_counter()
+    os.chdir(ROOT / "notebooks")
+    for cell in (c for c in nb["cells"] if c["cell_type"] == "code"):
+        source = "".join(cell["source"])
+        for node in ast.parse(source).body:
+            Path("/proc/self/clear_refs").write_text("5")  # resets the high-water mark
+            t0 = time.perf_counter()
+            with contextlib.redirect_stdout(io.StringIO()):
+                exec(compile(ast.Module([node], []), "tier_simulation", "exec"), env)
+            plt.close("all")
+            rss, peak = _memory()
+            overall = max(overall, peak)
+            if peak - rss > 0.1 or time.perf_counter() - t0 > 0.5:
+                line = ast.get_source_segment(source, node).splitlines()[0][:64]
+                print(f"{time.perf_counter() - t0:7.1f} s  rss {rss:5.2f}  peak {peak:5.2f} GiB  {line}")
+        if "parameters" in cell["metadata"].get("tags", []):
+            env.update(params)
+    print(
+        f"tier_simulation: {time.perf_counter() - t_all:.1f} s, peak {overall:.2f} GiB (load {os.getloadavg()[0]:.1f})"
+    )
+    return overall
+
+
 def main(argv: list[str]) -> int:
+    if "--memory" in argv:
+        at = argv.index("--memory")
+        memory_profile(Path(argv[at + 1]), Path(argv[at + 2]))
+        return 0
     quick = "--quick" in argv
     load_before = os.getloadavg()[0]
     members, size = (50_000, 10) if quick else (1_000_000, 50)

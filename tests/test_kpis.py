@@ -11,6 +11,7 @@ from kit import small_kpi_log
 
 from workbench import kpis as wk
 from workbench.data import DataValidationError
+from workbench.errors import ArgumentError
 from workbench.schema import finalize_transactions
 from workbench.text import overview as words
 
@@ -291,3 +292,42 @@ def test_validated_copy_is_read_where_it_lies(demo, tmp_path):
         pd.testing.assert_frame_equal(
             member_features(log, "2026-10"), member_features(demo.transactions, "2026-10")
         )
+
+
+def test_member_buckets_add_up_to_the_whole_log(demo, tmp_path):
+    """Three member buckets of the validated copy (TransactionLog(bucket=)): their features, put together, are
+    the whole log's, and their KPI parts combine to monthly_kpis with and without a members table."""
+    from workbench import files
+    from workbench.data import VALIDATED_METADATA
+    from workbench.segments import member_features
+
+    path = str(files.write_parquet(tmp_path / "tx.parquet", demo.transactions, metadata=VALIDATED_METADATA))
+    parts, features, rows = [], [], 0
+    for i in range(3):
+        with wk.TransactionLog(path, "2026-10", bucket=(i, 3)) as log:
+            rows += log.row_count()
+            table = log.create("member_months", wk.member_month_sql(log.rows, log.orders))
+            parts.append(wk.monthly_kpi_parts(log, table))
+            features.append(member_features(log, "2026-10"))
+            end = log.end
+    assert rows == len(demo.transactions)
+    assert 0 < min(len(f) for f in features) < max(len(f) for f in features) < len(demo.transactions)
+    whole = member_features(demo.transactions, "2026-10")
+    pd.testing.assert_frame_equal(pd.concat(features).sort_index(), whole)
+    for members in (None, demo.members):
+        combined = wk.combine_kpi_parts(parts, members, month="2026-10", end=end, has_channel=True)
+        pd.testing.assert_frame_equal(
+            combined, wk.monthly_kpis(demo.transactions, members, month="2026-10"), rtol=1e-12
+        )
+    _compare(
+        wk.combine_kpi_parts(parts, None, month="2026-10", end=end, has_channel=True),
+        _reference(demo.transactions, "2026-10"),
+    )
+
+
+def test_bucket_is_checked():
+    frame = pd.DataFrame({"member_id": ["a"], "ordered_at": [pd.Timestamp("2026-10-02")], "amount": [1.0]})
+    with pytest.raises(ArgumentError, match=r"bucket_filter: bucket must be in 0\.\.2; got 3"):
+        wk.TransactionLog(frame, "2026-10", bucket=(3, 3))
+    with pytest.raises(ArgumentError, match="combine_kpi_parts: parts must hold at least one"):
+        wk.combine_kpi_parts([], None, month="2026-10", end=pd.Timestamp("2026-11-01"), has_channel=True)

@@ -221,3 +221,39 @@ def test_monthly_run_from_result_files_publishes_the_same_numbers(brand):
     assert t("clv.validation_left_out", "en") in clv_page
     assert t("clv.validation_left_out", "en") not in _page_text(log_dir / "clv.html")
     assert json.dumps(file_run).count("summary.parquet") >= 1  # the result files are fingerprinted
+
+
+def test_overview_inputs_in_member_buckets_equal_one_pass(demo, tmp_path, monkeypatch):
+    """A validated log above OVERVIEW_BUCKET_ROWS is read in member buckets: rows, KPIs and features are the
+    one pass's, and the KPIs match monthly_kpis on the frame (pandas-checked in tests/test_kpis.py)."""
+    from workbench import files
+    from workbench.data import VALIDATED_METADATA
+    from workbench.kpis import monthly_kpis
+    from workbench.results import readers
+
+    path = files.write_parquet(tmp_path / "tx.parquet", demo.transactions, metadata=VALIDATED_METADATA)
+    demo.members.to_parquet(tmp_path / "members.parquet")
+    source = DataParams.from_dict(
+        {"transactions": str(path), "members": str(tmp_path / "members.parquet"), "columns": {}}
+    )
+    settings = ws.SegmentSettings()
+    one = wr.overview_inputs(source, "2026-10", settings)
+    monkeypatch.setattr(readers, "OVERVIEW_BUCKET_ROWS", -(-len(demo.transactions) // 3))
+    calls = []
+    monkeypatch.setattr(readers, "_overview_by_members", _spy(readers._overview_by_members, calls))
+    rows, kpis, features = wr.overview_inputs(source, "2026-10", settings)
+    assert calls == [3] and rows == one[0] == len(demo.transactions)
+    pd.testing.assert_frame_equal(kpis, one[1], rtol=1e-12)
+    pd.testing.assert_frame_equal(
+        kpis, monthly_kpis(demo.transactions, demo.members, month="2026-10"), rtol=1e-12
+    )
+    pd.testing.assert_frame_equal(features, one[2])
+    assert features.attrs == one[2].attrs
+
+
+def _spy(func, calls):
+    def wrapper(*args):
+        calls.append(args[-1])
+        return func(*args)
+
+    return wrapper

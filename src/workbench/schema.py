@@ -182,3 +182,5 @@ def run_sql(sql: str, **tables) -> pa.Table:
         return con.sql(sql).to_arrow_table()
     finally:
         con.close()
+        # Arrow's allocator keeps freed buffers for reuse: 0.24 GiB after the 3M-member summary's buckets
+        pa.default_memory_pool().release_unused()

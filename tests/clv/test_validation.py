@@ -167,3 +167,18 @@ def test_tracking_of_the_validated_copy_is_the_frames(cdnow_models, cdnow_sample
     pd.testing.assert_frame_equal(
         ours, wc.tracking(weekly, cdnow_sample_tx, CDNOW_CAL_END, CDNOW_END, freq="D", step_days=7)
     )
+
+
+def test_tracking_in_member_buckets_is_one_pass(cdnow_models, cdnow_sample_tx, tmp_path, monkeypatch):
+    """A log above TRACKING_BUCKET_ROWS is counted in member buckets: the same table as one pass."""
+    from workbench import files
+    from workbench.clv import validation
+    from workbench.data import VALIDATED_METADATA
+
+    path = str(files.write_parquet(tmp_path / "tx.parquet", cdnow_sample_tx, metadata=VALIDATED_METADATA))
+    weekly = cdnow_models["bgnbd"]
+    whole = wc.tracking(weekly, path, CDNOW_CAL_END, CDNOW_END, freq="D", step_days=7)
+    monkeypatch.setattr(validation, "TRACKING_BUCKET_ROWS", len(cdnow_sample_tx) // 4)
+    bucketed = wc.tracking(weekly, path, CDNOW_CAL_END, CDNOW_END, freq="D", step_days=7)
+    assert bucketed.iloc[-1]["actual"] == 4339
+    pd.testing.assert_frame_equal(bucketed, whole)

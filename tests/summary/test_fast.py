@@ -6,7 +6,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.summary import MODEL_COLUMNS, lifetimes_reference, member_summary
+from workbench.summary import MODEL_COLUMNS, fast, lifetimes_reference, member_summary
+
+from .conftest import EDGE_ENDS
+
+
+def _no_sort(*args):
+    raise AssertionError("a log in time order took the sort")
+
+
+def _force_loop(monkeypatch) -> None:
+    """Every log in time order takes the period loop, however few rows a period holds."""
+    monkeypatch.setattr(fast, "_ROWS_PER_PERIOD", 0)
+    monkeypatch.setattr(fast, "_sorted_member_runs", _no_sort)
 
 
 def _log(demo, rng, shape: str) -> pd.DataFrame:
@@ -60,3 +72,56 @@ def test_shuffled_log_equals_lifetimes(demo):
     assert list(ours.index) == list(ref.index.astype(str))
     for col in MODEL_COLUMNS:
         np.testing.assert_allclose(ours[col].to_numpy(), ref[col].to_numpy(), rtol=0, atol=1e-9, err_msg=col)
+
+
+@pytest.mark.parametrize("end", EDGE_ENDS)
+def test_period_loop_on_the_edge_log(monkeypatch, edge_log, end):
+    """The loop over periods of a log in time order (epoch, week and month edges, returns, rows after the end)."""
+    tx = edge_log.sort_values("ordered_at", kind="stable").reset_index(drop=True)
+    refs = {
+        (freq, returns): member_summary(tx, end, freq, returns=returns, engine="duckdb")
+        for freq in ("h", "D", "W", "M")
+        for returns in ("exclude", "include")
+    }
+    _force_loop(monkeypatch)
+    for (freq, returns), ref in refs.items():
+        ours = member_summary(tx, end, freq, returns=returns)
+        pd.testing.assert_frame_equal(ours, ref, check_index_type=False, check_exact=False, rtol=1e-12)
+
+
+@pytest.mark.parametrize("returns", ["include", "exclude"])
+def test_period_loop_on_the_demo_equals_lifetimes(monkeypatch, demo, returns):
+    """Both paths of a sorted demo log give DuckDB's numbers; the loop's model columns are lifetimes'."""
+    tx = demo.transactions[["member_id", "ordered_at", "amount", "order_id"]]
+    assert tx["ordered_at"].is_monotonic_increasing
+    monkeypatch.setattr(fast, "_ROWS_PER_PERIOD", 10**9)  # the sort
+    by_sort = member_summary(tx, "2026-10-31", "D", returns=returns)
+    _force_loop(monkeypatch)
+    by_loop = member_summary(tx, "2026-10-31", "D", returns=returns)
+    ref = member_summary(tx, "2026-10-31", "D", returns=returns, engine="duckdb")
+    pd.testing.assert_frame_equal(by_loop, ref, check_index_type=False, check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(by_sort, by_loop)
+    if returns == "include":
+        life = lifetimes_reference(tx[["member_id", "ordered_at", "amount"]], "2026-10-31", "D").sort_index()
+        for col in MODEL_COLUMNS:
+            np.testing.assert_allclose(by_loop[col].to_numpy(), life[col].to_numpy(), rtol=0, atol=1e-9)
+
+
+def test_period_loop_declines_many_short_periods(demo):
+    """Hours of a small log: fewer rows a period than the loop pays for, so the sort takes them."""
+    tx = demo.transactions
+    t_us = tx["ordered_at"].to_numpy().astype("datetime64[us]").view(np.int64)
+    codes = np.zeros(len(tx), dtype=np.int64)
+    amount = tx["amount"].to_numpy()
+    assert fast._time_ordered_runs(codes, t_us, amount, 1, "h") is None
+    assert fast._time_ordered_runs(codes, t_us, amount, 1, "M") is not None
+
+
+@pytest.mark.parametrize("at", [1, (1 << 20) - 1, 1 << 20, (1 << 20) + 1, (1 << 20) + 40])
+def test_time_order_found_across_block_borders(at):
+    """A single step back anywhere (block borders of the check included) is found; ties are in order."""
+    t = np.repeat(np.arange(((1 << 20) + 42) // 2, dtype=np.int64), 2)
+    assert fast._in_time_order(t)
+    t[at] = t[at - 1] - 1
+    assert not fast._in_time_order(t)
+    assert fast._in_time_order(t[:1]) and fast._in_time_order(t[:0])

@@ -70,6 +70,22 @@ def test_count_distinct_per_group(rng):
     assert (keys.count_distinct_per_group(group, item, 50) == expected.to_numpy()).all()
 
 
+@pytest.mark.parametrize("repeat", [False, True])
+def test_count_distinct_of_items_out_of_order(rng, repeat):
+    """Shuffled distinct items (an order id a row) take the bitmap; one repeated item falls through to the scatter."""
+    item = rng.permutation(3000) * 2  # gaps: span twice the rows
+    group = rng.integers(0, 40, 3000)
+    if repeat:
+        item[5] = item[9]
+        group[5] = group[9]
+    expected = (
+        pd.DataFrame({"g": group, "i": item}).groupby("g")["i"].nunique().reindex(range(40), fill_value=0)
+    )
+    got = keys.count_distinct_per_group(group, item, 40)
+    np.testing.assert_array_equal(got, expected.to_numpy())
+    assert (got.sum() == 3000) != repeat
+
+
 @pytest.mark.parametrize("kind", ["two_widths", "with_missing", "fallback", "digits"])
 def test_dense_codes_partition_like_pandas(rng, kind):
     """Equal ids get equal codes, different ids different ones, codes 0..n-1; null and empty ids are missing."""
@@ -101,3 +117,13 @@ def test_dense_codes_partition_like_pandas(rng, kind):
     # the same partition: a one-to-one map between our codes and pandas' codes
     pairs = set(zip(codes.tolist(), expected.tolist(), strict=True))
     assert len(pairs) == n_codes
+
+
+def test_all_distinct_by_bitmap(rng):
+    """True for codes that never repeat, False for one repeat, None when the range is too sparse."""
+    item = rng.permutation(200_000)
+    assert keys.all_distinct(item) is True
+    item[17] = item[123_456]
+    assert keys.all_distinct(item) is False
+    assert keys.all_distinct(np.array([0, 10**9])) is None
+    assert keys.all_distinct(np.zeros(0, dtype=np.int64)) is True

@@ -115,3 +115,21 @@ def test_count_distinct_in_order_matches_pandas(rng):
         pd.DataFrame({"g": shared, "i": item}).groupby("g")["i"].nunique().reindex(range(301), fill_value=0)
     )
     np.testing.assert_array_equal(keys.count_distinct_per_group(shared, item, 301), expected.to_numpy())
+
+
+@pytest.mark.parametrize("digits", [7, 9])
+def test_narrow_keys_are_the_wide_keys(rng, digits):
+    """narrow=True: int32 keys equal to the int64 ones; three lengths of 9 digits pass 2**31 and widen."""
+    numbers = rng.integers(0, 10**digits, 80_000)
+    suffix = np.where(
+        np.arange(len(numbers)) % 7 == 0, "-R", np.where(np.arange(len(numbers)) % 11 == 0, "-RR", "")
+    )
+    ids = [f"T{v:0{digits}d}{x}" for v, x in zip(numbers, suffix, strict=True)]
+    for i, x in enumerate(["", "-R", "-RR"]):  # each length spans its whole range
+        ids[2 * i], ids[2 * i + 1] = "T" + "0" * digits + x, "T" + "9" * digits + x
+    wide = _keys([ids])
+    narrow = words.digit_keys(keys._chunks(pa.chunked_array([ids], type=pa.large_string())), narrow=True)
+    assert wide[0].dtype == np.int64
+    assert narrow[0].dtype == (np.int32 if digits == 7 else np.int64)
+    np.testing.assert_array_equal(narrow[0], wide[0])
+    _same_partition(narrow[0], ids)

@@ -132,3 +132,81 @@ def test_window_sums_against_cumulative_sums(rng, window):
             axis=1,
         )
     np.testing.assert_allclose(window_sums(values, months, window), expected, rtol=1e-12, atol=1e-9)
+
+
+# --- month records (what the replay walks instead of the matrices) ---------------------------------------
+
+
+def _sparse_log(rng) -> pd.DataFrame:
+    """Members whose orders fall on month borders (last and first instant of a month), months without any
+    order (2024-03, 2024-04), multi-row orders straddling a month end, returns and rows without an order id."""
+    rows = []
+    borders = ["2024-01-31 23:59:59", "2024-02-01 00:00:00", "2024-02-29 23:59:59", "2024-05-01 00:00:00"]
+    for m in range(40):
+        for i in range(int(rng.integers(1, 6))):
+            at = (
+                pd.Timestamp(borders[rng.integers(len(borders))])
+                if rng.random() < 0.5
+                else pd.Timestamp("2024-01-01") + pd.Timedelta(minutes=int(rng.integers(0, 60 * 24 * 150)))
+            )
+            if pd.Timestamp("2024-03-01") <= at < pd.Timestamp("2024-05-01"):
+                at += pd.Timedelta(days=61)
+            amount = float(np.round(rng.gamma(2.0, 800.0), 2)) * (-1 if rng.random() < 0.15 else 1)
+            order = "" if rng.random() < 0.1 else f"{m}-{i}"
+            rows.append((f"{m:03d}", at, amount, order))
+            if order and rng.random() < 0.3:  # a second line an hour later (across the border at 23:59:59)
+                rows.append(
+                    (f"{m:03d}", at + pd.Timedelta(hours=1), float(np.round(rng.gamma(2.0, 300.0), 2)), order)
+                )
+    frame = pd.DataFrame(rows, columns=["member_id", "ordered_at", "amount", "order_id"])
+    frame["member_id"] = frame["member_id"].astype("str")
+    frame["order_id"] = frame["order_id"].astype("str")
+    return frame
+
+
+@pytest.mark.parametrize("engine", ["numpy", "duckdb"])
+def test_month_cells_columns_equal_pandas_at_month_borders(rng, engine):
+    from workbench.tiers.activity import month_cells
+
+    tx = _sparse_log(rng)
+    cells = month_cells(tx, "2024-06-30", engine=engine)
+    expected = _pandas_activity(tx, "2024-06-30")
+    assert list(cells.months.astype(str)) == [
+        "2024-01",
+        "2024-02",
+        "2024-03",
+        "2024-04",
+        "2024-05",
+        "2024-06",
+    ]
+    assert cells.bounds[0] == 0 and cells.bounds[-1] == len(cells.member)
+    assert cells.bounds[3] == cells.bounds[2] == cells.bounds[4]  # March and April hold no record
+    ids = list(cells.member_ids)
+    for name, series in expected.items():
+        for j, month in enumerate(cells.months):
+            got = cells.column(name, j)
+            want = np.zeros(len(ids))
+            sub = series[series.index.get_level_values("m") == month]
+            want[[ids.index(m) for m in sub.index.get_level_values("member_id")]] = sub.to_numpy()
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-9, err_msg=f"{name} {month}")
+
+
+def test_net_weight_is_purchases_plus_returns_and_where_keeps_month_bounds(demo):
+    from workbench.tiers import TierProgram
+    from workbench.tiers.activity import month_cells
+
+    tx = demo.transactions
+    both = month_cells(tx, "2026-10-31", matrices=("purchases", "returns", "max_order"), engine="duckdb")
+    net = month_cells(tx, "2026-10-31", matrices=("purchases", "returns"), engine="duckdb", net=True)
+    assert set(net.weights) == {"net"}
+    prog = TierProgram.from_dict({"tiers": [{"name": "M", "upgrade": 0}, {"name": "S", "upgrade": 1000}]})
+    for j in (0, len(net.months) // 2, len(net.months) - 1):
+        np.testing.assert_array_equal(
+            net.metric_column(prog, j), both.column("purchases", j) + both.column("returns", j)
+        )
+    big = both.where("max_order", both.weights["max_order"] >= 5000)
+    assert 0 < len(big.member) < len(both.member)
+    dense = both.matrix("max_order")
+    for j in range(len(both.months)):  # every month's kept records, and only those, at their members
+        expected = np.where(dense[:, j] >= 5000, dense[:, j], 0.0)
+        np.testing.assert_array_equal(big.column("max_order", j), expected)

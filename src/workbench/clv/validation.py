@@ -17,7 +17,14 @@ from workbench.clv.formulas import PURCHASE_MODELS
 from workbench.clv.model import CLVModel, fit_clv
 from workbench.errors import ArgumentError
 from workbench.schema import run_sql
-from workbench.summary import log_relation, period_sql, timestamp_sql
+from workbench.summary import (
+    BUCKET_ROWS,
+    log_relation,
+    member_buckets,
+    period_sql,
+    source_rows,
+    timestamp_sql,
+)
 
 CAL_COLUMNS = {
     "frequency_cal": "frequency",
@@ -88,8 +95,17 @@ def frequency_buckets(comparison: pd.DataFrame, max_frequency: int = 7) -> pd.Da
     return table.reset_index()
 
 
+TRACKING_BUCKET_ROWS = BUCKET_ROWS
+"""Rows of the log ``tracking`` counts in one DuckDB pass at most (its member-period table would otherwise
+take 1.6 GiB at the 27M rows of the 3M-member demo; in three buckets 0.8)."""
+
+
 def _daily_counts(transactions, calibration_end, observation_end, freq: str):
-    """First-purchase days of the cohort and its repeat purchase occasions per day (DuckDB; a frame or the run's validated Parquet copy)."""
+    """First-purchase days of the cohort and its repeat purchase occasions per day (DuckDB; a frame or the run's validated Parquet copy).
+
+    A log of more than ``TRACKING_BUCKET_ROWS`` rows is counted in member buckets (``member_buckets``; the
+    counts of disjoint members add up), so the member-period hash table of one pass stays small.
+    """
     if isinstance(transactions, pd.DataFrame):
         missing = [c for c in ("member_id", "ordered_at", "amount") if c not in transactions.columns]
         if missing:
@@ -99,10 +115,12 @@ def _daily_counts(transactions, calibration_end, observation_end, freq: str):
     source, tables, _ = log_relation(transactions, ["member_id", "ordered_at", "amount"], "tracking")
     period = period_sql("ordered_at", freq)
     obs_period = period_sql(timestamp_sql(observation_end), freq)
-    sql = f"""
+
+    def sql(relation: str) -> str:
+        return f"""
     WITH p AS (
         SELECT member_id, {period} AS period, min(CAST(ordered_at AS DATE)) AS day
-        FROM {source} WHERE amount >= 0 AND {period} <= {obs_period}
+        FROM {relation} WHERE amount >= 0 AND {period} <= {obs_period}
         GROUP BY member_id, period
     ),
     f AS (SELECT member_id, min(period) AS first_period, min(day) AS first_day FROM p GROUP BY member_id),
@@ -112,7 +130,12 @@ def _daily_counts(transactions, calibration_end, observation_end, freq: str):
     SELECT 'repeat', p.day, count(*) FROM p JOIN cohort USING (member_id)
     WHERE p.period > cohort.first_period GROUP BY p.day
     """
-    counts = run_sql(sql, **tables).to_pandas()
+
+    buckets = member_buckets(source, source_rows(transactions), bucket_rows=TRACKING_BUCKET_ROWS)
+    parts = [run_sql(sql(bucket), **tables).to_pandas() for bucket in buckets]
+    counts = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    if len(parts) > 1:
+        counts = counts.groupby(["kind", "day"], as_index=False, sort=False)["n"].sum()
     counts["day"] = pd.to_datetime(counts["day"])
     return counts
 

@@ -35,7 +35,15 @@ Tables and findings for the report (``kpi_table``, ``findings``) are in ``workbe
 """
 
 from workbench.kpis.log import TransactionLog, month_bounds, open_log, use_log
-from workbench.kpis.monthly import CHANGE_KIND, KPI_COLUMNS, member_month_kpis, monthly_kpis
+from workbench.kpis.monthly import (
+    CHANGE_KIND,
+    KPI_COLUMNS,
+    combine_kpi_parts,
+    first_months_sql,
+    member_month_kpis,
+    monthly_kpi_parts,
+    monthly_kpis,
+)
 from workbench.kpis.sql import (
     MEMBER_MONTH_COLUMNS,
     kpi_sql,
@@ -50,10 +58,13 @@ __all__ = [
     "KPI_COLUMNS",
     "MEMBER_MONTH_COLUMNS",
     "TransactionLog",
+    "combine_kpi_parts",
+    "first_months_sql",
     "kpi_sql",
     "member_month_kpis",
     "member_month_sql",
     "month_bounds",
+    "monthly_kpi_parts",
     "monthly_kpis",
     "open_log",
     "orders_query",

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 from workbench.errors import ArgumentError
 from workbench.kpis.sql import orders_query, rows_sql
 from workbench.schema import duckdb_connect
-from workbench.summary import DuckDBRunner, SparkRunner
+from workbench.summary import DuckDBRunner, SparkRunner, bucket_filter
 
 REQUIRED = ("member_id", "ordered_at", "amount")
 
@@ -52,12 +52,23 @@ class TransactionLog:
         Ends the log earlier than the month's end: the midnight up to which rows are kept, within the month
         (``workbench.audience.member_attributes`` uses the day after its ``as_of``, so member types as of a
         month's last day are exactly the overview's).
+    bucket : tuple of int, optional
+        ``(i, k)``: only the members of bucket ``i`` of ``k`` (``workbench.summary.bucket_filter``, DuckDB
+        only). The per-member figures of the ``k`` buckets, put together, are those of the whole log; each
+        bucket's relations take about ``1/k`` of the memory (``workbench.results.overview_inputs``).
 
     Use as a context manager (or call ``close()``).
     """
 
     def __init__(
-        self, transactions, month, *, engine: Literal["duckdb", "spark"] = "duckdb", spark=None, end=None
+        self,
+        transactions,
+        month,
+        *,
+        engine: Literal["duckdb", "spark"] = "duckdb",
+        spark=None,
+        end=None,
+        bucket: tuple[int, int] | None = None,
     ):
         self.month = pd.Period(month, freq="M")
         self.start, self.end = month_bounds(self.month)
@@ -70,6 +81,11 @@ class TransactionLog:
                 )
             self.end = end
         self.engine = engine
+        self.bucket = None if bucket is None else (int(bucket[0]), int(bucket[1]))
+        if self.bucket is not None:
+            bucket_filter(*self.bucket)  # checks 0 <= i < k
+            if engine != "duckdb":
+                raise ArgumentError(f"TransactionLog: bucket needs engine='duckdb'; got engine={engine!r}")
         self.con = None
         if engine == "duckdb":
             self.con = duckdb_connect({"preserve_insertion_order": False})
@@ -99,6 +115,11 @@ class TransactionLog:
         self.has_channel = "channel" in columns
         self.has_discount = "discount" in columns
         self.has_store = "store" in columns
+        if self.bucket is not None:
+            self.con.execute(
+                f"CREATE VIEW source_bucket_ AS SELECT * FROM {source} WHERE {bucket_filter(*self.bucket)}"
+            )
+            source = "source_bucket_"
         rows = rows_sql(
             source,
             self.end,

@@ -180,17 +180,102 @@ class _TableLog:
         return name
 
 
-def _kpis_on(log, member_months: str, members: pd.DataFrame | None) -> pd.DataFrame:
-    """The KPI frame from a member-month table of ``log`` (a ``TransactionLog`` or ``_TableLog``)."""
-    last, end, has_channel = log.month, log.end, log.has_channel
+def first_months_sql(member_months: str = "member_months") -> str:
+    """Each member's first month with a purchase row, from a member-month table (portable).
+
+    Parameters
+    ----------
+    member_months : str
+        The member-month table or view (``member_month_sql``).
+
+    Returns
+    -------
+    str
+        ``member_id, month, purchase_rows`` (always 1): a member-month table of the first months only, which
+        ``join_months_sql`` reads as it reads the whole one.
+    """
+    return f"""SELECT member_id AS "member_id", min(month) AS "month", CAST(1 AS BIGINT) AS "purchase_rows"
+FROM {member_months} WHERE purchase_rows > 0 GROUP BY member_id"""
+
+
+def monthly_kpi_parts(
+    log, member_months: str, *, first_months: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The monthly aggregates (``kpi_sql``) and the members' first purchase months of a log's member-month table.
+
+    The parts of logs that hold disjoint sets of members (``TransactionLog(bucket=...)``) add up: their
+    ``combine_kpi_parts`` is ``monthly_kpis`` of the whole log.
+
+    Parameters
+    ----------
+    log : TransactionLog
+        The log (or a member-month table's stand-in) the table belongs to.
+    member_months : str
+        Its member-month table (``member_month_sql``).
+    first_months : bool
+        Also fetch the first months (``first_months_sql``; needed for a members table's join months).
+
+    Returns
+    -------
+    tuple
+        ``(monthly, first_months or None)``: one row per month; one row per member who bought.
+    """
     monthly = log.sql(kpi_sql(member_months))
+    firsts = log.sql(first_months_sql(member_months)) if first_months else None
+    return monthly, firsts
+
+
+def combine_kpi_parts(parts, members: pd.DataFrame | None, *, month, end, has_channel: bool) -> pd.DataFrame:
+    """``monthly_kpis`` from the parts (``monthly_kpi_parts``) of one log or of its member buckets.
+
+    Parameters
+    ----------
+    parts : sequence of tuple
+        ``(monthly, first_months)`` per log; the logs hold disjoint sets of members.
+    members : DataFrame, optional
+        ``member_id, joined_at`` (as in ``monthly_kpis``); the parts must carry first months then.
+    month : str or Period
+        The last month.
+    end : timestamp
+        The first instant after the log (``TransactionLog.end``).
+    has_channel : bool
+        Whether the log has a channel.
+
+    Returns
+    -------
+    DataFrame
+        What ``monthly_kpis`` returns.
+    """
+    parts = list(parts)
+    if not parts:
+        raise ArgumentError("combine_kpi_parts: parts must hold at least one (monthly, first_months) pair")
+    last = pd.Period(month, freq="M")
+    monthly = pd.concat([m for m, _ in parts], ignore_index=True)
+    if len(parts) > 1:  # counts and sums over disjoint members add up month by month
+        monthly = monthly.groupby("month", as_index=False, sort=True).sum()
     joins = None
     if members is not None:
-        table = log.register("members_", _members_frame(members), MEMBERS_SCHEMA)
-        frame = log.sql(join_months_sql(table, member_months, end))
+        if any(f is None for _, f in parts):
+            raise ArgumentError("combine_kpi_parts: with members, every part needs its first months")
+        firsts = pd.concat([f for _, f in parts], ignore_index=True)
+        firsts["month"] = pd.to_datetime(firsts["month"]).astype("datetime64[us]")
+        frame = run_sql(
+            join_months_sql("members_", "firsts_", end), members_=_members_frame(members), firsts_=firsts
+        ).to_pandas()
         idx = pd.PeriodIndex(pd.to_datetime(frame["month"]), freq="M", name="month")
         joins = pd.Series(frame["n"].to_numpy(), index=idx, dtype="int64")
+    return _kpi_frame(monthly, joins, last, has_channel)
 
+
+def _kpis_on(log, member_months: str, members: pd.DataFrame | None) -> pd.DataFrame:
+    """The KPI frame from a member-month table of ``log`` (a ``TransactionLog`` or ``_TableLog``)."""
+    part = monthly_kpi_parts(log, member_months, first_months=members is not None)
+    return combine_kpi_parts([part], members, month=log.month, end=log.end, has_channel=log.has_channel)
+
+
+def _kpi_frame(
+    monthly: pd.DataFrame, joins: pd.Series | None, last: pd.Period, has_channel: bool
+) -> pd.DataFrame:
     monthly["month"] = pd.PeriodIndex(pd.to_datetime(monthly["month"]), freq="M")
     monthly = monthly.set_index("month")
     if joins is None:

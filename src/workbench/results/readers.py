@@ -8,10 +8,18 @@ import pandas as pd
 
 from workbench.data import DataParams, DataValidationError, Problem, read_members
 from workbench.errors import ArgumentError
-from workbench.kpis import MEMBER_MONTH_COLUMNS, TransactionLog, member_month_kpis, monthly_kpis
+from workbench.kpis import (
+    MEMBER_MONTH_COLUMNS,
+    TransactionLog,
+    combine_kpi_parts,
+    member_month_kpis,
+    member_month_sql,
+    monthly_kpi_parts,
+    monthly_kpis,
+)
 from workbench.results.statements import FEATURE_COLUMNS, SUMMARY_FILE_COLUMNS, observation_end_of
 from workbench.segments import SegmentSettings, features_frame, member_features
-from workbench.summary import SUMMARY_COLUMNS, member_summary, spark_session
+from workbench.summary import SUMMARY_COLUMNS, bucket_count, member_summary, source_rows, spark_session
 
 
 def _read(path, columns: tuple[str, ...], what: str) -> pd.DataFrame:
@@ -172,12 +180,42 @@ def overview_inputs(
     if source.spark:
         log = TransactionLog(source.table or source.transactions, month, engine="spark", spark=_spark(source))
     else:
-        log = TransactionLog(source.log_input(), month)
+        path = source.log_input()
+        if isinstance(path, str | Path):
+            buckets = bucket_count(source_rows(path), bucket_rows=OVERVIEW_BUCKET_ROWS)
+            if buckets > 1:
+                return _overview_by_members(path, month, members, settings, buckets)
+        log = TransactionLog(path, month)
     with log:
         rows = log.row_count()
         kpis = monthly_kpis(log, members)
         features = member_features(log, month, settings)
     return rows, kpis, features
+
+
+OVERVIEW_BUCKET_ROWS = 8_000_000
+"""Rows of the log the overview aggregates in one DuckDB pass at most: a larger validated Parquet log is read in
+member buckets (``TransactionLog(bucket=...)``), so the cached orders and member-month tables of one pass stay
+within a few hundred MB each however many rows the log has."""
+
+
+def _overview_by_members(path, month, members, settings, buckets: int):
+    """``overview_inputs`` of a large validated log, one member bucket at a time (the same figures)."""
+    rows, parts, features = 0, [], []
+    for i in range(buckets):
+        with TransactionLog(path, month, bucket=(i, buckets)) as log:
+            rows += log.row_count()
+            table = log.create(
+                "member_months", member_month_sql(log.rows, log.orders, has_channel=log.has_channel)
+            )
+            parts.append(monthly_kpi_parts(log, table, first_months=members is not None))
+            features.append(member_features(log, month, settings))
+            end, has_channel = log.end, log.has_channel
+    kpis = combine_kpi_parts(parts, members, month=month, end=end, has_channel=has_channel)
+    attrs = dict(features[0].attrs)
+    out = pd.concat(features).sort_index(kind="stable")
+    out.attrs.update(attrs)
+    return rows, kpis, out
 
 
 def clv_summary(source: DataParams, observation_end, freq: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:

@@ -7,6 +7,8 @@
 * ``summary_sql``, ``period_sql``, ``timestamp_sql``: the same summary as portable SQL, for where the data
   lives; ``render`` writes a portable statement in one of ``DIALECTS`` (``workbench.summary.dialects``);
 * ``log_relation``: where a DuckDB query reads the log from (a frame, or the run's validated Parquet copy);
+  ``member_buckets`` / ``run_by_members`` / ``bucket_filter``: a per-member query over a large log in
+  disjoint member buckets (``hash(member_id) % k``), so memory is bounded by a bucket, not the log;
 * ``spark_session``, ``SparkSettings``, ``DuckDBRunner``, ``SparkRunner``: the engines the SQL runs on.
 """
 
@@ -14,12 +16,18 @@ from workbench.summary.dialects import DIALECTS, TIMESTAMPS, local_time_sql, ren
 from workbench.summary.engines import DuckDBRunner, EngineError, SparkRunner, SparkSettings, spark_session
 from workbench.summary.holdout import calibration_and_holdout
 from workbench.summary.member import (
+    BUCKET_ROWS,
     ENGINES,
     IN_MEMORY_ROWS,
+    bucket_count,
+    bucket_filter,
     in_memory_log,
     lifetimes_reference,
     log_relation,
+    member_buckets,
     member_summary,
+    run_by_members,
+    source_rows,
 )
 from workbench.summary.sql import (
     DESCRIPTIVE_COLUMNS,
@@ -34,6 +42,7 @@ from workbench.summary.sql import (
 )
 
 __all__ = [
+    "BUCKET_ROWS",
     "DESCRIPTIVE_COLUMNS",
     "DIALECTS",
     "ENGINES",
@@ -45,15 +54,20 @@ __all__ = [
     "EngineError",
     "SparkRunner",
     "SparkSettings",
+    "bucket_count",
+    "bucket_filter",
     "calibration_and_holdout",
     "in_memory_log",
     "lifetimes_reference",
     "local_time_sql",
     "log_relation",
+    "member_buckets",
     "member_summary",
     "period_index",
     "period_sql",
     "render",
+    "run_by_members",
+    "source_rows",
     "spark_session",
     "summary_ctes",
     "summary_sql",

@@ -130,6 +130,43 @@ within DuckDB's memory cap (``workbench.schema.duckdb_connect``): the 91.5M-row 
 needed more than 3 GB in one pass."""
 
 
+def bucket_count(rows: int, *, bucket_rows: int | None = None) -> int:
+    """How many member buckets a per-member pass over ``rows`` rows of the log takes (1: one pass).
+
+    Parameters
+    ----------
+    rows : int
+        Rows of the log.
+    bucket_rows : int, optional
+        Rows per bucket at most, on average (default ``BUCKET_ROWS``).
+
+    Returns
+    -------
+    int
+        ``ceil(rows / bucket_rows)``, at least 1.
+    """
+    return max(1, -(-int(rows) // int(bucket_rows or BUCKET_ROWS)))
+
+
+def bucket_filter(bucket: int, buckets: int) -> str:
+    """The SQL condition that keeps the members of bucket ``bucket`` of ``buckets`` (``hash(member_id) % k``).
+
+    Parameters
+    ----------
+    bucket : int
+        The bucket, ``0 <= bucket < buckets``.
+    buckets : int
+        The number of buckets; every member (a missing id included) is in exactly one.
+
+    Returns
+    -------
+    str
+    """
+    if not 0 <= int(bucket) < int(buckets):
+        raise ArgumentError(f"bucket_filter: bucket must be in 0..{int(buckets) - 1}; got {bucket!r}")
+    return f"hash(member_id) % {int(buckets)} = {int(bucket)}"
+
+
 def member_buckets(source: str, rows: int, *, bucket_rows: int | None = None) -> list[str]:
     """The relation ``source`` split into disjoint sets of members, each of about ``bucket_rows`` rows.
 
@@ -145,14 +182,14 @@ def member_buckets(source: str, rows: int, *, bucket_rows: int | None = None) ->
     Returns
     -------
     list of str
-        One relation per bucket (``hash(member_id) % k``: every member in exactly one); ``[source]`` when
+        One relation per bucket (``bucket_filter``: every member in exactly one); ``[source]`` when
         the log fits one pass. A per-member query run on each and the results concatenated equals the query
         on the whole.
     """
-    k = -(-rows // (bucket_rows or BUCKET_ROWS))
+    k = bucket_count(rows, bucket_rows=bucket_rows)
     if k <= 1:
         return [source]
-    return [f"(SELECT * FROM {source} WHERE hash(member_id) % {k} = {i}) AS bucket_{i}" for i in range(k)]
+    return [f"(SELECT * FROM {source} WHERE {bucket_filter(i, k)}) AS bucket_{i}" for i in range(k)]
 
 
 def run_by_members(make_sql, source: str, rows: int, **tables) -> pa.Table:

@@ -8,7 +8,10 @@ negative value is a return. Per member and month of the order's date: ``purchase
 
 Two engines compute the same matrices: ``engine="numpy"`` (default; exact integer codes of
 ``workbench.summary.keys`` and ``bincount``) and ``engine="duckdb"``, one SQL statement over a frame, an
-Arrow table or a Parquet file (so the log can stay on disk).
+Arrow table or a Parquet file (so the log can stay on disk). ``month_cells`` returns them as records grouped
+by month (``MonthCells``: a month's column on demand, the same numbers), which is what the replay walks, so
+memory grows with members and their active months, never with a member x month float matrix;
+``monthly_activity`` builds the dense matrices from them.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 
 from workbench.errors import ArgumentError
-from workbench.schema import NO_ORDER_ID_SQL, run_sql
+from workbench.schema import NO_ORDER_ID_SQL, duckdb_connect
 from workbench.summary import in_memory_log
 from workbench.summary.keys import dense_codes, encode
 from workbench.tiers.program import TierProgram, Window
@@ -31,6 +34,12 @@ Engine = Literal["numpy", "duckdb"]
 ACTIVITY_MATRICES = ("purchases", "returns", "orders", "max_order")
 _REQUIRED = ("member_id", "ordered_at", "amount")
 _EPOCH_MONTH = 1970 * 12  # month number (year * 12 + month - 1) of datetime64's month 0
+#: DuckDB's memory for the member-month aggregation of a log of at most ``CELLS_CAPPED_ROWS`` rows (its hash
+#: tables spill beyond it): the tier page's kernel stays within its budget at 3M members (27.4M rows). A larger
+#: log gets the default cap (``workbench.schema.duckdb_connect``): at 1 GB the 91.5M-row log of the 10M demo
+#: ran out of memory.
+CELLS_DUCKDB_MEMORY = "1GB"
+CELLS_CAPPED_ROWS = 30_000_000
 
 
 @dataclass
@@ -62,6 +71,114 @@ class MonthlyActivity:
         if program.returns_deducted:
             return self.purchases[:, months] + self.returns[:, months]
         return self.purchases[:, months]
+
+
+@dataclass
+class MonthCells:
+    """The log's weights per member, grouped by calendar month: a month's column without the whole matrix.
+
+    Records ``bounds[j]:bounds[j + 1]`` are month ``j``'s: ``member`` (int32 codes into ``member_ids``) and
+    ``weights[name]`` for each matrix of ``ACTIVITY_MATRICES`` asked for (and ``"net"``, purchases plus
+    returns of a member's month, where the records are whole months). A record is one order (engine numpy,
+    in the log's order) or one member's month (engine duckdb); a month's column is the ``bincount`` of its
+    records (their maximum for ``max_order``), the same numbers as the column of the member x month matrix.
+    Memory: 4 bytes a record plus 8 per weight, and a member vector per column built.
+    """
+
+    member_ids: np.ndarray
+    months: pd.PeriodIndex
+    member: np.ndarray
+    bounds: np.ndarray
+    weights: dict[str, np.ndarray]
+
+    def column(self, name: str, j: int) -> np.ndarray:
+        """Month ``j``'s column of matrix ``name`` (one value per member, 0 without a record).
+
+        Parameters
+        ----------
+        name : str
+            A key of ``weights``.
+        j : int
+            The month's position in ``months``.
+
+        Returns
+        -------
+        numpy.ndarray
+            float64, one value per member.
+        """
+        lo, hi = int(self.bounds[j]), int(self.bounds[j + 1])
+        if name == "max_order":
+            out = np.zeros(len(self.member_ids))
+            np.maximum.at(out, self.member[lo:hi], self.weights[name][lo:hi])
+            return out
+        return np.bincount(
+            self.member[lo:hi], weights=self.weights[name][lo:hi], minlength=len(self.member_ids)
+        )
+
+    def metric_column(self, program: TierProgram, j: int) -> np.ndarray:
+        """Month ``j``'s column of the programme's metric (``MonthlyActivity.metric``'s numbers).
+
+        Parameters
+        ----------
+        program : TierProgram
+            Its ``metric`` and ``returns_deducted``.
+        j : int
+            The month's position in ``months``.
+
+        Returns
+        -------
+        numpy.ndarray
+            float64, one value per member.
+        """
+        if program.metric == "orders":
+            return self.column("orders", j)
+        if not program.returns_deducted:
+            return self.column("purchases", j)
+        if "net" in self.weights:
+            return self.column("net", j)
+        return self.column("purchases", j) + self.column("returns", j)
+
+    def matrix(self, name: str) -> np.ndarray:
+        """The member x month matrix ``name`` (month columns contiguous), column by column.
+
+        Parameters
+        ----------
+        name : str
+            A key of ``weights``.
+
+        Returns
+        -------
+        numpy.ndarray
+            float64, members x months.
+        """
+        out = np.empty((len(self.member_ids), len(self.months)), order="F")
+        for j in range(len(self.months)):
+            out[:, j] = self.column(name, j)
+        return out
+
+    def where(self, name: str, keep: np.ndarray) -> MonthCells:
+        """The records of ``keep`` (a mask over the records) with weight ``name`` only.
+
+        Parameters
+        ----------
+        name : str
+            The weight kept.
+        keep : numpy.ndarray of bool
+            One flag per record.
+
+        Returns
+        -------
+        MonthCells
+            The same members and months.
+        """
+        before = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
+        return MonthCells(
+            self.member_ids,
+            self.months,
+            self.member[keep],
+            before[self.bounds],
+            {name: self.weights[name][keep]},
+        )
 
 
 def as_of_bounds(as_of) -> tuple[pd.Timestamp, bool]:
@@ -111,6 +228,34 @@ def monthly_activity(
     -------
     MonthlyActivity with member ids sorted and months from the first order's month to ``as_of``'s month.
     """
+    cells = month_cells(transactions, as_of, start=start, matrices=matrices, engine=engine)
+    mats = {name: cells.matrix(name) if name in matrices else None for name in ACTIVITY_MATRICES}
+    return MonthlyActivity(member_ids=cells.member_ids, months=cells.months, **mats)
+
+
+def month_cells(
+    transactions,
+    as_of,
+    *,
+    start=None,
+    matrices: tuple[str, ...] = ACTIVITY_MATRICES,
+    engine: Engine = "numpy",
+    net: bool = False,
+) -> MonthCells:
+    """The log up to ``as_of`` as records grouped by month (``MonthCells``): ``monthly_activity`` without the matrices.
+
+    Parameters
+    ----------
+    transactions, as_of, start, matrices, engine
+        As for :func:`monthly_activity`.
+    net : bool
+        With the duckdb engine and both ``purchases`` and ``returns`` asked for, they come as one ``"net"``
+        weight instead (their sum per member and month: the spend net of returns, 8 bytes a record less).
+
+    Returns
+    -------
+    MonthCells
+    """
     unknown = [m for m in matrices if m not in ACTIVITY_MATRICES]
     if unknown:
         raise ArgumentError(f"monthly_activity: matrices must be among {ACTIVITY_MATRICES}, got {unknown}")
@@ -129,7 +274,7 @@ def monthly_activity(
         _check_columns(transactions.columns)
         ids, member, month, values = _numpy_cells(transactions, end, matrices)
     elif engine == "duckdb":
-        ids, member, month, values = _duckdb_cells(transactions, end, matrices)
+        ids, member, month, values = _duckdb_cells(transactions, end, matrices, net=net)
     else:
         raise ArgumentError(f"monthly_activity: engine must be 'numpy' or 'duckdb', got {engine!r}")
     last = end - pd.Timedelta(microseconds=1)
@@ -140,22 +285,32 @@ def monthly_activity(
     months = pd.period_range(
         pd.Period(year=m0 // 12, month=m0 % 12 + 1, freq="M"), periods=m_end - m0 + 1, freq="M"
     )
-    n = len(ids)
-    flat = (month - m0) * n + member  # month columns contiguous (Fortran order): the replay walks months
-    size = n * len(months)
-    mats = {}
-    for name in ACTIVITY_MATRICES:
-        if name not in matrices:
-            mats[name] = None
-        elif name == "max_order":
-            mat = np.zeros(size)
-            np.maximum.at(mat, flat, values[name])
-            mats[name] = mat.reshape(len(months), n).T
-        else:
-            mats[name] = np.bincount(flat, weights=values[name], minlength=size).reshape(len(months), n).T
-    return MonthlyActivity(
-        member_ids=ids.to_numpy(zero_copy_only=False).astype(object), months=months, **mats
-    )
+    # records grouped by month, in their order within a month (a stable sort: the sums add up as before)
+    offset = (month - m0).astype(np.int16 if len(months) < 1 << 15 else np.int64)
+    del month
+    order = np.argsort(offset, kind="stable")
+    bounds = np.searchsorted(offset[order], np.arange(len(months) + 1), side="left")
+    del offset
+    member = np.asarray(member).astype(np.int32 if len(ids) < 1 << 31 else np.int64, copy=False)[order]
+    weights = {name: values.pop(name)[order] for name in list(values)}
+    del order
+    return MonthCells(ids.to_numpy(zero_copy_only=False).astype(object), months, member, bounds, weights)
+
+
+def duckdb_cap(rows: int) -> dict:
+    """DuckDB settings for a tier query over a log of ``rows`` rows: ``CELLS_DUCKDB_MEMORY`` up to ``CELLS_CAPPED_ROWS``.
+
+    Parameters
+    ----------
+    rows : int
+        The log's rows.
+
+    Returns
+    -------
+    dict
+        ``{"memory_limit": ...}``, or empty (the default cap) for a larger log.
+    """
+    return {"memory_limit": CELLS_DUCKDB_MEMORY} if rows <= CELLS_CAPPED_ROWS else {}
 
 
 def _check_columns(columns) -> None:
@@ -223,11 +378,17 @@ def _numpy_cells(tx: pd.DataFrame, end: pd.Timestamp, matrices):
     return uniques, owner, o_month, _order_values(o_value, matrices)
 
 
-def _duckdb_cells(transactions, end: pd.Timestamp, matrices):
-    """The same cells by one DuckDB statement over a frame, an Arrow table or a Parquet file."""
-    if isinstance(transactions, (str, Path)):
-        import pyarrow.parquet as pq
+def _duckdb_cells(transactions, end: pd.Timestamp, matrices, *, net: bool = False):
+    """The same cells by DuckDB over a frame, an Arrow table or a Parquet file: one record per member and month.
 
+    The cells are aggregated once into a temporary table; the members' ids come back once each (sorted by
+    ``encode``, like the numpy engine's) and every cell as an integer code, so no id text is held per cell.
+    DuckDB runs with at most ``CELLS_DUCKDB_MEMORY`` for its operators on a log of up to ``CELLS_CAPPED_ROWS``
+    rows (spilling beyond it), with the default cap on a larger one.
+    """
+    import pyarrow.parquet as pq
+
+    if isinstance(transactions, (str, Path)):
         path = Path(transactions)
         columns = pq.read_schema(path).names
         source, tables = f"read_parquet('{str(path).replace(chr(39), chr(39) * 2)}')", {}
@@ -259,19 +420,41 @@ def _duckdb_cells(transactions, end: pd.Timestamp, matrices):
         SELECT member_id, amount, ordered_at FROM {source} WHERE ordered_at < {cutoff} AND {NO_ORDER_ID_SQL}"""
     else:
         orders = f"SELECT member_id, amount AS value, ordered_at AS first_at FROM {source} WHERE ordered_at < {cutoff}"
-    sql = f"""
-    WITH orders AS ({orders})
-    SELECT member_id, year(first_at) * 12 + month(first_at) - 1 AS m,
-           coalesce(sum(value) FILTER (WHERE value >= 0), 0) AS purchases,
-           coalesce(sum(value) FILTER (WHERE value < 0), 0) AS returns,
-           count(*) FILTER (WHERE value > 0) AS orders,
-           greatest(max(value), 0) AS max_order
-    FROM orders GROUP BY member_id, m
-    """
-    agg = run_sql(sql, **tables)
-    codes, ids = encode(agg.column("member_id"))  # sorted ids (exact integer keys when they apply)
-    month = agg.column("m").to_numpy().astype(np.int64)
-    values = {name: agg.column(name).to_numpy().astype(np.float64) for name in matrices}
+    purchases = "coalesce(sum(value) FILTER (WHERE value >= 0), 0)"
+    returns = "coalesce(sum(value) FILTER (WHERE value < 0), 0)"
+    exprs = {
+        "purchases": purchases,
+        "returns": returns,
+        "orders": "count(*) FILTER (WHERE value > 0)",
+        "max_order": "greatest(max(value), 0)",
+    }
+    net = net and "purchases" in matrices and "returns" in matrices
+    wanted = [m for m in matrices if not (net and m in ("purchases", "returns"))]
+    if net:
+        exprs["net"] = f"{purchases} + {returns}"
+        wanted.append("net")
+    select = ", ".join(f"{exprs[name]} AS {name}" for name in wanted)
+    rows = pq.ParquetFile(path).metadata.num_rows if not tables else len(table)
+    con = duckdb_connect({**duckdb_cap(rows), "preserve_insertion_order": False})
+    try:
+        for name, table in tables.items():
+            con.register(name, table)
+        con.execute(
+            f"""CREATE TEMP TABLE cells AS
+            WITH orders AS ({orders})
+            SELECT member_id, CAST(year(first_at) * 12 + month(first_at) - 1 AS INTEGER) AS m, {select}
+            FROM orders GROUP BY member_id, m"""
+        )
+        _, ids = encode(con.sql("SELECT DISTINCT member_id FROM cells").to_arrow_table().column(0))
+        con.register("ids", pa.table({"member_id": ids, "code": np.arange(len(ids), dtype=np.int32)}))
+        agg = con.sql(
+            f"SELECT i.code, c.m, {', '.join(f'c.{name}' for name in wanted)} FROM cells c JOIN ids i USING (member_id)"
+        ).fetchnumpy()
+    finally:
+        con.close()
+    month = agg.pop("m").astype(np.int64)
+    codes = agg.pop("code")
+    values = {name: np.asarray(agg.pop(name), dtype=np.float64) for name in wanted}
     return ids, codes, month, values
 
 

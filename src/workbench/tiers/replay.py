@@ -52,10 +52,10 @@ from workbench import files
 from workbench.errors import ArgumentError
 from workbench.tiers.activity import (
     Engine,
-    MonthlyActivity,
+    MonthCells,
     WindowSums,
     as_of_bounds,
-    monthly_activity,
+    month_cells,
     needed_matrices,
 )
 from workbench.tiers.program import EVENTS, TierProgram, review_outcome, supported_tier
@@ -72,7 +72,7 @@ class Replay:
     tiers: np.ndarray  # int8 codes, member x month (state at each month end)
     qualifying: np.ndarray  # final qualifying value per member (incl. carried excess)
     events: pd.DataFrame  # member_id, month, event, from_tier, to_tier
-    values: np.ndarray  # the programme's metric per member and month (``MonthlyActivity.metric``)
+    activity: MonthCells  # the programme's metric per member and month, by month (``metric_column``)
 
     def tier_names(self, month=None) -> pd.Series:
         """Every member's tier name at the end of ``month`` (default the last month replayed)."""
@@ -88,8 +88,21 @@ class Replay:
         return pd.DataFrame(counts, index=self.months.astype(str), columns=self.program.names)
 
     def trailing(self, months: int = 12) -> pd.Series:
-        """The metric summed over the last ``months`` months (e.g. last year's qualifying spend)."""
-        values = self.values[:, slice(-months, None)].sum(axis=1)
+        """The metric summed over the last ``months`` months (e.g. last year's qualifying spend).
+
+        Parameters
+        ----------
+        months : int
+            How many month columns, counted back from the last one replayed (all of them when fewer).
+
+        Returns
+        -------
+        pandas.Series
+            One value per member (``spend``), indexed by member_id.
+        """
+        values = np.zeros(len(self.member_ids))
+        for j in range(max(len(self.months) - months, 0), len(self.months)):
+            values += self.activity.metric_column(self.program, j)
         return pd.Series(values, index=pd.Index(self.member_ids, name="member_id", dtype="str"), name="spend")
 
 
@@ -108,13 +121,17 @@ def replay(transactions, program: TierProgram, as_of, *, engine: Engine = "numpy
     -------
     Replay: tier codes per member and month, the events, the final qualifying value, the activity.
     """
-    act = monthly_activity(transactions, as_of, matrices=needed_matrices(program), engine=engine)
-    values = _metric_in_place(act, program)  # one member x month matrix kept (not purchases and returns)
-    _, complete = as_of_bounds(as_of)
-    n, n_months = len(act.member_ids), len(act.months)
-    windows = WindowSums(act.months, program.window)
-    ups, rens = program.upgrades, program.renewals
+    cells = month_cells(transactions, as_of, matrices=needed_matrices(program), engine=engine, net=True)
     fast = [(k, t.fast_upgrade) for k, t in enumerate(program.tiers) if t.fast_upgrade is not None]
+    largest_orders = None
+    if fast:  # only orders that reach a fast-upgrade threshold matter: kept apart, the rest dropped
+        lowest = min(threshold for _, threshold in fast)
+        largest_orders = cells.where("max_order", cells.weights["max_order"] >= lowest)
+        del cells.weights["max_order"]
+    _, complete = as_of_bounds(as_of)
+    n, n_months = len(cells.member_ids), len(cells.months)
+    windows = WindowSums(cells.months, program.window)
+    ups, rens = program.upgrades, program.renewals
     use_carry = program.carry_over
 
     tier = np.zeros(n, dtype=np.int8)
@@ -135,14 +152,14 @@ def replay(transactions, program: TierProgram, as_of, *, engine: Engine = "numpy
             ev_to.append(after[idx])
 
     q_window = np.zeros(n)
-    for j, month in enumerate(act.months):
-        x_j = values[:, j]
+    for j, month in enumerate(cells.months):
+        x_j = cells.metric_column(program, j)
         q_window = windows.step(x_j)
         q = q_window + carry
         # fast upgrade: one large order
         if fast:
             # the highest tier whose fast-upgrade threshold the month's largest order meets
-            largest = act.max_order[:, j]
+            largest = largest_orders.column("max_order", j)
             fast_to = np.zeros(n, dtype=np.int8)
             for k, threshold in fast:
                 fast_to[largest >= threshold] = k
@@ -205,10 +222,10 @@ def replay(transactions, program: TierProgram, as_of, *, engine: Engine = "numpy
         rows, month_idx = np.concatenate(ev_rows), np.concatenate(ev_month)
         order = np.lexsort((month_idx, rows))  # member ids are sorted, so row order is id order
         rows, month_idx = rows[order], month_idx[order]
-        month_labels = np.asarray(act.months.astype(str), dtype=object)
+        month_labels = np.asarray(cells.months.astype(str), dtype=object)
         events = pd.DataFrame(
             {
-                "member_id": pd.array(act.member_ids[rows], dtype="str"),
+                "member_id": pd.array(cells.member_ids[rows], dtype="str"),
                 "month": pd.array(month_labels[month_idx], dtype="str"),
                 "event": pd.Categorical.from_codes(np.concatenate(ev_kind)[order], EVENTS),
                 "from_tier": pd.array(names[np.concatenate(ev_from)[order]], dtype="str"),
@@ -217,31 +234,7 @@ def replay(transactions, program: TierProgram, as_of, *, engine: Engine = "numpy
         )
     else:
         events = pd.DataFrame(columns=["member_id", "month", "event", "from_tier", "to_tier"])
-    return Replay(program, act.member_ids, act.months, tiers, final_q, events, values)
-
-
-def _metric_in_place(act: MonthlyActivity, program: TierProgram) -> np.ndarray:
-    """``act.metric(program)`` without a third matrix: spend net of returns is added into the purchases.
-
-    The same element-wise sum as ``metric`` (the same numbers); ``act.purchases`` then holds the net spend
-    and ``act.returns`` is dropped.
-
-    Parameters
-    ----------
-    act : MonthlyActivity
-        The member x month matrices of ``needed_matrices(program)``.
-    program : TierProgram
-
-    Returns
-    -------
-    numpy.ndarray
-        The metric per member and month.
-    """
-    if program.metric == "spend" and program.returns_deducted:
-        np.add(act.purchases, act.returns, out=act.purchases)
-        act.returns = None
-        return act.purchases
-    return act.metric(program)
+    return Replay(program, cells.member_ids, cells.months, tiers, final_q, events, cells)
 
 
 def assign_tiers(transactions, program: TierProgram, as_of) -> pd.Series:
