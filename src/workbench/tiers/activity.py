@@ -116,19 +116,17 @@ class MonthCells:
         )
 
     def metric_column(self, program: TierProgram, j: int) -> np.ndarray:
-        """Month ``j``'s column of the programme's metric (``MonthlyActivity.metric``'s numbers).
+        """Month ``j``'s column (as :meth:`column`) of the programme's metric: ``MonthlyActivity.metric``'s numbers.
 
         Parameters
         ----------
         program : TierProgram
-            Its ``metric`` and ``returns_deducted``.
-        j : int
-            The month's position in ``months``.
+            Its ``metric`` and ``returns_deducted``; ``j`` as for :meth:`column`.
 
         Returns
         -------
         numpy.ndarray
-            float64, one value per member.
+            As :meth:`column`: float64, one value per member.
         """
         if program.metric == "orders":
             return self.column("orders", j)
