@@ -22,3 +22,13 @@ def test_fingerprint_of_a_non_file_source_hashes_the_canonical_frame(tmp_path, c
     changed.loc[changed.index[0], "amount"] += 0.01
     assert frame_sha256(changed) != frame_sha256(cdnow)
     assert frame_sha256(cdnow.copy()) == frame_sha256(cdnow)
+
+
+def test_versions_record_the_packages_that_compute_the_reports():
+    from importlib import metadata
+
+    from workbench.report.fingerprint import versions
+
+    found = versions()
+    for name in ("pandas", "numpy", "scipy", "threadpoolctl", "lifetimes", "statsmodels", "duckdb"):
+        assert found[name] == metadata.version(name)

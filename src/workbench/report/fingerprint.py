@@ -17,6 +17,7 @@ PACKAGES = (
     "pandas",
     "numpy",
     "scipy",
+    "threadpoolctl",  # the bootstrap's BLAS threads (experiments.bootstrap)
     "lifetimes",
     "statsmodels",
     "duckdb",
