@@ -60,11 +60,20 @@ WARM_CELL = (
 )
 
 
-def _kernels() -> list:
-    return [p for p in psutil.Process().children(recursive=True) if "ipykernel" in " ".join(p.cmdline())]
+def _kernels() -> set[int]:
+    """The live ipykernel processes below this one (zombies other tests left behind are not kernels)."""
+    found = set()
+    for process in psutil.Process().children(recursive=True):
+        try:
+            if process.status() != psutil.STATUS_ZOMBIE and "ipykernel" in " ".join(process.cmdline()):
+                found.add(process.pid)
+        except psutil.Error:  # gone meanwhile, or a zombie
+            continue
+    return found
 
 
 def test_pooled_kernel_runs_the_notebook_warm_and_is_shut_down(tmp_path):
+    before = _kernels()
     source = tmp_path / "warm.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(WARM_CELL)]), source)
     with KernelPool(1, 1, cwd=str(tmp_path), env=os.environ) as pool:
@@ -76,11 +85,11 @@ def test_pooled_kernel_runs_the_notebook_warm_and_is_shut_down(tmp_path):
     cell = nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[0]
     assert cell.execution_count == 1  # the warm-up ran silently
     assert cell.outputs[0]["text"].splitlines() == [str(tmp_path), "True"]
-    assert not _kernels()
+    assert not _kernels() - before
 
 
 def test_pool_shuts_down_kernels_not_taken():
-    before = len(_kernels())
+    before = _kernels()
     pool = KernelPool(2, 4, cwd=tempfile.gettempdir(), env=os.environ)
     pool.resize(1, ahead=False)  # the run chose one at a time: the second kernel goes
     km = pool.take()
@@ -88,4 +97,4 @@ def test_pool_shuts_down_kernels_not_taken():
     assert pool.take() is None  # not started ahead
     km.shutdown_kernel(now=True)
     pool.close()
-    assert len(_kernels()) == before
+    assert not _kernels() - before
