@@ -247,3 +247,22 @@ def test_headlines_roundtrip_keeps_order():
         ]
     }
     assert list(headlines_of(nb).items()) == [("b", "2"), ("a", "1"), ("c", "3")]
+
+
+def test_progress_lines_from_several_threads_come_out_whole(capfd):
+    """Notebooks side by side log from their own threads: no line may run into another."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from workbench.report.run import _progress
+
+    lines = [f"[{i}/8] notebook_{i}: running (limit 3600 s)" for i in range(8)]
+
+    def many(line):
+        for _ in range(300):
+            _progress(line)
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(many, lines))
+    out = capfd.readouterr().out.splitlines()
+    assert len(out) == 8 * 300
+    assert set(out) == set(lines)

@@ -32,6 +32,7 @@ import math
 import os
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -105,8 +106,14 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+_PRINTING = threading.Lock()
+
+
 def _progress(line: str) -> None:
-    print(line, flush=True)
+    """One progress line on stdout, whole (``print`` writes text and newline apart: side-by-side notebooks' lines mixed)."""
+    with _PRINTING:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
 
 
 @contextlib.contextmanager
