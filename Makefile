@@ -50,7 +50,8 @@ test: $(STAMP) $(SPARK) system $(DEMO_DONE)
 report: $(STAMP) system $(DEMO_DONE)
 	$(BIN)/workbench report $(if $(MONTH),--month $(MONTH),) --params params --out reports
 
-bench: $(STAMP)
+# bench_engines times local Spark (the Spark extra and Java, from `system`), bench_postgres a PostgreSQL server.
+bench: $(STAMP) $(SPARK) system
 	$(BIN)/python benchmarks/run_all.py
 
 # The notebooks' default parameters read data/demo; MPLBACKEND (e.g. Agg) would hide every plot. `system`:

@@ -163,6 +163,30 @@ def test_reports_fit_a_phone_screen(demo_run, browser):
     assert not wide, f"pages wider than a phone screen by px: {wide}"
 
 
+CELL_LINES_JS = """() => [...document.querySelectorAll('th, td')].filter(c => c.innerText.trim()).map(c => {
+    const range = document.createRange();
+    range.selectNodeContents(c);
+    return [c.innerText.trim(), new Set([...range.getClientRects()].map(r => Math.round(r.top))).size];
+})"""
+
+
+def test_report_table_cells_stay_on_one_line_at_phone_width(demo_run, browser):
+    """A tier name or a header never breaks into a character a line on a phone: the cell keeps its line and the
+    table scrolls sideways inside its box (the page itself does not, see above)."""
+    broken = {}
+    for r in demo_run.run["reports"]:
+        _, context, page = PageCheck.open(browser, demo_run.report_html(r["name"]), viewport=PHONE)
+        try:
+            cells = page.evaluate(CELL_LINES_JS)
+        finally:
+            context.close()
+        assert cells, f"{r['name']}: no table cells"
+        lines = [text for text, n in cells if n > 1]
+        if lines:
+            broken[r["name"]] = lines[:5]
+    assert not broken, f"table cells on more than one line at phone width: {broken}"
+
+
 def test_reports_print_to_pdf(demo_run, browser):
     for r in demo_run.run["reports"]:
         _, context, page = PageCheck.open(browser, demo_run.report_html(r["name"]))
